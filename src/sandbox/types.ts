@@ -1,0 +1,53 @@
+/**
+ * What the rest of Patchling knows about running a command. The bubblewrap backend
+ * implements it; another backend (a container, a VM) could too.
+ */
+
+/**
+ * - read-only: nothing on disk may be written (a private /tmp aside).
+ * - workspace-write: the workspace may be written, but not its .git; nothing else.
+ * - danger-full-access: no sandbox at all, for hosts that are already throwaway VMs. Explicit opt-in only.
+ */
+export type SandboxPolicy = 'read-only' | 'workspace-write' | 'danger-full-access';
+
+export const SANDBOX_POLICIES: readonly SandboxPolicy[] = [
+  'read-only',
+  'workspace-write',
+  'danger-full-access',
+];
+
+export interface CommandRequest {
+  /** argv; a shell command is ['bash', '-lc', script]. */
+  readonly argv: readonly string[];
+  /** Absolute path inside the workspace (or the workspace itself). */
+  readonly cwd: string;
+  /** Wall-clock limit; the whole process group is killed when it passes. */
+  readonly timeoutMs: number;
+  /** Extra variables, on top of the allowlisted environment. Never secrets. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Aborting kills the command as a timeout would. */
+  readonly signal?: AbortSignal;
+  /** Bytes written to the command's stdin, then closed. Default: stdin is /dev/null. */
+  readonly stdin?: string;
+}
+
+export interface CommandResult {
+  /** Exit code, or null when the process was killed by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  readonly durationMs: number;
+  /** stdout and stderr interleaved in arrival order, capped (head and tail kept, the cut said). */
+  readonly output: string;
+  /** Bytes the command printed in all, including what the cap dropped. */
+  readonly totalOutputBytes: number;
+  readonly outputTruncated: boolean;
+}
+
+export interface Sandbox {
+  readonly policy: SandboxPolicy;
+  /** The host path of the workspace this sandbox exposes. */
+  readonly workspace: string;
+  run(request: CommandRequest): Promise<CommandResult>;
+}
