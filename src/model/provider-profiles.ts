@@ -29,6 +29,8 @@ export interface ProviderProfile {
   readonly contextWindow: number;
   /** Most functions one request may declare. */
   readonly maxTools: number;
+  /** Top-level request fields the endpoint answers with 400 ("Unknown name ... Cannot find field"). */
+  readonly rejectedFields: readonly string[];
 }
 
 const openai: ProviderProfile = {
@@ -43,6 +45,7 @@ const openai: ProviderProfile = {
   developerRole: true,
   contextWindow: 272_000,
   maxTools: 128,
+  rejectedFields: [],
 };
 
 /** Azure OpenAI's v1 API mirrors OpenAI's, Responses included. */
@@ -64,6 +67,7 @@ const gemini: ProviderProfile = {
   developerRole: false,
   contextWindow: 1_000_000,
   maxTools: 128,
+  rejectedFields: ['store', 'parallel_tool_calls', 'prompt_cache_key', 'web_search_options'],
 };
 
 /**
@@ -82,6 +86,7 @@ const local: ProviderProfile = {
   developerRole: false,
   contextWindow: 32_768,
   maxTools: 64,
+  rejectedFields: [],
 };
 
 export const PROVIDER_PROFILES: Readonly<Record<ProviderName, ProviderProfile>> = {

@@ -139,6 +139,8 @@ export type ModelEvent =
 
 export interface StreamTurnOptions {
   readonly signal?: AbortSignal;
+  /** Epoch ms: no retry wait may run past it (the run's deadline). */
+  readonly deadlineAt?: number;
   readonly onEvent?: (event: ModelEvent) => void;
 }
 

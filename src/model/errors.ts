@@ -1,0 +1,59 @@
+import { SystemError, UserError } from '../errors.js';
+
+/**
+ * Every way a model request can fail, classified once (classify-error.ts) so the retry
+ * policy and the agent loop branch on a kind, never on message text.
+ */
+
+/** Where a retry delay came from. */
+export type DelaySource = 'retry-after' | 'message';
+
+/** 429: wait (as long as the provider says, when it says) and try again. */
+export class RateLimitedError extends SystemError {
+  constructor(
+    message: string,
+    /** The wait the provider asked for, if it said. */
+    readonly hint: { readonly delayMs: number; readonly source: DelaySource } | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+export type TransientKind = 'server' | 'network' | 'stall' | 'truncated';
+
+/** 5xx, a dropped connection, a stalled or cut stream: retried with backoff, a bounded number of times. */
+export class TransientModelError extends SystemError {
+  constructor(
+    message: string,
+    readonly kind: TransientKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/** The account is out of credit: waiting will not help. */
+export class QuotaExhaustedError extends UserError {}
+
+/** The conversation no longer fits: the agent loop answers by compacting. */
+export class ContextWindowExceeded extends SystemError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: false });
+  }
+}
+
+/** Any other 4xx: the provider's own message, not retried. */
+export class ProviderRejectedError extends UserError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Rejected before sending: the provider profile says the endpoint would answer 400. */
+export class UnsupportedRequestError extends UserError {}
