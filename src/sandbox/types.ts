@@ -43,6 +43,22 @@ export interface CommandResult {
   /** Bytes the command printed in all, including what the cap dropped. */
   readonly totalOutputBytes: number;
   readonly outputTruncated: boolean;
+  /** true when the command was killed for printing more than the total output limit. */
+  readonly outputLimitExceeded?: boolean;
+}
+
+/** Resource limits applied to every command of a sandbox. */
+export interface SandboxLimits {
+  /** Processes and threads alive at once; a fork bomb stops here (see docs/sandbox.md for root). */
+  readonly maxProcesses: number;
+  /** Largest file a command may write (RLIMIT_FSIZE); the writer gets SIGXFSZ. */
+  readonly maxFileSizeBytes: number;
+  /** Output kept in memory per command: head and tail, the middle cut. */
+  readonly maxOutputBytes: number;
+  /** Output beyond this kills the command: an endless `yes` should not run to its timeout. */
+  readonly maxTotalOutputBytes: number;
+  /** Size of each private tmpfs (/tmp, HOME, /dev/shm): RAM a command can fill with files. */
+  readonly tmpfsSizeBytes: number;
 }
 
 export interface Sandbox {
@@ -50,4 +66,9 @@ export interface Sandbox {
   /** The host path of the workspace this sandbox exposes. */
   readonly workspace: string;
   run(request: CommandRequest): Promise<CommandResult>;
+  /**
+   * Releases what the sandbox holds on the host (its pids cgroup). Optional: an idle
+   * sandbox tidies up by itself after a moment; call it when a job ends to be certain.
+   */
+  close?(): Promise<void>;
 }

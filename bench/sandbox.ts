@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createSandbox } from '../src/sandbox/create-sandbox.js';
+
+export interface BenchFigure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly note?: string;
+}
+
+const RUNS = 50;
+const WARMUP = 5;
+const TARGET_OVERHEAD_MS = 15;
+
+/**
+ * The sandbox's startup cost per command: `true` through the sandbox (launcher shell,
+ * bwrap, namespaces, mounts) against `/bin/true` spawned bare from Node, which carries
+ * the same spawn and pipe costs.
+ */
+export async function benchSandbox(): Promise<BenchFigure[]> {
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-'));
+  try {
+    const sandbox = await createSandbox({ workspace });
+    const runSandboxed = async (): Promise<void> => {
+      const result = await sandbox.run({ argv: ['true'], cwd: workspace, timeoutMs: 10_000 });
+      if (result.exitCode !== 0) throw new Error(`sandboxed true failed: ${result.output}`);
+    };
+    // Interleaved, so a burst of load elsewhere on the machine hits both series alike.
+    const [sandboxed, bare] = await measurePair(runSandboxed, spawnTrue).finally(() =>
+      sandbox.close?.(),
+    );
+    const overhead = median(sandboxed) - median(bare);
+    return [
+      { name: 'sandbox true, median', value: round(median(sandboxed)), unit: 'ms' },
+      { name: 'sandbox true, p90', value: round(percentile(sandboxed, 0.9)), unit: 'ms' },
+      { name: 'bare /bin/true, median', value: round(median(bare)), unit: 'ms' },
+      { name: 'bare /bin/true, p90', value: round(percentile(bare, 0.9)), unit: 'ms' },
+      {
+        name: 'sandbox overhead per command, median',
+        value: round(overhead),
+        unit: 'ms',
+        note: `${RUNS} runs each; target < ${TARGET_OVERHEAD_MS} ms${overhead > TARGET_OVERHEAD_MS ? ' (OVER TARGET)' : ''}`,
+      },
+      {
+        name: 'sandbox overhead per command, p90',
+        value: round(percentile(sandboxed, 0.9) - percentile(bare, 0.9)),
+        unit: 'ms',
+      },
+    ];
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+async function measurePair(
+  first: () => Promise<void>,
+  second: () => Promise<void>,
+): Promise<[number[], number[]]> {
+  for (let i = 0; i < WARMUP; i++) {
+    await first();
+    await second();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    a.push(await time(first));
+    b.push(await time(second));
+  }
+  return [a, b];
+}
+
+async function time(once: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await once();
+  return performance.now() - start;
+}
+
+function spawnTrue(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+  });
+}
+
+function percentile(values: readonly number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+function median(values: readonly number[]): number {
+  return percentile(values, 0.5);
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const figure of await benchSandbox()) {
+    console.log(
+      `${figure.name.padEnd(40)} ${String(figure.value).padStart(7)} ${figure.unit}${figure.note ? `  (${figure.note})` : ''}`,
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import type { SyntheticEtcFiles } from './etc-files.js';
+
+/** One read-only piece of the host shown inside the sandbox. */
+export type HostMount =
+  | { readonly kind: 'ro-bind'; readonly source: string; readonly target: string }
+  /** Reproduces a host symlink (/bin -> usr/bin) instead of binding its target twice. */
+  | { readonly kind: 'symlink'; readonly linkText: string; readonly target: string };
+
+export interface BubblewrapProfile {
+  readonly policy: 'read-only' | 'workspace-write';
+  /** Real path of the workspace; shown at the same path inside. */
+  readonly workspace: string;
+  /** `<workspace>/.git` when it is a directory or a file (worktrees); re-bound read-only. */
+  readonly gitPath?: string;
+  /** System directories, the node install, the /etc subset and extra read-only paths. */
+  readonly hostMounts: readonly HostMount[];
+  readonly uid: number;
+  readonly gid: number;
+  readonly hostname: string;
+  readonly home: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly tmpfsSizeBytes: number;
+  /** File descriptors (already open in bwrap) carrying the synthetic /etc files. */
+  readonly etcFds: Readonly<Record<keyof SyntheticEtcFiles, number>>;
+  readonly command: readonly string[];
+}
+
+/**
+ * The bubblewrap command line for one command. Pure, so the profile can be read and
+ * tested in one place. Order matters: bwrap applies mounts in argument order, so host
+ * paths and the workspace come after the private /tmp (they may live under /tmp), and
+ * .git comes after the workspace.
+ */
+export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
+  const args: string[] = [
+    // Namespaces: our own user (non-root inside), pids, network (not even the host's
+    // loopback), IPC, hostname and cgroup view.
+    '--unshare-user',
+    '--uid',
+    String(profile.uid),
+    '--gid',
+    String(profile.gid),
+    // No nested user namespaces: they are the usual door to kernel privilege bugs.
+    '--disable-userns',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--hostname',
+    profile.hostname,
+    '--unshare-cgroup-try',
+    // If we die, the sandbox dies; no controlling terminal to push keystrokes into.
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+  ];
+
+  const size = String(profile.tmpfsSizeBytes);
+  args.push(
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--size',
+    size,
+    '--tmpfs',
+    '/tmp',
+    '--size',
+    size,
+    '--tmpfs',
+    '/dev/shm',
+    '--size',
+    size,
+    '--tmpfs',
+    profile.home,
+    '--symlink',
+    '/tmp',
+    '/var/tmp',
+    '--perms',
+    '0644',
+    '--ro-bind-data',
+    String(profile.etcFds.passwd),
+    '/etc/passwd',
+    '--perms',
+    '0644',
+    '--ro-bind-data',
+    String(profile.etcFds.group),
+    '/etc/group',
+    '--perms',
+    '0644',
+    '--ro-bind-data',
+    String(profile.etcFds.hosts),
+    '/etc/hosts',
+  );
+
+  // After the tmpfs mounts, so an extra path under /tmp is not hidden by the private /tmp.
+  for (const mount of profile.hostMounts) {
+    if (mount.kind === 'ro-bind') args.push('--ro-bind', mount.source, mount.target);
+    else args.push('--symlink', mount.linkText, mount.target);
+  }
+
+  if (profile.policy === 'workspace-write') {
+    args.push('--bind', profile.workspace, profile.workspace);
+    // The orchestrator alone commits: no hooks, config or refs written from inside.
+    if (profile.gitPath !== undefined) args.push('--ro-bind', profile.gitPath, profile.gitPath);
+  } else {
+    args.push('--ro-bind', profile.workspace, profile.workspace);
+  }
+
+  // The root itself is a tmpfs bwrap made; read-only, it cannot be filled to eat RAM.
+  args.push('--remount-ro', '/', '--chdir', profile.cwd, '--clearenv');
+  for (const [name, value] of Object.entries(profile.env)) args.push('--setenv', name, value);
+  args.push('--', ...profile.command);
+  return args;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { buildBubblewrapArgs } from '../../src/sandbox/bubblewrap-args.js';
+import type { BubblewrapProfile } from '../../src/sandbox/bubblewrap-args.js';
+
+const base: BubblewrapProfile = {
+  policy: 'workspace-write',
+  workspace: '/tmp/ws',
+  gitPath: '/tmp/ws/.git',
+  hostMounts: [
+    { kind: 'ro-bind', source: '/usr', target: '/usr' },
+    { kind: 'symlink', linkText: 'usr/bin', target: '/bin' },
+    { kind: 'ro-bind', source: '/tmp/toolchain', target: '/tmp/toolchain' },
+  ],
+  uid: 1000,
+  gid: 1000,
+  hostname: 'patchling',
+  home: '/home/patchling',
+  cwd: '/tmp/ws/sub',
+  env: { PATH: '/usr/bin', HOME: '/home/patchling' },
+  tmpfsSizeBytes: 1024,
+  etcFds: { passwd: 3, group: 4, hosts: 5 },
+  command: ['bash', '-lc', 'echo hi'],
+};
+
+/** Index of the option `name` whose next arguments are `values`. */
+function indexOf(args: string[], name: string, ...values: string[]): number {
+  return args.findIndex(
+    (arg, index) =>
+      arg === name && values.every((value, offset) => args[index + 1 + offset] === value),
+  );
+}
+
+describe('buildBubblewrapArgs', () => {
+  const args = buildBubblewrapArgs(base);
+
+  it('isolates network, pids, user (uid 1000), and drops capabilities', () => {
+    for (const flag of [
+      '--unshare-net',
+      '--unshare-pid',
+      '--unshare-user',
+      '--unshare-ipc',
+      '--die-with-parent',
+      '--new-session',
+      '--disable-userns',
+      '--clearenv',
+    ]) {
+      expect(args).toContain(flag);
+    }
+    expect(indexOf(args, '--uid', '1000')).toBeGreaterThan(-1);
+    expect(indexOf(args, '--cap-drop', 'ALL')).toBeGreaterThan(-1);
+    expect(args).not.toContain('--share-net');
+  });
+
+  it('never binds the host root or the whole of /etc', () => {
+    expect(indexOf(args, '--bind', '/', '/')).toBe(-1);
+    expect(indexOf(args, '--ro-bind', '/', '/')).toBe(-1);
+    expect(indexOf(args, '--ro-bind', '/etc', '/etc')).toBe(-1);
+    expect(args.join(' ')).not.toMatch(/shadow|\/etc\/ssh|docker\.sock/);
+  });
+
+  it('binds the workspace writable, then .git read-only over it, after the private /tmp', () => {
+    const tmp = indexOf(args, '--tmpfs', '/tmp');
+    const workspace = indexOf(args, '--bind', '/tmp/ws', '/tmp/ws');
+    const git = indexOf(args, '--ro-bind', '/tmp/ws/.git', '/tmp/ws/.git');
+    const extra = indexOf(args, '--ro-bind', '/tmp/toolchain', '/tmp/toolchain');
+    expect(tmp).toBeGreaterThan(-1);
+    expect(workspace).toBeGreaterThan(tmp);
+    expect(extra).toBeGreaterThan(tmp);
+    expect(git).toBeGreaterThan(workspace);
+  });
+
+  it('binds the workspace read-only under the read-only policy', () => {
+    const readOnly = buildBubblewrapArgs({ ...base, policy: 'read-only' });
+    expect(indexOf(readOnly, '--ro-bind', '/tmp/ws', '/tmp/ws')).toBeGreaterThan(-1);
+    expect(indexOf(readOnly, '--bind', '/tmp/ws', '/tmp/ws')).toBe(-1);
+  });
+
+  it('sizes every tmpfs and makes the root read-only', () => {
+    for (const target of ['/tmp', '/dev/shm', '/home/patchling']) {
+      const index = indexOf(args, '--tmpfs', target);
+      expect(args.slice(index - 2, index)).toEqual(['--size', '1024']);
+    }
+    expect(indexOf(args, '--remount-ro', '/')).toBeGreaterThan(-1);
+  });
+
+  it('passes only the given environment, and the command after --', () => {
+    const setenv = args.flatMap((arg, index) => (arg === '--setenv' ? [args[index + 1]] : []));
+    expect(setenv).toEqual(['PATH', 'HOME']);
+    expect(args.slice(-4)).toEqual(['--', 'bash', '-lc', 'echo hi']);
+    expect(indexOf(args, '--chdir', '/tmp/ws/sub')).toBeGreaterThan(-1);
+  });
+});
