@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { describeError } from '../errors.js';
 import { ImageError, ImageTimeoutError } from './image-errors.js';
 
@@ -59,6 +58,9 @@ export const encodeImage: ImageEncoder = async (input, limits) => {
 };
 
 async function encode(input: ImageInput, limits: EncodeLimits): Promise<EncodedImage> {
+  // Loaded on first use: libvips costs ~60 ms and ~20 MiB at startup, and most runs
+  // attach no image.
+  const { default: sharp } = await import('sharp');
   const decodeOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'error' } as const;
   const seconds = Math.min(3600, Math.max(1, Math.ceil(limits.timeoutMs / 1000)));
 

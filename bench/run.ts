@@ -1,0 +1,28 @@
+import { benchExec } from './exec.js';
+import { benchImages } from './images.js';
+import { benchModelClient } from './model-client.js';
+import { benchSandbox } from './sandbox.js';
+import type { BenchResult } from './bench-result.js';
+
+/**
+ * `npm run bench`: every figure the issues ask for, measured here and printed as a table.
+ * CI never gates on these; they go in the closing notes. Run on a quiet machine: timings
+ * taken while other work loads the CPU say little.
+ */
+const benches: [string, () => Promise<readonly BenchResult[]>][] = [
+  ['model client', benchModelClient],
+  ['sandbox', benchSandbox],
+  ['exec', benchExec],
+  ['images', benchImages],
+];
+
+const only = process.argv.slice(2);
+for (const [name, bench] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(`\n## ${name}`);
+  for (const r of await bench()) {
+    console.log(
+      `${r.name.padEnd(58)} ${String(r.value).padStart(9)} ${r.unit}${r.note ? `  (${r.note})` : ''}`,
+    );
+  }
+}

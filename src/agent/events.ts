@@ -1,0 +1,81 @@
+import type { ConversationItem, ModelEvent, Usage } from '../model/types.js';
+import type { PlanStep } from '../tools/types.js';
+
+export type BudgetKind = 'max_turns' | 'max_tokens' | 'deadline';
+
+export type RunStatus = 'completed' | 'failed' | 'budget_exceeded';
+
+/** What the run was started with: enough to resume it byte for byte. */
+export interface RunSetup {
+  readonly runId: string;
+  readonly instructions: string;
+  /** The conversation's fixed head: environment, AGENTS.md, the task. */
+  readonly initialItems: readonly ConversationItem[];
+  readonly workspace: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly api: string;
+  readonly sandboxPolicy: string;
+  readonly outputSchema?: { readonly name: string; readonly schema: Record<string, unknown> };
+}
+
+/**
+ * Everything a run reports, in order. The same stream feeds the run log (JSONL), the
+ * CLI's progress line or --json output, and a GitHub progress comment.
+ */
+export type AgentEvent =
+  | ({ readonly type: 'run_started'; readonly at: string } & RunSetup)
+  | {
+      readonly type: 'run_resumed';
+      readonly at: string;
+      readonly runId: string;
+      readonly pendingCalls: number;
+    }
+  | { readonly type: 'turn_started'; readonly turn: number }
+  | {
+      readonly type: 'model_retry';
+      readonly turn: number;
+      readonly retry: Extract<ModelEvent, { type: 'retry' }>;
+    }
+  /** Items appended to the conversation, one line per append so a crash loses none. */
+  | { readonly type: 'items'; readonly items: readonly ConversationItem[] }
+  | {
+      readonly type: 'tool_started';
+      readonly callId: string;
+      readonly name: string;
+      readonly arguments: string;
+    }
+  | {
+      readonly type: 'tool_finished';
+      readonly callId: string;
+      readonly name: string;
+      readonly ok: boolean;
+      readonly durationMs: number;
+    }
+  | { readonly type: 'plan_updated'; readonly plan: readonly PlanStep[] }
+  | {
+      readonly type: 'usage';
+      readonly turn: number;
+      readonly usage: Usage;
+      readonly total: Usage;
+      readonly requestBytes: number;
+    }
+  | {
+      readonly type: 'compacted';
+      readonly reason: 'threshold' | 'context_window';
+      readonly history: readonly ConversationItem[];
+    }
+  | { readonly type: 'output_repair'; readonly errors: string }
+  | {
+      readonly type: 'run_finished';
+      readonly status: RunStatus;
+      readonly budget?: BudgetKind;
+      readonly message: string;
+      readonly finalMessage?: string;
+      readonly output?: unknown;
+      readonly turns: number;
+      readonly usage: Usage;
+      readonly requestBytes: number;
+    };
+
+export type AgentEventSink = (event: AgentEvent) => void;

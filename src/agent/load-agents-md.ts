@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isInside, resolveWorkspacePath } from '../workspace/resolve-workspace-path.js';
+
+export const AGENTS_MD_LIMIT_BYTES = 32 * 1024;
+
+export interface AgentsInstructions {
+  /** The files' contents, each under a heading naming it; empty when there are none. */
+  readonly text: string;
+  readonly files: readonly string[];
+  readonly truncated: boolean;
+}
+
+/**
+ * The repository's AGENTS.md files from the root down to the working directory. In each
+ * directory AGENTS.override.md, when present, replaces AGENTS.md. Deeper files come later,
+ * so their word is last. Read through the workspace path guard: an AGENTS.md that is a
+ * symlink to a host file must not put that file in front of the model.
+ */
+export async function loadAgentsInstructions(
+  workspace: string,
+  cwd: string,
+  limitBytes = AGENTS_MD_LIMIT_BYTES,
+): Promise<AgentsInstructions> {
+  const root = path.resolve(workspace);
+  const target = path.resolve(cwd);
+  const relative = isInside(root, target) ? path.relative(root, target) : '';
+  const dirs = [
+    '',
+    ...relative
+      .split(path.sep)
+      .filter(Boolean)
+      .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+  ];
+
+  const sections: string[] = [];
+  const files: string[] = [];
+  let used = 0;
+  let truncated = false;
+  for (const dir of dirs) {
+    const content = await readFirst(root, dir, ['AGENTS.override.md', 'AGENTS.md']);
+    if (!content) continue;
+    const header = `# ${content.file}\n\n`;
+    const room = limitBytes - used - Buffer.byteLength(header);
+    if (room <= 0) {
+      truncated = true;
+      break;
+    }
+    let body = content.text.trim();
+    if (Buffer.byteLength(body) > room) {
+      body = Buffer.from(body)
+        .subarray(0, room)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
+      truncated = true;
+    }
+    sections.push(header + body);
+    files.push(content.file);
+    used += Buffer.byteLength(header + body);
+    if (truncated) break;
+  }
+  let text = sections.join('\n\n');
+  if (truncated) {
+    text += `\n\n[AGENTS.md instructions truncated at ${limitBytes / 1024} KiB]`;
+  }
+  return { text, files, truncated };
+}
+
+async function readFirst(
+  root: string,
+  dir: string,
+  names: readonly string[],
+): Promise<{ file: string; text: string } | undefined> {
+  for (const name of names) {
+    const file = dir ? `${dir}/${name}` : name;
+    try {
+      const absolute = await resolveWorkspacePath(root, file);
+      return { file, text: await readFile(absolute, 'utf8') };
+    } catch {
+      // Missing, unreadable, or leading outside the workspace: not an instruction file.
+    }
+  }
+  return undefined;
+}

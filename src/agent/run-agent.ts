@@ -1,0 +1,311 @@
+import { describeError } from '../errors.js';
+import { ContextWindowExceeded } from '../model/errors.js';
+import type {
+  ConversationItem,
+  ModelClient,
+  ModelEvent,
+  ModelRequest,
+  OutputItem,
+  Usage,
+} from '../model/types.js';
+import { ZERO_USAGE } from '../model/types.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { ToolContext } from '../tools/types.js';
+import { compactHistory } from './compact-history.js';
+import type { AgentEvent, AgentEventSink, BudgetKind, RunSetup, RunStatus } from './events.js';
+import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
+import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
+import { loadPrompt } from './load-prompt.js';
+
+export interface Budgets {
+  readonly maxTurns: number;
+  /** Total tokens (input + output) across the run. */
+  readonly maxTokens?: number;
+  /** Epoch ms. */
+  readonly deadlineAt?: number;
+}
+
+/** Where a resumed run picks up (see resume-run.ts). */
+export interface ResumePoint {
+  readonly history: readonly ConversationItem[];
+  readonly turns: number;
+  readonly usage: Usage;
+  readonly requestBytes: number;
+}
+
+export interface AgentRunOptions {
+  readonly setup: RunSetup;
+  readonly model: ModelClient;
+  readonly tools: ToolRegistry;
+  readonly toolContext: Omit<ToolContext, 'signal' | 'emit'>;
+  readonly budgets: Budgets;
+  readonly output?: FinalOutputSpec;
+  readonly onEvent: AgentEventSink;
+  readonly signal?: AbortSignal;
+  readonly resume?: ResumePoint;
+  /** Compact when a turn's tokens reach this share of the context window. */
+  readonly compactAt?: number;
+  readonly now?: () => Date;
+}
+
+export interface AgentResult {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly budget?: BudgetKind;
+  /** One sentence: what happened. */
+  readonly message: string;
+  readonly finalMessage?: string;
+  readonly output?: unknown;
+  readonly turns: number;
+  readonly usage: Usage;
+  readonly requestBytes: number;
+}
+
+class BudgetExhausted extends Error {
+  constructor(readonly budget: BudgetKind) {
+    super(`budget ${budget} exhausted`);
+  }
+}
+
+const BUDGET_MESSAGES: Record<BudgetKind, string> = {
+  max_turns: 'stopped: the maximum number of turns was reached',
+  max_tokens: 'stopped: the token budget was spent',
+  deadline: 'stopped: the deadline passed',
+};
+
+/**
+ * The ReAct loop: send the conversation, stream the answer, run the calls it asks for,
+ * append the results, until the model answers without a call or a budget ends. The
+ * history only grows (until a compaction), and instructions and tools never change, so
+ * each request is the previous one plus new items and the provider's cache keeps hitting.
+ */
+export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
+  const { setup, model, tools, budgets, output } = options;
+  const now = options.now ?? (() => new Date());
+  const emit = options.onEvent;
+  const history: ConversationItem[] = [...(options.resume?.history ?? setup.initialItems)];
+  let turns = options.resume?.turns ?? 0;
+  let usage = options.resume?.usage ?? ZERO_USAGE;
+  let requestBytes = options.resume?.requestBytes ?? 0;
+  let repairsLeft = 1;
+  let lastTurnTokens = 0;
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline =
+    budgets.deadlineAt === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new BudgetExhausted('deadline')),
+          Math.max(0, budgets.deadlineAt - Date.now()),
+        );
+
+  const append = (items: readonly ConversationItem[]) => {
+    if (items.length === 0) return;
+    history.push(...items);
+    emit({ type: 'items', items });
+  };
+  const base: Omit<ModelRequest, 'input'> = {
+    instructions: setup.instructions,
+    tools: tools.specs(),
+    promptCacheKey: setup.runId,
+    ...(output
+      ? {
+          outputSchema: {
+            name: output.name,
+            schema: output.schema,
+            strict: isStrictCompatible(output.schema),
+          },
+        }
+      : {}),
+  };
+  const streamOptions = {
+    signal: controller.signal,
+    ...(budgets.deadlineAt !== undefined ? { deadlineAt: budgets.deadlineAt } : {}),
+    onEvent: (event: ModelEvent) => {
+      if (event.type === 'retry') emit({ type: 'model_retry', turn: turns, retry: event });
+    },
+  };
+  const toolContext: ToolContext = {
+    ...options.toolContext,
+    signal: controller.signal,
+    emit: (event) => emit(event),
+  };
+  const runCalls = (calls: readonly PendingCall[]) =>
+    executeToolCalls(calls, tools, toolContext, append, emit);
+  const addUsage = (turnUsage: Usage, bytes: number, turn: number) => {
+    usage = sumUsage(usage, turnUsage);
+    requestBytes += bytes;
+    lastTurnTokens = turnUsage.inputTokens + turnUsage.outputTokens;
+    emit({ type: 'usage', turn, usage: turnUsage, total: usage, requestBytes });
+  };
+  const compact = async (reason: 'threshold' | 'context_window') => {
+    const result = await compactHistory(
+      model,
+      base,
+      history,
+      setup.initialItems.length,
+      streamOptions,
+    );
+    history.splice(0, history.length, ...result.history);
+    addUsage(result.turn.usage, result.turn.requestBytes, turns);
+    emit({ type: 'compacted', reason, history });
+  };
+  const finish = (
+    status: RunStatus,
+    message: string,
+    extra: Partial<AgentResult> = {},
+  ): AgentResult => {
+    const result: AgentResult = {
+      runId: setup.runId,
+      status,
+      message,
+      turns,
+      usage,
+      requestBytes,
+      ...extra,
+    };
+    const event: AgentEvent = {
+      type: 'run_finished',
+      status,
+      message,
+      turns,
+      usage,
+      requestBytes,
+      ...(result.budget ? { budget: result.budget } : {}),
+      ...(result.finalMessage !== undefined ? { finalMessage: result.finalMessage } : {}),
+      ...(result.output !== undefined ? { output: result.output } : {}),
+    };
+    emit(event);
+    return result;
+  };
+
+  if (options.resume) {
+    const pending = unansweredCalls(history);
+    emit({
+      type: 'run_resumed',
+      at: now().toISOString(),
+      runId: setup.runId,
+      pendingCalls: pending.length,
+    });
+  } else {
+    emit({ type: 'run_started', at: now().toISOString(), ...setup });
+  }
+
+  try {
+    // A resumed run first finishes the calls the killed process had not.
+    await runCalls(unansweredCalls(history));
+    let compactedForOverflow = false;
+    for (;;) {
+      if (turns >= budgets.maxTurns) throw new BudgetExhausted('max_turns');
+      if (budgets.maxTokens !== undefined && usage.totalTokens >= budgets.maxTokens) {
+        throw new BudgetExhausted('max_tokens');
+      }
+      if (lastTurnTokens >= model.profile.contextWindow * (options.compactAt ?? 0.8)) {
+        await compact('threshold');
+        lastTurnTokens = 0;
+      }
+
+      turns += 1;
+      emit({ type: 'turn_started', turn: turns });
+      let turn;
+      try {
+        turn = await model.streamTurn({ ...base, input: history }, streamOptions);
+      } catch (error) {
+        // Answer an overflow by compacting, once per turn; a second overflow is real.
+        if (!(error instanceof ContextWindowExceeded) || compactedForOverflow) throw error;
+        turns -= 1;
+        compactedForOverflow = true;
+        await compact('context_window');
+        continue;
+      }
+      compactedForOverflow = false;
+      addUsage(turn.usage, turn.requestBytes, turns);
+      append(turn.items.flatMap(toConversationItem));
+
+      const calls = turn.items.flatMap((item): PendingCall[] =>
+        item.type === 'function_call'
+          ? [
+              {
+                callId: item.callId,
+                name: item.name,
+                arguments: item.arguments,
+                parsed: item.parsed,
+              },
+            ]
+          : [],
+      );
+      if (calls.length > 0) {
+        await runCalls(calls);
+        continue;
+      }
+
+      const finalMessage = turn.items
+        .flatMap((item) => (item.type === 'message' ? [item.text] : []))
+        .join('\n')
+        .trim();
+      if (turn.finishReason === 'length') {
+        append([userText('Your answer was cut off at the output limit. Continue, more briefly.')]);
+        continue;
+      }
+      if (!output) return finish('completed', 'completed', { finalMessage });
+
+      const parsed = parseFinalOutput(finalMessage, output);
+      if (parsed.ok)
+        return finish('completed', 'completed', { finalMessage, output: parsed.value });
+      if (repairsLeft <= 0) {
+        return finish(
+          'failed',
+          `the final answer did not match the output schema: ${parsed.errors}`,
+          { finalMessage },
+        );
+      }
+      repairsLeft -= 1;
+      emit({ type: 'output_repair', errors: parsed.errors });
+      append([userText(loadPrompt('repair-output', { errors: parsed.errors }))]);
+    }
+  } catch (error) {
+    const reason = controller.signal.aborted ? controller.signal.reason : error;
+    if (reason instanceof BudgetExhausted) {
+      return finish('budget_exceeded', BUDGET_MESSAGES[reason.budget], { budget: reason.budget });
+    }
+    return finish('failed', describeError(reason));
+  } finally {
+    if (deadline) clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function toConversationItem(item: OutputItem): ConversationItem[] {
+  switch (item.type) {
+    case 'message':
+      return item.text === ''
+        ? []
+        : [{ type: 'message', role: 'assistant', content: [{ type: 'text', text: item.text }] }];
+    case 'function_call':
+      return [
+        { type: 'function_call', callId: item.callId, name: item.name, arguments: item.arguments },
+      ];
+    case 'reasoning':
+      return [item];
+    default: {
+      const unhandled: never = item;
+      throw new Error(`unknown output item ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function userText(text: string): ConversationItem {
+  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
+}
+
+function sumUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  };
+}

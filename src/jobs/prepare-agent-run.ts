@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { AgentEventSink, RunSetup } from '../agent/events.js';
+import { RunLogWriter, runLogPath } from '../agent/run-log.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { createModelClient } from '../model/openai-model-client.js';
+import type { ModelClient } from '../model/types.js';
+import { createSandbox } from '../sandbox/create-sandbox.js';
+import type { Sandbox, SandboxPolicy } from '../sandbox/types.js';
+import { createDefaultTools } from '../tools/default-tools.js';
+import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
+import { SecretRedactor } from '../util/redact-secrets.js';
+
+/** Names of environment variables whose values are secrets wherever they appear. */
+export const SECRET_ENV_NAMES = [
+  'OPENAI_API_KEY',
+  'AZURE_OPENAI_API_KEY',
+  'GEMINI_API_KEY',
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'PATCHLING_GITHUB_TOKEN',
+  'WEBHOOK_SECRET',
+  'PRIVATE_KEY',
+] as const;
+
+export interface RunEnvironment {
+  readonly model: ModelClient;
+  readonly sandbox: Sandbox;
+  readonly tools: ToolRegistry;
+  readonly redactor: SecretRedactor;
+  readonly log: RunLogWriter;
+  /** Writes each event to the run log, then hands it on. */
+  readonly sink: (next: AgentEventSink) => AgentEventSink;
+}
+
+/**
+ * Everything a run needs around the loop: the model client, the sandbox, the tools, and
+ * the redacted run log in the state directory. Shared by exec, review and fix.
+ */
+export async function prepareRunEnvironment(options: {
+  readonly workspace: string;
+  readonly policy: SandboxPolicy;
+  readonly modelConfig: ModelConfig;
+  readonly stateDir: string;
+  readonly runId: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly extraSecrets?: readonly string[];
+  readonly envAllowlist?: readonly string[];
+  readonly onWarning?: (message: string) => void;
+}): Promise<RunEnvironment> {
+  const sandbox = await createSandbox({
+    workspace: options.workspace,
+    policy: options.policy,
+    ...(options.envAllowlist ? { envAllowlist: options.envAllowlist } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+  const model = createModelClient(options.modelConfig);
+  const tools = createToolRegistry(
+    createDefaultTools({ images: options.modelConfig.profile.images }),
+  );
+  const redactor = new SecretRedactor([
+    options.modelConfig.apiKey,
+    ...SECRET_ENV_NAMES.map((name) => options.env[name]),
+    ...(options.extraSecrets ?? []),
+  ]);
+  const log = new RunLogWriter(runLogPath(options.stateDir, options.runId), redactor);
+  return {
+    model,
+    sandbox,
+    tools,
+    redactor,
+    log,
+    sink: (next) => (event) => {
+      log.write(event);
+      next(event);
+    },
+  };
+}
+
+/** A sortable, unique run id: 20261120T233000Z-3f9a1c. */
+export function newRunId(now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export type { RunSetup };

@@ -1,0 +1,125 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PatchlingError, UserError, describeError } from '../errors.js';
+import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
+
+/**
+ * The `patchling` command. Parses, hands over to a command module, and maps the outcome
+ * to an exit code: 0 done, 1 the task failed, 2 bad usage or config, 124 a budget or
+ * deadline ended it.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.done;
+  const program = new Command('patchling')
+    .description(
+      'A coding agent for CI: every command sandboxed, no secrets in reach of the model.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  const exec = addRunOptions(
+    program
+      .command('exec')
+      .description('Run a task on the checkout in the current directory.')
+      .argument('[prompt]', 'the task; `-` reads it from stdin'),
+  ).action(async (prompt: string | undefined, flags: ExecFlags) => {
+    exitCode = await runExec(prompt, flags, io);
+  });
+
+  addRunOptions(
+    exec
+      .command('resume')
+      .description('Continue a run that was interrupted, from its log.')
+      .argument('[run-id]', 'the run to continue')
+      .option('--last', 'continue the most recent run'),
+  ).action(async (runId: string | undefined, flags: ExecFlags & { last?: boolean }) => {
+    exitCode = await runResume(runId, flags, io);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.done : EXIT.usage;
+    }
+    io.stderr(`patchling: ${describeError(error)}\n`);
+    if (error instanceof UserError) return EXIT.usage;
+    if (!(error instanceof PatchlingError) && io.env.PATCHLING_DEBUG && error instanceof Error) {
+      io.stderr(`${error.stack ?? ''}\n`);
+    }
+    return EXIT.failed;
+  }
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+    .option('--json', 'print events as JSON lines on stdout, and nothing else there')
+    .addOption(
+      new Option('-s, --sandbox <policy>', 'sandbox policy').choices([
+        'read-only',
+        'workspace-write',
+        'danger-full-access',
+      ]),
+    )
+    .option('--max-turns <n>', 'stop after this many model turns', positiveInt)
+    .option('--max-tokens <n>', 'stop after this many tokens in all', positiveInt)
+    .option('--timeout <duration>', 'wall-clock limit for the run, e.g. 10m (default 30m)')
+    .option('-m, --model <name>', 'the model (or Azure deployment)')
+    .addOption(new Option('--api <api>', 'wire format').choices(['responses', 'chat']))
+    .addOption(
+      new Option('--provider <name>', 'provider profile').choices([
+        'openai',
+        'azure',
+        'gemini',
+        'local',
+      ]),
+    )
+    .option(
+      '--base-url <url>',
+      'the provider endpoint (default: OPENAI_BASE_URL or the provider default)',
+    )
+    .option('--output-schema <file>', 'a JSON Schema the final answer must match')
+    .option('-o, --output-last-message <file>', 'also write the final answer to this file')
+    .option('-i, --image <file>', 'attach an image to the task (repeatable)', collect, [])
+    .option('--config <file>', 'config file (default ~/.config/patchling/config.json)');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The process-bound CLI: real streams, real environment, Ctrl-C cancels the run. */
+export function processIo(): CliIo {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new UserError('interrupted')));
+  process.once('SIGTERM', () => controller.abort(new UserError('terminated')));
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    signal: controller.signal,
+  };
+}
+
+// Run when executed directly (bin/patchling.js, or `tsx src/triggers/cli.ts` in tests).
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2), processIo());
+}

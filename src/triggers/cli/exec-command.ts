@@ -1,0 +1,298 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { assemblePrompt } from '../../agent/assemble-prompt.js';
+import type { AgentEvent, AgentEventSink, RunSetup } from '../../agent/events.js';
+import { outputSpecFromJsonSchema, type FinalOutputSpec } from '../../agent/final-output.js';
+import { resumeStateFromLog } from '../../agent/resume-run.js';
+import { latestRunId, readRunLog, runLogPath, stateDir } from '../../agent/run-log.js';
+import {
+  runAgent,
+  type AgentResult,
+  type Budgets,
+  type ResumePoint,
+} from '../../agent/run-agent.js';
+import { UserError } from '../../errors.js';
+import { prepareImages } from '../../images/prepare-images.js';
+import { toImageContent } from '../../images/prepare-image.js';
+import { newRunId, prepareRunEnvironment } from '../../jobs/prepare-agent-run.js';
+import { resolveModelConfig, type ModelSettings } from '../../model/model-config.js';
+import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
+import type { ImageContent } from '../../model/types.js';
+import type { SandboxPolicy } from '../../sandbox/types.js';
+import { parseDuration } from '../../util/duration.js';
+import { loadCliConfigFile, type CliConfigFile } from './config-file.js';
+import { createProgressRenderer } from './render-progress.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Read only when the prompt is `-`: nothing ever waits on a stdin that never closes. */
+  readonly readStdin: () => Promise<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly stderrIsTTY: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface ExecFlags {
+  readonly cd?: string;
+  readonly json?: boolean;
+  readonly sandbox?: SandboxPolicy;
+  readonly maxTurns?: number;
+  readonly maxTokens?: number;
+  readonly timeout?: string;
+  readonly model?: string;
+  readonly api?: WireApi;
+  readonly provider?: ProviderName;
+  readonly baseUrl?: string;
+  readonly outputSchema?: string;
+  readonly outputLastMessage?: string;
+  readonly image?: readonly string[];
+  readonly config?: string;
+}
+
+export const EXIT = { done: 0, failed: 1, usage: 2, budget: 124 } as const;
+
+const DEFAULT_MAX_TURNS = 100;
+const DEFAULT_TIMEOUT = '30m';
+
+/** `patchling exec PROMPT`: one task on the checkout in the working directory. */
+export async function runExec(
+  prompt: string | undefined,
+  flags: ExecFlags,
+  io: CliIo,
+): Promise<number> {
+  if (prompt === undefined || prompt.trim() === '') {
+    throw new UserError('No prompt: pass it as an argument, or `-` to read it from stdin.');
+  }
+  const taskText = prompt === '-' ? await io.readStdin() : prompt;
+  if (taskText.trim() === '') throw new UserError('The prompt read from stdin is empty.');
+
+  const file = loadCliConfigFile(flags.config, io.env);
+  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
+  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
+  const workspace = findRepositoryRoot(cwd);
+  const policy = flags.sandbox ?? file.sandbox ?? 'workspace-write';
+  const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
+  const budgets = resolveBudgets(flags, file);
+  const output = flags.outputSchema ? await readOutputSchema(flags.outputSchema) : undefined;
+  const images = await loadImages(flags.image ?? [], io);
+
+  const runId = newRunId(new Date());
+  const run = await prepareRunEnvironment({
+    workspace,
+    policy,
+    modelConfig,
+    stateDir: stateDir(io.env),
+    runId,
+    env: io.env,
+    onWarning: (message) => io.stderr(`warning: ${message}\n`),
+  });
+  const assembled = await assemblePrompt({
+    workspace: run.sandbox.workspace,
+    cwd,
+    policy,
+    task: { prompt: taskText, images },
+    now: new Date(),
+  });
+  const setup: RunSetup = {
+    runId,
+    instructions: assembled.instructions,
+    initialItems: assembled.initialItems,
+    workspace: run.sandbox.workspace,
+    model: modelConfig.model,
+    provider: modelConfig.profile.name,
+    api: modelConfig.api,
+    sandboxPolicy: policy,
+    ...(output ? { outputSchema: { name: output.name, schema: output.schema } } : {}),
+  };
+  try {
+    const result = await runAgent({
+      setup,
+      model: run.model,
+      tools: run.tools,
+      toolContext: { workspace: run.sandbox.workspace, sandbox: run.sandbox },
+      budgets,
+      ...(output ? { output } : {}),
+      onEvent: run.sink(display(flags, io, run.redactor.redact.bind(run.redactor))),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    return report(result, flags, io, run.redactor.redact.bind(run.redactor));
+  } finally {
+    run.log.close();
+    await run.sandbox.close?.();
+  }
+}
+
+/** `patchling exec resume RUN_ID | --last`: continue a run from its log. */
+export async function runResume(
+  runIdArg: string | undefined,
+  flags: ExecFlags & { readonly last?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const dir = stateDir(io.env);
+  const runId = runIdArg ?? (flags.last ? latestRunId(dir) : undefined);
+  if (!runId)
+    throw new UserError(
+      flags.last ? `No runs in ${dir}.` : 'Name the run to resume, or pass --last.',
+    );
+  const state = resumeStateFromLog(readRunLog(runLogPath(dir, runId)));
+  const { setup } = state;
+  if (state.kind === 'finished') {
+    io.stderr(`run ${runId} already finished: ${state.final.status}: ${state.final.message}\n`);
+    if (state.final.finalMessage !== undefined && !flags.json)
+      io.stdout(`${state.final.finalMessage}\n`);
+    return exitCodeFor(state.final.status);
+  }
+
+  const file = loadCliConfigFile(flags.config, io.env);
+  const modelConfig = resolveModelConfig(
+    {
+      ...modelSettings(flags, file, io.env),
+      model: flags.model ?? setup.model,
+      api: flags.api ?? (setup.api as WireApi),
+    },
+    io.env,
+  );
+  const output: FinalOutputSpec | undefined = setup.outputSchema
+    ? await outputSpecFromJsonSchema(setup.outputSchema.name, setup.outputSchema.schema)
+    : undefined;
+  const run = await prepareRunEnvironment({
+    workspace: setup.workspace,
+    policy: setup.sandboxPolicy as SandboxPolicy,
+    modelConfig,
+    stateDir: dir,
+    runId,
+    env: io.env,
+    onWarning: (message) => io.stderr(`warning: ${message}\n`),
+  });
+  try {
+    const point: ResumePoint = state.point;
+    const result = await runAgent({
+      setup,
+      model: run.model,
+      tools: run.tools,
+      toolContext: { workspace: run.sandbox.workspace, sandbox: run.sandbox },
+      budgets: resolveBudgets(flags, file),
+      ...(output ? { output } : {}),
+      onEvent: run.sink(display(flags, io, run.redactor.redact.bind(run.redactor))),
+      resume: point,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    return report(result, flags, io, run.redactor.redact.bind(run.redactor));
+  } finally {
+    run.log.close();
+    await run.sandbox.close?.();
+  }
+}
+
+/** --json: every event as a line on stdout and nothing else there; a terminal: progress on stderr. */
+function display(flags: ExecFlags, io: CliIo, redact: (text: string) => string): AgentEventSink {
+  if (flags.json) return (event: AgentEvent) => io.stdout(`${redact(JSON.stringify(event))}\n`);
+  if (io.stderrIsTTY) return createProgressRenderer((text) => io.stderr(redact(text)));
+  return () => undefined;
+}
+
+function report(
+  result: AgentResult,
+  flags: ExecFlags,
+  io: CliIo,
+  redact: (text: string) => string,
+): number {
+  const answer =
+    result.output !== undefined
+      ? JSON.stringify(result.output, null, 2)
+      : (result.finalMessage ?? '');
+  if (flags.outputLastMessage && result.status === 'completed') {
+    writeFileSync(flags.outputLastMessage, redact(answer) + '\n');
+  }
+  if (result.status === 'completed') {
+    if (!flags.json) io.stdout(`${redact(answer)}\n`);
+  } else {
+    io.stderr(
+      `patchling: ${redact(result.message)} (run ${result.runId}; resume with \`patchling exec resume ${result.runId}\`)\n`,
+    );
+  }
+  return exitCodeFor(result.status);
+}
+
+function exitCodeFor(status: AgentResult['status']): number {
+  return status === 'completed'
+    ? EXIT.done
+    : status === 'budget_exceeded'
+      ? EXIT.budget
+      : EXIT.failed;
+}
+
+/** Flags first, then the environment (read by resolveModelConfig), then the config file. */
+function modelSettings(
+  flags: ExecFlags,
+  file: CliConfigFile,
+  env: Readonly<Record<string, string | undefined>>,
+): ModelSettings {
+  const fromFile = <T>(envName: string, value: T | undefined): T | undefined =>
+    env[envName] ? undefined : value;
+  const provider = flags.provider ?? fromFile('PATCHLING_PROVIDER', file.provider);
+  const api = flags.api ?? fromFile('PATCHLING_API', file.api);
+  const model = flags.model ?? fromFile('PATCHLING_MODEL', file.model);
+  const baseURL = flags.baseUrl ?? fromFile('OPENAI_BASE_URL', file.baseURL);
+  const reasoningEffort = fromFile('PATCHLING_REASONING_EFFORT', file.reasoningEffort);
+  return {
+    ...(provider ? { provider } : {}),
+    ...(api ? { api } : {}),
+    ...(model ? { model } : {}),
+    ...(baseURL ? { baseURL } : {}),
+    ...(reasoningEffort ? { reasoningEffort } : {}),
+  };
+}
+
+function resolveBudgets(flags: ExecFlags, file: CliConfigFile): Budgets {
+  const timeoutText = flags.timeout ?? file.timeout ?? DEFAULT_TIMEOUT;
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    throw new UserError(
+      `--timeout must be a duration such as 10m, 90s or 1h; got ${JSON.stringify(timeoutText)}.`,
+    );
+  }
+  return {
+    maxTurns: flags.maxTurns ?? file.maxTurns ?? DEFAULT_MAX_TURNS,
+    ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+    deadlineAt: Date.now() + timeoutMs,
+  };
+}
+
+async function readOutputSchema(file: string): Promise<FinalOutputSpec> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`Cannot read the output schema ${file}: ${(error as Error).message}`);
+  }
+  return outputSpecFromJsonSchema('final_answer', json);
+}
+
+async function loadImages(files: readonly string[], io: CliIo): Promise<ImageContent[]> {
+  if (files.length === 0) return [];
+  const results = await prepareImages(
+    files.map((file) => path.resolve(io.cwd, file)),
+    {
+      onProgress: ({ done, total }) => {
+        if (io.stderrIsTTY && total > 1) io.stderr(`images: ${done}/${total}\r`);
+      },
+    },
+  );
+  const failures = results.flatMap((result, i) =>
+    result.ok ? [] : [`${files[i]}: ${result.error.message}`],
+  );
+  if (failures.length > 0)
+    throw new UserError(`Some images could not be used:\n${failures.join('\n')}`);
+  return results.flatMap((result) => (result.ok ? [toImageContent(result.image)] : []));
+}
+
+/** The nearest directory above `cwd` holding .git (a directory, or a worktree's file); else cwd. */
+function findRepositoryRoot(cwd: string): string {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
+}
