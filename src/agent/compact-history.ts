@@ -71,8 +71,8 @@ export async function compactHistory(
 }
 
 /**
- * The newest items that fit in `maxTokens`, never starting with a tool result whose call
- * was cut off (providers reject an answer to a call they cannot see).
+ * The newest items that fit in `maxTokens`, with no tool result whose call was cut off
+ * (providers reject an answer to a call they cannot see).
  */
 export function tail(items: readonly ConversationItem[], maxTokens: number): ConversationItem[] {
   let start = items.length;
@@ -84,16 +84,12 @@ export function tail(items: readonly ConversationItem[], maxTokens: number): Con
     start -= 1;
   }
   const kept = items.slice(start);
+  // A cut can fall between the calls of one turn: drop every result whose call is gone,
+  // not only those at the front.
   const calls = new Set(
     kept.flatMap((item) => (item.type === 'function_call' ? [item.callId] : [])),
   );
-  let first = 0;
-  while (first < kept.length) {
-    const item = kept[first]!;
-    if (item.type === 'function_call_output' && !calls.has(item.callId)) first += 1;
-    else break;
-  }
-  return kept.slice(first);
+  return kept.filter((item) => item.type !== 'function_call_output' || calls.has(item.callId));
 }
 
 export function estimateTokens(items: readonly ConversationItem[]): number {

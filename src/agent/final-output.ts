@@ -79,14 +79,28 @@ export function parseFinalOutput(
  * as required and forbids others. Asking for strict on any other schema is a 400.
  */
 export function isStrictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
-  if (!schema || typeof schema !== 'object') return true;
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return true;
   const node = schema as Record<string, unknown>;
+  const properties = (node.properties as Record<string, unknown> | undefined) ?? {};
   if (node.type === 'object' || node.properties) {
-    const properties = Object.keys((node.properties as Record<string, unknown> | undefined) ?? {});
     const required = new Set((node.required as string[] | undefined) ?? []);
     if (node.additionalProperties !== false) return false;
-    if (!properties.every((key) => required.has(key))) return false;
+    if (!Object.keys(properties).every((key) => required.has(key))) return false;
   }
-  return Object.values(node).every(isStrictCompatible);
+  // Subschemas by keyword: a property *named* "properties" is data, not a keyword.
+  const children: unknown[] = [
+    ...Object.values(properties),
+    ...asList(node.items),
+    ...asList(node.anyOf),
+    ...asList(node.oneOf),
+    ...asList(node.allOf),
+    ...Object.values((node.$defs as Record<string, unknown> | undefined) ?? {}),
+    ...Object.values((node.definitions as Record<string, unknown> | undefined) ?? {}),
+  ];
+  return children.every(isStrictCompatible);
+}
+
+function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }

@@ -40,7 +40,8 @@ export async function loadAgentsInstructions(
   for (const dir of dirs) {
     const content = await readFirst(root, dir, ['AGENTS.override.md', 'AGENTS.md']);
     if (!content) continue;
-    const header = `# ${content.file}\n\n`;
+    const separator = sections.length > 0 ? '\n\n' : '';
+    const header = `${separator}# ${content.file}\n\n`;
     const room = limitBytes - used - Buffer.byteLength(header);
     if (room <= 0) {
       truncated = true;
@@ -59,7 +60,7 @@ export async function loadAgentsInstructions(
     used += Buffer.byteLength(header + body);
     if (truncated) break;
   }
-  let text = sections.join('\n\n');
+  let text = sections.join('');
   if (truncated) {
     text += `\n\n[AGENTS.md instructions truncated at ${limitBytes / 1024} KiB]`;
   }

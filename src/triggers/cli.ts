@@ -17,13 +17,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     )
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // `exec resume ID --json`: options after a subcommand belong to it, not to exec.
+    .enablePositionalOptions();
 
   const exec = addRunOptions(
     program
       .command('exec')
       .description('Run a task on the checkout in the current directory.')
-      .argument('[prompt]', 'the task; `-` reads it from stdin'),
+      .argument('[prompt]', 'the task; `-` reads it from stdin')
+      .enablePositionalOptions(),
   ).action(async (prompt: string | undefined, flags: ExecFlags) => {
     exitCode = await runExec(prompt, flags, io);
   });
