@@ -1,0 +1,109 @@
+/**
+ * What Patchling does, as data. A trigger (webhook, Action, CLI) turns an outside event
+ * into a Job; the queue stores it as JSON; a runner executes it. Every branch on the
+ * kind ends in an exhaustive switch, so a new kind cannot be half-handled.
+ */
+
+export interface RepoRef {
+  readonly owner: string;
+  readonly repo: string;
+  /** The GitHub App installation that may act on it (absent in the Action and the CLI). */
+  readonly installationId?: number;
+}
+
+/** Who asked. `type` is GitHub's account type: only it tells a bot from a person. */
+export interface Requester {
+  readonly login: string;
+  readonly type: 'User' | 'Bot' | 'Organization';
+}
+
+export interface ReviewJob {
+  readonly kind: 'review';
+  readonly repo: RepoRef;
+  readonly pullNumber: number;
+  readonly headSha: string;
+  readonly headRef: string;
+  readonly baseRef: string;
+  /** owner/name of the repository the head branch lives in. */
+  readonly headRepo: string;
+  readonly isFork: boolean;
+  readonly requester: Requester;
+  readonly trigger: 'pull_request' | 'comment';
+  /** The comment that asked, when one did (for the 👀 reaction and replies). */
+  readonly commentId?: number;
+  /** Free text after the command, e.g. "/patchling review focus on the parser". */
+  readonly instructions?: string;
+}
+
+export interface FixJob {
+  readonly kind: 'fix';
+  readonly repo: RepoRef;
+  /** The issue, or the pull request when asked on one. */
+  readonly issueNumber: number;
+  readonly target: 'issue' | 'pull_request';
+  readonly requester: Requester;
+  readonly trigger: 'label' | 'comment';
+  readonly commentId?: number;
+  readonly instructions?: string;
+}
+
+export interface ScanJob {
+  readonly kind: 'scan';
+  readonly repo: RepoRef;
+  readonly ref: string;
+  readonly trigger: 'schedule' | 'workflow_dispatch' | 'configured_schedule';
+  readonly requester?: Requester;
+}
+
+export interface HelpJob {
+  readonly kind: 'help';
+  readonly repo: RepoRef;
+  readonly issueNumber: number;
+  readonly requester: Requester;
+  readonly commentId: number;
+}
+
+export type Job = ReviewJob | FixJob | ScanJob | HelpJob;
+export type JobKind = Job['kind'];
+
+/** Jobs that change the repository need write access from whoever asked. */
+export function jobWrites(job: Job): boolean {
+  switch (job.kind) {
+    case 'fix':
+      return true;
+    case 'review':
+    case 'scan':
+    case 'help':
+      return false;
+    default: {
+      const unhandled: never = job;
+      throw new Error(`unknown job ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+/**
+ * Jobs with the same key replace one another: a newer push supersedes a queued or
+ * running review of an older head.
+ */
+export function supersedeKey(job: Job): string | undefined {
+  if (job.kind === 'review') return `review:${job.repo.owner}/${job.repo.repo}#${job.pullNumber}`;
+  return undefined;
+}
+
+/** The outcome of routing one event: a job, or why not. */
+export type RouteDecision =
+  | {
+      readonly action: 'run';
+      readonly job: Job;
+      /** React 👀 to this comment at once. */
+      readonly acknowledgeCommentId?: number;
+    }
+  | { readonly action: 'ignore'; readonly reason: string }
+  /** Not allowed or not possible: answered with one short comment that says why. */
+  | {
+      readonly action: 'refuse';
+      readonly reason: string;
+      readonly repo: RepoRef;
+      readonly issueNumber: number;
+    };
