@@ -7,8 +7,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // The bin shim is plain JavaScript run by Node.
-    files: ['bin/**/*.js'],
-    languageOptions: { globals: { process: 'readonly' } },
+    files: ['bin/**/*.js', 'scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
     rules: {

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main, processIo } from '../dist/triggers/cli.js';
+import module from 'node:module';
 
+// Node 22.1+ caches compiled code between runs; on Node 20 this is a no-op.
+module.enableCompileCache?.();
+const { main, processIo } = await import('../dist/bundle/cli.mjs');
 process.exitCode = await main(process.argv.slice(2), processIo());
