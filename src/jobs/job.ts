@@ -21,12 +21,17 @@ export interface ReviewJob {
   readonly kind: 'review';
   readonly repo: RepoRef;
   readonly pullNumber: number;
-  readonly headSha: string;
-  readonly headRef: string;
-  readonly baseRef: string;
+  /**
+   * The head and base as the event saw them. Absent when the review was asked for in an
+   * issue comment (GitHub's `issue_comment` payload does not carry them): the review job
+   * then reads the pull request's current head itself.
+   */
+  readonly headSha?: string;
+  readonly headRef?: string;
+  readonly baseRef?: string;
   /** owner/name of the repository the head branch lives in. */
-  readonly headRepo: string;
-  readonly isFork: boolean;
+  readonly headRepo?: string;
+  readonly isFork?: boolean;
   readonly requester: Requester;
   readonly trigger: 'pull_request' | 'comment';
   /** The comment that asked, when one did (for the 👀 reaction and replies). */
@@ -61,6 +66,8 @@ export interface HelpJob {
   readonly issueNumber: number;
   readonly requester: Requester;
   readonly commentId: number;
+  /** Why help is shown instead of what was asked, e.g. an unknown command. */
+  readonly note?: string;
 }
 
 export type Job = ReviewJob | FixJob | ScanJob | HelpJob;
