@@ -1,0 +1,222 @@
+import type { AgentEvent } from '../agent/events.js';
+import { describeError } from '../errors.js';
+import {
+  applyAgentEvent,
+  applyGitHubWait,
+  isFinal,
+  oneSentence,
+  type ProgressState,
+} from './progress-state.js';
+import type { GitHubRateLimitWait } from './throttle-options.js';
+
+/** How the job ended well. */
+export interface ProgressSuccess {
+  readonly summary: string;
+  /** Where to see the result: the PR, the review, the SARIF upload. */
+  readonly link?: string;
+  /** success (default), or neutral when there was nothing to report. */
+  readonly conclusion?: 'success' | 'neutral';
+}
+
+/**
+ * One job's visible progress, as a comment or a check run: created at once, updated in
+ * place (at most one write per interval), and always brought to a final state.
+ */
+export interface ProgressReporter {
+  /** The comment or check run id once created or resumed. */
+  readonly id: number | undefined;
+  /** Posts the "queued" state at once; returns the id to persist for `resume`. */
+  start(): Promise<number>;
+  /** Takes over the progress an earlier process created (after a restart), as running. */
+  resume(id: number): Promise<void>;
+  running(detail?: string): void;
+  /** Plan updates and model retry waits; other events change nothing visible. */
+  onAgentEvent(event: AgentEvent): void;
+  /** A wait imposed by GitHub's rate limits (from createGitHubClient's throttle callbacks). */
+  onGitHubWait(wait: GitHubRateLimitWait): void;
+  succeeded(outcome: ProgressSuccess): Promise<void>;
+  /** `reason` is cut to its first sentence. */
+  failed(reason: string): Promise<void>;
+  /**
+   * For a job whose process died: marks its progress failed, keeping the plan; leaves an
+   * already final state alone; posts anew when the original is gone or not ours.
+   */
+  finalizeAfterCrash(id: number, reason: string): Promise<void>;
+  /** Resolves when no write is running (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
+/** Where the state is written: a comment or a check run. */
+export interface ProgressSink {
+  create(state: ProgressState): Promise<number>;
+  update(id: number, state: ProgressState): Promise<void>;
+  /** What an earlier process wrote; undefined when it is gone or not this job's. */
+  load(id: number): Promise<ProgressState | undefined>;
+}
+
+export interface ProgressReporterOptions {
+  readonly now?: () => number;
+  /** At most one intermediate write per this many ms. Default 10 s. Final states are written at once. */
+  readonly minUpdateIntervalMs?: number;
+  readonly log?: { readonly warn: (message: string) => unknown };
+}
+
+export function createProgressReporter(
+  sink: ProgressSink,
+  options: ProgressReporterOptions = {},
+): ProgressReporter {
+  const now = options.now ?? Date.now;
+  const interval = options.minUpdateIntervalMs ?? 10_000;
+  const warn = (message: string) => options.log?.warn(message);
+
+  let id: number | undefined;
+  let state: ProgressState = { status: 'queued', startedAt: now(), plan: [] };
+  /** The state last written, by identity: the reducers return the same object for no change. */
+  let written: ProgressState | undefined;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+  /** Writes run one at a time, in order. */
+  let writes: Promise<void> = Promise.resolve();
+
+  function enqueue<T>(write: () => Promise<T>): Promise<T> {
+    const next = writes.then(write);
+    writes = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  function change(next: ProgressState): void {
+    if (closing || next === state) return;
+    state = next;
+    schedule();
+  }
+
+  function schedule(): void {
+    if (closing || id === undefined || timer !== undefined) return;
+    const delay = Math.max(0, lastWriteAt + interval - now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, delay);
+    timer.unref();
+  }
+
+  async function flush(): Promise<void> {
+    try {
+      await enqueue(async () => {
+        const target = id;
+        if (closing || target === undefined || state === written) return;
+        const snapshot = state;
+        await sink.update(target, snapshot);
+        written = snapshot;
+      });
+    } catch (error) {
+      warn(`progress update failed (the next one will try again): ${describeError(error)}`);
+    }
+    lastWriteAt = now();
+    if (state !== written) schedule();
+  }
+
+  function finish(final: ProgressState): Promise<void> {
+    if (closing) return closing;
+    clearTimeout(timer);
+    timer = undefined;
+    state = final;
+    closing = enqueue(async () => {
+      if (id === undefined) id = await sink.create(final);
+      else await sink.update(id, final);
+      written = final;
+    });
+    return closing;
+  }
+
+  function finalOf(base: ProgressState, changes: Partial<ProgressState>): ProgressState {
+    const { lastWait: _wait, detail: _detail, ...rest } = base;
+    return { ...rest, ...changes, finishedAt: now() };
+  }
+
+  return {
+    get id() {
+      return id;
+    },
+    async start() {
+      if (id !== undefined) return id;
+      const initial = state;
+      const created = await enqueue(() => sink.create(initial));
+      id = created;
+      written = initial;
+      lastWriteAt = now();
+      if (state !== written) schedule();
+      return created;
+    },
+    async resume(existing) {
+      const loaded = await enqueue(() => sink.load(existing));
+      if (loaded) {
+        id = existing;
+        written = loaded;
+        const {
+          reason: _reason,
+          summary: _summary,
+          link: _link,
+          finishedAt: _end,
+          ...rest
+        } = loaded;
+        state = { ...rest, status: 'running' };
+        schedule();
+      } else {
+        warn(`progress ${existing} is gone; posting a new one`);
+        state = { ...state, status: 'running' };
+        id = await enqueue(() => sink.create(state));
+        written = state;
+        lastWriteAt = now();
+      }
+    },
+    running(detail) {
+      if (isFinal(state.status)) return;
+      const { detail: _old, ...rest } = state;
+      change(detail ? { ...rest, status: 'running', detail } : { ...rest, status: 'running' });
+    },
+    onAgentEvent(event) {
+      change(applyAgentEvent(state, event));
+    },
+    onGitHubWait(wait) {
+      change(applyGitHubWait(state, wait));
+    },
+    succeeded(outcome) {
+      return finish(
+        finalOf(state, {
+          status: 'succeeded',
+          summary: outcome.summary,
+          ...(outcome.link ? { link: outcome.link } : {}),
+          ...(outcome.conclusion === 'neutral' ? { neutral: true } : {}),
+        }),
+      );
+    },
+    failed(reason) {
+      return finish(finalOf(state, { status: 'failed', reason: oneSentence(reason) }));
+    },
+    async finalizeAfterCrash(existing, reason) {
+      const loaded = await enqueue(() => sink.load(existing));
+      if (loaded) {
+        id = existing;
+        state = loaded;
+        written = loaded;
+        if (isFinal(loaded.status)) {
+          closing = Promise.resolve();
+          return;
+        }
+      } else {
+        warn(`progress ${existing} is gone or not this job's; posting the failure anew`);
+        id = undefined;
+      }
+      await finish(finalOf(state, { status: 'failed', reason: oneSentence(reason) }));
+    },
+    async settled() {
+      await writes;
+      if (closing) await closing.catch(() => undefined);
+    },
+  };
+}
