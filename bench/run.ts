@@ -1,6 +1,7 @@
 import { benchExec } from './exec.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
+import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
 import type { BenchResult } from './bench-result.js';
 
@@ -14,6 +15,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['sandbox', benchSandbox],
   ['exec', benchExec],
   ['images', benchImages],
+  ['queue', benchQueue],
 ];
 
 const only = process.argv.slice(2);

@@ -4,7 +4,7 @@
  * run for anyone the routing table let through.
  */
 import { jobWrites } from './job.js';
-import type { Job } from './job.js';
+import type { RoutedJob } from './job.js';
 
 export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
@@ -18,7 +18,7 @@ const MAY_WRITE: ReadonlySet<RepoPermission> = new Set(['admin', 'maintain', 'wr
  * a system fault, not a refusal.
  */
 export async function authorizeJob(
-  job: Job,
+  job: RoutedJob,
   getPermission: (login: string) => Promise<RepoPermission>,
 ): Promise<Authorization> {
   if (!jobWrites(job)) return { ok: true };
@@ -34,7 +34,7 @@ export async function authorizeJob(
   };
 }
 
-function whatItWrites(job: Job): string {
+function whatItWrites(job: RoutedJob): string {
   switch (job.kind) {
     case 'fix':
       return job.target === 'issue'

@@ -70,7 +70,22 @@ export interface HelpJob {
   readonly note?: string;
 }
 
-export type Job = ReviewJob | FixJob | ScanJob | HelpJob;
+/**
+ * A webhook as it arrived, stored before GitHub gets its acknowledgement. Routing needs
+ * the repository's config (an API call), too slow to make GitHub wait for, so a worker
+ * routes it afterwards and enqueues the job it becomes.
+ */
+export interface DeliveryJob {
+  readonly kind: 'delivery';
+  readonly repo: RepoRef;
+  /** X-GitHub-Event, e.g. "issue_comment". */
+  readonly eventName: string;
+  readonly payload: unknown;
+}
+
+/** What routing produces: the jobs that do something. */
+export type RoutedJob = ReviewJob | FixJob | ScanJob | HelpJob;
+export type Job = RoutedJob | DeliveryJob;
 export type JobKind = Job['kind'];
 
 /** Jobs that change the repository need write access from whoever asked. */
@@ -81,6 +96,7 @@ export function jobWrites(job: Job): boolean {
     case 'review':
     case 'scan':
     case 'help':
+    case 'delivery':
       return false;
     default: {
       const unhandled: never = job;
@@ -102,7 +118,7 @@ export function supersedeKey(job: Job): string | undefined {
 export type RouteDecision =
   | {
       readonly action: 'run';
-      readonly job: Job;
+      readonly job: RoutedJob;
       /** React 👀 to this comment at once. */
       readonly acknowledgeCommentId?: number;
     }

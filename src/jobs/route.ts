@@ -16,7 +16,7 @@
  * and Patchling's own account always is.
  */
 import { z } from 'zod';
-import type { Job, RepoRef, Requester, RouteDecision } from './job.js';
+import type { RoutedJob, RepoRef, Requester, RouteDecision } from './job.js';
 import { parseCommand } from './parse-command.js';
 import { defaultRepoConfig, formatConfigProblems, REPO_CONFIG_PATH } from './repo-config.js';
 import type { RepoConfig } from './repo-config.js';
@@ -203,7 +203,7 @@ function routeComment(
     return run({ ...review, ...asked, trigger: 'comment', ...instructions }, comment.id);
   }
   const target = on.data.onPull ? 'pull_request' : 'issue';
-  const fix: Job = {
+  const fix: RoutedJob = {
     kind: 'fix',
     repo,
     issueNumber: number,
@@ -327,7 +327,7 @@ function reviewOf(repo: RepoRef, pr: PullRequest, requester: Requester) {
 }
 
 function refuseForInvalidConfig(
-  job: Job,
+  job: RoutedJob,
   problems: readonly string[],
   input: RouteInput,
 ): RouteDecision {
@@ -389,7 +389,7 @@ function parse<T>(schema: z.ZodType<T>, payload: unknown, name: string): Parsed<
   };
 }
 
-function run(job: Job, acknowledgeCommentId?: number): RouteDecision {
+function run(job: RoutedJob, acknowledgeCommentId?: number): RouteDecision {
   return acknowledgeCommentId === undefined
     ? { action: 'run', job }
     : { action: 'run', job, acknowledgeCommentId };

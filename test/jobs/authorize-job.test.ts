@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { authorizeJob } from '../../src/jobs/authorize-job.js';
 import type { RepoPermission } from '../../src/jobs/authorize-job.js';
-import type { FixJob, Job } from '../../src/jobs/job.js';
+import type { FixJob, RoutedJob } from '../../src/jobs/job.js';
 
 const repo = { owner: 'acme', repo: 'widgets', installationId: 1 };
 const alice = { login: 'alice', type: 'User' } as const;
@@ -67,7 +67,7 @@ describe('authorizeJob', () => {
   });
 
   it('lets anyone routed ask for jobs that do not write, without asking GitHub', async () => {
-    const jobs: Job[] = [
+    const jobs: RoutedJob[] = [
       {
         kind: 'review',
         repo,

@@ -2,7 +2,7 @@ import { parseRepoConfig } from '../../src/jobs/repo-config.js';
 import type { RepoConfig } from '../../src/jobs/repo-config.js';
 import { routeEvent } from '../../src/jobs/route.js';
 import type { RouteInput } from '../../src/jobs/route.js';
-import type { Job, RouteDecision } from '../../src/jobs/job.js';
+import type { RoutedJob, RouteDecision } from '../../src/jobs/job.js';
 
 export const BOT_LOGIN = 'patchling[bot]';
 
@@ -28,7 +28,7 @@ export function route(
   });
 }
 
-export function jobOf(decision: RouteDecision): Job {
+export function jobOf(decision: RouteDecision): RoutedJob {
   if (decision.action !== 'run') throw new Error(`expected a job, got ${JSON.stringify(decision)}`);
   return decision.job;
 }

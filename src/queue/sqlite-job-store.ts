@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { supersedeKey } from '../jobs/job.js';
+import { rowToJob, toJsonColumn, type JobRow } from './sqlite-job-row.js';
+import { configureDatabase, migrate, type SqliteSynchronous } from './sqlite-schema.js';
+import type {
+  ClaimGuard,
+  ClaimOptions,
+  EnqueueInput,
+  EnqueueResult,
+  HeartbeatResult,
+  JobStore,
+  ListOptions,
+  RecoverOptions,
+  RecoveryResult,
+  StoredJob,
+} from './types.js';
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+export interface SqliteJobStoreOptions {
+  /** The database file; its directory is created (0700). See defaultQueuePath. */
+  readonly path: string;
+  /** Clock for every timestamp the store writes. Default Date.now. */
+  readonly now?: () => number;
+  /** Job ids. Default crypto.randomUUID. */
+  readonly newId?: () => string;
+  readonly defaultMaxAttempts?: number;
+  /** How long a write waits for another connection's lock. Default 5 s. */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Default FULL: an enqueued job is on disk before enqueue resolves, so a webhook is never
+   * acknowledged for a job a power cut could lose. NORMAL trades that for speed on slow disks.
+   */
+  readonly synchronous?: SqliteSynchronous;
+}
+
+/** Where the queue lives by default: beside the run logs, in Patchling's state directory. */
+export function defaultQueuePath(stateDir: string): string {
+  return path.join(stateDir, 'queue.sqlite');
+}
+
+type Guarded = { id: string; now: number; attempt: number | null };
+
+/**
+ * The embedded JobStore: one SQLite file, no server. better-sqlite3 is synchronous, so
+ * each method does its work before returning a settled Promise; every write runs in a
+ * BEGIN IMMEDIATE transaction, which takes the write lock first (waiting up to
+ * busyTimeoutMs), so two connections on one file never claim the same job.
+ */
+export class SqliteJobStore implements JobStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly defaultMaxAttempts: number;
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  private constructor(db: Database.Database, options: SqliteJobStoreOptions) {
+    this.db = db;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+    this.defaultMaxAttempts = options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.sql = prepareStatements(db);
+  }
+
+  static open(options: SqliteJobStoreOptions): SqliteJobStore {
+    mkdirSync(path.dirname(options.path), { recursive: true, mode: 0o700 });
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const db = new Database(options.path, { timeout: busyTimeoutMs });
+    try {
+      configureDatabase(db, { busyTimeoutMs, synchronous: options.synchronous ?? 'FULL' });
+      migrate(db);
+      return new SqliteJobStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    return this.db
+      .transaction((): EnqueueResult => {
+        const existing = this.sql.byDelivery.get(input.deliveryId);
+        if (existing) {
+          return {
+            job: rowToJob(existing),
+            duplicate: true,
+            superseded: [],
+            supersededRunning: [],
+          };
+        }
+        const now = this.now();
+        const key = supersedeKey(input.job) ?? null;
+        const inserted = this.sql.insert.get({
+          id: this.newId(),
+          deliveryId: input.deliveryId,
+          kind: input.job.kind,
+          key,
+          payload: JSON.stringify(input.job),
+          maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.defaultMaxAttempts)),
+          now,
+        })!;
+        if (key === null) {
+          return {
+            job: rowToJob(inserted),
+            duplicate: false,
+            superseded: [],
+            supersededRunning: [],
+          };
+        }
+        const by = { key, seq: inserted.seq, newId: inserted.id, now };
+        return {
+          job: rowToJob(inserted),
+          duplicate: false,
+          superseded: this.sql.supersedeQueued.all(by).map((r) => r.id),
+          supersededRunning: this.sql.markRunningSuperseded.all(by).map((r) => r.id),
+        };
+      })
+      .immediate();
+  }
+
+  async claimNext(options: ClaimOptions = {}): Promise<StoredJob | undefined> {
+    const now = this.now();
+    const deadline = options.deadlineMs === undefined ? null : now + options.deadlineMs;
+    const row = this.db.transaction(() => this.sql.claim.get({ now, deadline })).immediate();
+    return row ? rowToJob(row) : undefined;
+  }
+
+  async complete(id: string, options: ClaimGuard & { result?: unknown } = {}): Promise<boolean> {
+    return this.write(this.sql.complete, {
+      ...this.guard(id, options),
+      result: toJsonColumn(options.result),
+    });
+  }
+
+  async fail(id: string, error: string, options: ClaimGuard = {}): Promise<boolean> {
+    return this.write(this.sql.fail, { ...this.guard(id, options), error });
+  }
+
+  async supersede(id: string, options: ClaimGuard = {}): Promise<boolean> {
+    return this.write(this.sql.supersede, this.guard(id, options));
+  }
+
+  async release(id: string, options: ClaimGuard = {}): Promise<boolean> {
+    return this.write(this.sql.release, this.guard(id, options));
+  }
+
+  async heartbeat(id: string, options: ClaimGuard = {}): Promise<HeartbeatResult> {
+    const guard = this.guard(id, options);
+    const row = this.db.transaction(() => this.sql.heartbeat.get(guard)).immediate();
+    if (row) return row.superseded_by === null ? 'running' : 'superseded';
+    const current = this.sql.byId.get(id);
+    return current?.status === 'superseded' ? 'superseded' : 'lost';
+  }
+
+  async setProgress(id: string, progress: Readonly<Record<string, unknown>>): Promise<boolean> {
+    return this.write(this.sql.setProgress, { id, progress: JSON.stringify(progress) });
+  }
+
+  async get(id: string): Promise<StoredJob | undefined> {
+    const row = this.sql.byId.get(id);
+    return row ? rowToJob(row) : undefined;
+  }
+
+  async getByDelivery(deliveryId: string): Promise<StoredJob | undefined> {
+    const row = this.sql.byDelivery.get(deliveryId);
+    return row ? rowToJob(row) : undefined;
+  }
+
+  async list(options: ListOptions = {}): Promise<StoredJob[]> {
+    return this.sql.list
+      .all({ status: options.status ?? null, limit: options.limit ?? 100 })
+      .map(rowToJob);
+  }
+
+  async isSuperseded(id: string): Promise<boolean> {
+    const row = this.sql.byId.get(id);
+    return row !== undefined && (row.status === 'superseded' || row.superseded_by !== null);
+  }
+
+  async recoverInterrupted(options: RecoverOptions = {}): Promise<RecoveryResult> {
+    const now = this.now();
+    const staleAfterMs = options.staleAfterMs ?? 0;
+    const staleBefore = staleAfterMs > 0 ? now - staleAfterMs : null;
+    return this.db
+      .transaction((): RecoveryResult => {
+        const params = { now, staleBefore };
+        return {
+          superseded: this.sql.recoverSuperseded.all(params).map(rowToJob),
+          failed: this.sql.recoverFailed.all(params).map(rowToJob),
+          requeued: this.sql.recoverRequeued.all(params).map(rowToJob),
+        };
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private guard(id: string, options: ClaimGuard): Guarded {
+    return { id, now: this.now(), attempt: options.attempt ?? null };
+  }
+
+  private write<P extends object>(statement: Statement<[P], unknown>, params: P): boolean {
+    return this.db.transaction(() => statement.run(params).changes === 1).immediate();
+  }
+}
+
+/** The claim guard: this job, running, and (when given) under this attempt. */
+const RUNNING_ATTEMPT = `id = @id AND status = 'running' AND (@attempt IS NULL OR attempts = @attempt)`;
+/**
+ * For fail and supersede: without an attempt, any job not yet finished; with one, only
+ * that claim (a stale worker must not end a job that was requeued under it).
+ */
+const ACTIVE_OR_ATTEMPT = `id = @id AND CASE WHEN @attempt IS NULL
+  THEN status IN ('queued', 'running')
+  ELSE status = 'running' AND attempts = @attempt END`;
+/** Running jobs whose worker counts as gone. */
+const INTERRUPTED = `status = 'running' AND (@staleBefore IS NULL OR COALESCE(heartbeat_at, started_at, 0) < @staleBefore)`;
+
+function prepareStatements(db: Database.Database) {
+  return {
+    byId: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE id = ?`),
+    byDelivery: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE delivery_id = ?`),
+    list: db.prepare<[{ status: string | null; limit: number }], JobRow>(
+      `SELECT * FROM jobs WHERE (@status IS NULL OR status = @status) ORDER BY seq LIMIT @limit`,
+    ),
+    insert: db.prepare<
+      [
+        {
+          id: string;
+          deliveryId: string;
+          kind: string;
+          key: string | null;
+          payload: string;
+          maxAttempts: number;
+          now: number;
+        },
+      ],
+      JobRow
+    >(
+      `INSERT INTO jobs (id, delivery_id, kind, supersede_key, payload, status, attempts, max_attempts, created_at)
+       VALUES (@id, @deliveryId, @kind, @key, @payload, 'queued', 0, @maxAttempts, @now)
+       RETURNING *`,
+    ),
+    supersedeQueued: db.prepare<[{ key: string; seq: number; newId: string; now: number }], JobRow>(
+      `UPDATE jobs SET status = 'superseded', superseded_by = @newId, finished_at = @now
+       WHERE supersede_key = @key AND status = 'queued' AND seq < @seq
+       RETURNING *`,
+    ),
+    markRunningSuperseded: db.prepare<
+      [{ key: string; seq: number; newId: string; now: number }],
+      JobRow
+    >(
+      `UPDATE jobs SET superseded_by = @newId
+       WHERE supersede_key = @key AND status = 'running' AND seq < @seq
+       RETURNING *`,
+    ),
+    claim: db.prepare<[{ now: number; deadline: number | null }], JobRow>(
+      `UPDATE jobs
+       SET status = 'running', attempts = attempts + 1, started_at = @now, heartbeat_at = @now,
+           deadline_at = @deadline, finished_at = NULL
+       WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1)
+       RETURNING *`,
+    ),
+    complete: db.prepare<[Guarded & { result: string | null }]>(
+      `UPDATE jobs SET status = 'succeeded', finished_at = @now, result = @result
+       WHERE ${RUNNING_ATTEMPT}`,
+    ),
+    fail: db.prepare<[Guarded & { error: string }]>(
+      `UPDATE jobs SET status = 'failed', finished_at = @now, error = @error
+       WHERE ${ACTIVE_OR_ATTEMPT}`,
+    ),
+    supersede: db.prepare<[Guarded]>(
+      `UPDATE jobs SET status = 'superseded', finished_at = @now
+       WHERE ${ACTIVE_OR_ATTEMPT}`,
+    ),
+    release: db.prepare<[Guarded]>(
+      `UPDATE jobs
+       SET status = 'queued', attempts = attempts - 1, started_at = NULL, deadline_at = NULL,
+           heartbeat_at = NULL
+       WHERE ${RUNNING_ATTEMPT}`,
+    ),
+    heartbeat: db.prepare<[Guarded], JobRow>(
+      `UPDATE jobs SET heartbeat_at = @now WHERE ${RUNNING_ATTEMPT} RETURNING *`,
+    ),
+    setProgress: db.prepare<[{ id: string; progress: string }]>(
+      `UPDATE jobs SET progress = @progress WHERE id = @id`,
+    ),
+    recoverSuperseded: db.prepare<[{ now: number; staleBefore: number | null }], JobRow>(
+      `UPDATE jobs SET status = 'superseded', finished_at = @now
+       WHERE ${INTERRUPTED} AND superseded_by IS NOT NULL
+       RETURNING *`,
+    ),
+    recoverFailed: db.prepare<[{ now: number; staleBefore: number | null }], JobRow>(
+      `UPDATE jobs
+       SET status = 'failed', finished_at = @now,
+           error = 'interrupted ' || attempts || ' times: the process running it stopped before it finished'
+       WHERE ${INTERRUPTED} AND attempts >= max_attempts
+       RETURNING *`,
+    ),
+    recoverRequeued: db.prepare<[{ now: number; staleBefore: number | null }], JobRow>(
+      `UPDATE jobs
+       SET status = 'queued', started_at = NULL, deadline_at = NULL, heartbeat_at = NULL
+       WHERE ${INTERRUPTED}
+       RETURNING *`,
+    ),
+  };
+}
