@@ -1,0 +1,31 @@
+import { SystemError } from '../../errors.js';
+
+// Logger names simple-git uses for the commands Patchling runs (`simple-git:<command>`).
+const SIMPLE_GIT_LOGGERS = ['simple-git:raw', 'simple-git:fetch', 'simple-git:init'];
+
+/**
+ * simple-git's `debug` output prints each git process's environment, which holds the
+ * auth header. Refuses to run git with a token while `DEBUG` would enable it, rather than
+ * write the token into a log. `debugEnv` is the value of `DEBUG`, in the `debug` package's
+ * syntax: comma- or space-separated patterns with `*`, `-` to exclude.
+ */
+export function assertGitDebugOff(debugEnv: string | undefined): void {
+  if (!debugEnv) return;
+  const patterns = debugEnv.split(/[\s,]+/).filter(Boolean);
+  const matches = (pattern: string, name: string) =>
+    new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*?')}$`).test(name);
+  const enabled = SIMPLE_GIT_LOGGERS.some(
+    (name) =>
+      patterns.some((p) => !p.startsWith('-') && matches(p, name)) &&
+      !patterns.some((p) => p.startsWith('-') && matches(p.slice(1), name)),
+  );
+  if (enabled) {
+    throw new SystemError(
+      `DEBUG=${debugEnv} turns on simple-git's debug log, which prints the git credentials; exclude it (DEBUG=${debugEnv},-simple-git*) to run git with a token.`,
+    );
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,15 @@
+import type { SimpleGit } from 'simple-git';
+
+/**
+ * The best common ancestor of two commits, or undefined when they share no history (or
+ * the shared part has not been fetched yet). `git merge-base` exits 1 without output in
+ * that case, which simple-git reports as success with empty output.
+ */
+export async function findMergeBase(
+  git: SimpleGit,
+  a: string,
+  b: string,
+): Promise<string | undefined> {
+  const output = (await git.raw(['merge-base', a, b])).trim();
+  return output === '' ? undefined : output;
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { SimpleGit } from 'simple-git';
+import { runGit } from './run-git.js';
+import type { GitContext } from './run-git.js';
+
+/**
+ * Runs `use` with a throwaway index that holds the whole working tree, untracked files
+ * included (as `git add -A` would stage them, .gitignore respected), so a diff of the
+ * index shows everything the agent changed without touching the workspace's real index.
+ * The temporary index lives in `.git` and is removed afterwards.
+ */
+export async function withWorkingTreeIndex<T>(
+  context: GitContext,
+  action: string,
+  use: (git: SimpleGit) => Promise<T>,
+): Promise<T> {
+  const gitDir = await runGit(context, action, async (git) =>
+    (await git.raw(['rev-parse', '--absolute-git-dir'])).trim(),
+  );
+  const indexFile = path.join(gitDir, `patchling-index-${randomUUID()}`);
+  try {
+    // Starting from the real index keeps its stat data, so unchanged files are not re-hashed.
+    await copyFile(path.join(gitDir, 'index'), indexFile).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+    return await runGit(
+      context,
+      action,
+      async (git) => {
+        await git.raw(['add', '--all', '--', '.']);
+        return use(git);
+      },
+      { env: { GIT_INDEX_FILE: indexFile } },
+    );
+  } finally {
+    await rm(indexFile, { force: true });
+    await rm(`${indexFile}.lock`, { force: true });
+  }
+}
