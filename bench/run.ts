@@ -3,6 +3,7 @@ import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
+import { benchWebhookAck } from './webhook-ack.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -16,6 +17,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['exec', benchExec],
   ['images', benchImages],
   ['queue', benchQueue],
+  ['webhook ack', benchWebhookAck],
 ];
 
 const only = process.argv.slice(2);

@@ -1,0 +1,192 @@
+import { mkdir } from 'node:fs/promises';
+import { assemblePrompt } from '../agent/assemble-prompt.js';
+import type { RunSetup } from '../agent/events.js';
+import { loadPrompt } from '../agent/load-prompt.js';
+import { runAgent, type AgentResult } from '../agent/run-agent.js';
+import { createProgressCheckRun } from '../github/progress-check-run.js';
+import { createProgressComment } from '../github/progress-comment.js';
+import type { ProgressReporter } from '../github/progress-reporter.js';
+import type { GitHubApi } from '../github/types.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { SecretRedactor } from '../util/redact-secrets.js';
+import { diffAgainst } from '../workspace/git/diff-against.js';
+import { prepareJobWorkspace } from '../workspace/git/prepare-job-workspace.js';
+import type { FixJob, ReviewJob, ScanJob } from './job.js';
+import { newRunId, prepareRunEnvironment } from './prepare-agent-run.js';
+
+export interface AgentJobDeps {
+  readonly github: GitHubApi;
+  /** A short-lived installation token, for git only. */
+  readonly gitToken: () => Promise<string>;
+  /** https://github.com/OWNER/REPO.git, or a test server's URL. */
+  readonly cloneUrl: (owner: string, repo: string) => string;
+  readonly modelConfig: ModelConfig;
+  readonly stateDir: string;
+  /** Where job workspaces are made (one fresh directory per job, removed afterwards). */
+  readonly workRoot: string;
+  readonly secrets: readonly string[];
+  readonly maxTurns: number;
+  /** Called once the progress comment or check run exists, to persist its id for a restart. */
+  readonly onProgressCreated: (progress: {
+    kind: 'comment' | 'check_run';
+    id: number;
+  }) => Promise<void>;
+  readonly log: (entry: Record<string, unknown>) => void;
+}
+
+/**
+ * The frame every agent job runs in: visible progress first, then a fresh checkout with
+ * the installation token given to git alone, the agent in the sandbox, and a final state
+ * on the progress whatever happens. The kinds differ in their task and their publishing;
+ * review publishes its summary here, fix and scan arrive with their own issues.
+ */
+export async function runAgentJob(
+  jobId: string,
+  job: ReviewJob | FixJob | ScanJob,
+  deps: AgentJobDeps,
+  signal: AbortSignal,
+): Promise<{ status: AgentResult['status'] | 'unavailable'; runId?: string }> {
+  const repo = { owner: job.repo.owner, repo: job.repo.repo };
+  const redactor = new SecretRedactor(deps.secrets);
+
+  if (job.kind !== 'review') {
+    // Visible and honest until these jobs exist: the requester is told, nothing runs.
+    if (job.kind === 'scan') return { status: 'unavailable' };
+    const progress = createProgressComment({
+      octokit: deps.github,
+      repo,
+      issueNumber: job.issueNumber,
+      jobId,
+      jobKind: job.kind,
+      redactor,
+    });
+    await deps.onProgressCreated({ kind: 'comment', id: await progress.start() });
+    await progress.failed('Fixing issues is not available in this version of Patchling yet.');
+    return { status: 'unavailable' };
+  }
+
+  const pr = await resolvePullRequest(deps.github, job);
+  const progress: ProgressReporter = createProgressCheckRun({
+    octokit: deps.github,
+    repo,
+    headSha: pr.headSha,
+    jobId,
+    redactor,
+  });
+  await deps.onProgressCreated({ kind: 'check_run', id: await progress.start() });
+
+  await mkdir(deps.workRoot, { recursive: true });
+  let workspace: Awaited<ReturnType<typeof prepareJobWorkspace>> | undefined;
+  try {
+    const token = await deps.gitToken();
+    progress.running('Fetching the pull request');
+    workspace = await prepareJobWorkspace({
+      remoteUrl: deps.cloneUrl(repo.owner, repo.repo),
+      token,
+      headSha: pr.headSha,
+      baseRef: pr.baseRef,
+      parentDir: deps.workRoot,
+      signal,
+    });
+    const diff = workspace.mergeBase
+      ? await diffAgainst({ dir: workspace.dir, base: workspace.mergeBase, signal })
+      : '';
+
+    const runId = newRunId(new Date());
+    const run = await prepareRunEnvironment({
+      workspace: workspace.dir,
+      policy: 'read-only',
+      modelConfig: deps.modelConfig,
+      stateDir: deps.stateDir,
+      runId,
+      env: {},
+      extraSecrets: [...deps.secrets, token],
+    });
+    try {
+      const assembled = await assemblePrompt({
+        workspace: run.sandbox.workspace,
+        cwd: run.sandbox.workspace,
+        policy: 'read-only',
+        jobPrompt: loadPrompt('review'),
+        task: {
+          prompt: `Review pull request #${job.pullNumber} of ${repo.owner}/${repo.repo} (${pr.baseRef} ← ${pr.headRef}).${job.instructions ? ' The requester asks you to focus on what follows the title and body.' : ''}\n\nThe diff against the merge base:\n\n\`\`\`diff\n${diff}\n\`\`\``,
+          untrusted: [
+            { label: 'pull request title', text: pr.title },
+            { label: 'pull request body', text: pr.body },
+            ...(job.instructions ? [{ label: 'review request', text: job.instructions }] : []),
+          ],
+        },
+        now: new Date(),
+      });
+      const setup: RunSetup = {
+        runId,
+        instructions: assembled.instructions,
+        initialItems: assembled.initialItems,
+        workspace: run.sandbox.workspace,
+        model: deps.modelConfig.model,
+        provider: deps.modelConfig.profile.name,
+        api: deps.modelConfig.api,
+        sandboxPolicy: 'read-only',
+      };
+      progress.running('Reviewing');
+      const result = await runAgent({
+        setup,
+        model: run.model,
+        tools: run.tools,
+        toolContext: { workspace: run.sandbox.workspace, sandbox: run.sandbox },
+        budgets: { maxTurns: deps.maxTurns },
+        onEvent: run.sink((event) => progress.onAgentEvent(event)),
+        signal,
+      });
+      if (result.status === 'completed') {
+        await progress.succeeded({ summary: result.finalMessage ?? 'No findings.' });
+      } else {
+        await progress.failed(result.message);
+      }
+      deps.log({
+        msg: 'review finished',
+        jobId,
+        runId,
+        status: result.status,
+        turns: result.turns,
+      });
+      return { status: result.status, runId };
+    } finally {
+      run.log.close();
+      await run.sandbox.close?.();
+    }
+  } catch (error) {
+    await progress.failed(signal.aborted ? describeAbort(signal.reason) : (error as Error).message);
+    throw error;
+  } finally {
+    await workspace?.dispose();
+  }
+}
+
+interface PullRequestDetails {
+  readonly headSha: string;
+  readonly headRef: string;
+  readonly baseRef: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+/** A review asked for in an issue comment does not know the head yet: ask GitHub. */
+async function resolvePullRequest(github: GitHubApi, job: ReviewJob): Promise<PullRequestDetails> {
+  const { data } = await github.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+    owner: job.repo.owner,
+    repo: job.repo.repo,
+    pull_number: job.pullNumber,
+  });
+  return {
+    headSha: data.head.sha,
+    headRef: data.head.ref,
+    baseRef: data.base.ref,
+    title: data.title,
+    body: data.body ?? '',
+  };
+}
+
+function describeAbort(reason: unknown): string {
+  return reason instanceof Error ? reason.message : 'The job was stopped.';
+}
