@@ -15,6 +15,7 @@ import { SECRET_ENV_NAMES } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { SqliteJobStore, defaultQueuePath } from '../queue/sqlite-job-store.js';
 import { submitJob } from '../queue/submit-job.js';
+import type { JobEvent } from '../queue/job-events.js';
 import type { EnqueueInput, EnqueueResult, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
@@ -103,7 +104,12 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       baseUrl: config.githubApiUrl,
     })
       .request('GET /app')
-      .then(({ data }) => `${data?.slug ?? config.commandName}[bot]`);
+      .then(({ data }) => `${data?.slug ?? config.commandName}[bot]`)
+      .catch((error: unknown) => {
+        // Forget a failure: one GitHub 502 must not stop every later delivery.
+        botLogin = undefined;
+        throw error;
+      });
     return botLogin;
   };
 
@@ -133,7 +139,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     store,
     concurrency: config.concurrency,
     jobDeadlineMs: config.jobTimeoutMs,
-    onJobEvent: (event) => safeLog({ msg: `job ${event.type}`, ...event }),
+    onJobEvent: (event) => safeLog(describeJobEvent(event)),
     run: createJobHandler({
       store,
       githubFor,
@@ -186,6 +192,27 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       await pool.stop({ drainMs: 10_000 });
       await store.close();
     },
+  };
+}
+
+/** A log line for a pool event: the job's identity, not its payload (a whole webhook). */
+function describeJobEvent(event: JobEvent): Record<string, unknown> {
+  if (event.type === 'store-error') {
+    return {
+      msg: 'job store error',
+      operation: event.operation,
+      jobId: event.jobId,
+      error: describeError(event.error),
+    };
+  }
+  const { job, type, ...rest } = event;
+  return {
+    msg: `job ${type}`,
+    jobId: job.id,
+    kind: job.kind,
+    deliveryId: job.deliveryId,
+    attempts: job.attempts,
+    ...rest,
   };
 }
 
