@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeliveryJob } from '../../src/jobs/job.js';
+import type { AppServer } from '../../src/triggers/app-server.js';
+import { signWebhook, startTestApp, type AppHarness } from '../support/app-harness.js';
+import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+
+type ReceivedEvent = Parameters<AppServer['probot']['receive']>[0];
+
+// The intake only stores: with the workers off, no request may leave for GitHub at all.
+let app: AppHarness | undefined;
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  app = await startTestApp({ startWorkers: false });
+});
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  nock.enableNetConnect();
+  expect(pending).toEqual([]);
+});
+
+function started(): AppHarness {
+  if (!app) throw new Error('the App did not start');
+  return app;
+}
+
+describe('the webhook endpoint', () => {
+  it('stores a signed pull_request.opened once, and acknowledges quickly', async () => {
+    const { deliver, server } = started();
+    const payload = webhookPayload('pull_request', 'opened');
+
+    const first = await deliver('pull_request', payload);
+    expect(first.status).toBe(200);
+    expect(first.elapsedMs).toBeLessThan(2000);
+
+    const jobs = await server.store.list();
+    expect(jobs).toHaveLength(1);
+    const [job] = jobs;
+    expect(job).toMatchObject({ kind: 'delivery', deliveryId: first.deliveryId, status: 'queued' });
+    const delivery = job?.payload as DeliveryJob;
+    expect(delivery).toEqual({
+      kind: 'delivery',
+      repo: { owner: 'Codertocat', repo: 'Hello-World', installationId: TEST_INSTALLATION.id },
+      eventName: 'pull_request',
+      payload,
+    });
+  });
+
+  it('stores a redelivery (same X-GitHub-Delivery) only once', async () => {
+    const { deliver, server } = started();
+    const payload = webhookPayload('pull_request', 'opened');
+    const first = await deliver('pull_request', payload);
+    const again = await deliver('pull_request', payload, { deliveryId: first.deliveryId });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await server.store.list()).toHaveLength(1);
+    expect(started().logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'webhook redelivered, already stored',
+        deliveryId: first.deliveryId,
+      }),
+    );
+  });
+
+  it('refuses a wrong signature and stores nothing', async () => {
+    const { deliver, server } = started();
+    // Probot logs each refusal with the whole payload; the status is what matters here.
+    server.probot.log.level = 'silent';
+    const payload = webhookPayload('pull_request', 'opened');
+    const body = JSON.stringify(payload);
+    const cases = [
+      signWebhook(body, 'another-secret-of-16+chars'),
+      // Right secret, different bytes: the signature covers the raw body.
+      signWebhook(`${body} `),
+      'sha256=0000',
+      signWebhook(body).replace('sha256=', 'sha1='),
+    ];
+    for (const signature of cases) {
+      const response = await deliver('pull_request', payload, { signature });
+      expect(response.status, signature).toBeGreaterThanOrEqual(400);
+      expect(response.status, signature).toBeLessThan(500);
+    }
+    expect(await server.store.list()).toEqual([]);
+  });
+
+  it('refuses a webhook without a signature and stores nothing', async () => {
+    const { deliver, server } = started();
+    // Probot logs each refusal with the whole payload; the status is what matters here.
+    server.probot.log.level = 'silent';
+    const response = await deliver('pull_request', webhookPayload('pull_request', 'opened'), {
+      signature: null,
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(await server.store.list()).toEqual([]);
+  });
+
+  it('acknowledges an event Patchling does not act on, and stores nothing', async () => {
+    const { deliver, server, logs } = started();
+    const response = await deliver('star', webhookPayload('star', 'created'));
+    expect(response.status).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBeLessThan(300);
+    expect(await server.store.list()).toEqual([]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'webhook ignored', deliveryId: response.deliveryId }),
+    );
+  });
+
+  it('stores an event received through probot.receive as well', async () => {
+    const { server } = started();
+    const id = randomUUID();
+    const payload = webhookPayload('issue_comment', 'created', {
+      comment: { body: '/patchling help' },
+    });
+    // Probot types payloads with @octokit/openapi-webhooks-types, the examples with
+    // @octokit/webhooks-types: two descriptions of the same JSON that disagree on details.
+    const event = { id, name: 'issue_comment', payload } as unknown as ReceivedEvent;
+    await server.probot.receive(event);
+    const jobs = await server.store.list();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({
+      kind: 'delivery',
+      deliveryId: id,
+      status: 'queued',
+      payload: { kind: 'delivery', eventName: 'issue_comment', payload },
+    });
+  });
+
+  it('answers 404 off the webhook path and 200 on /healthz, storing nothing', async () => {
+    const { server } = started();
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/elsewhere`, { method: 'POST' })).status).toBe(404);
+    expect(await server.store.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,371 @@
+/**
+ * The GitHub App under test: `startAppServer` on loopback with a fresh state directory,
+ * signed webhooks over real HTTP, and api.github.com played by nock, where every body
+ * Patchling sends is checked against GitHub's published request schemas.
+ */
+import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import nock from 'nock';
+import type { ModelConfig } from '../../src/model/model-config.js';
+import type { JobStatus, StoredJob } from '../../src/queue/types.js';
+import type { AppConfig } from '../../src/triggers/app-config.js';
+import { startAppServer, type AppServer } from '../../src/triggers/app-server.js';
+import { expectValidGitHubRequest } from './github-schemas.js';
+import { testModelConfig } from './test-model-config.js';
+
+export const API = 'https://api.github.com';
+export const WEBHOOK_SECRET = 'a-test-secret-of-16+chars';
+export const WEBHOOK_PATH = '/api/github/webhooks';
+export const APP_SLUG = 'patchling';
+
+let privateKey: string | undefined;
+
+/** A fresh RSA key (PKCS#1 PEM, as GitHub hands App keys out), made once per test file. */
+export function appPrivateKey(): string {
+  privateKey ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  return privateKey;
+}
+
+export function appConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return {
+    appId: 1,
+    privateKey: appPrivateKey(),
+    webhookSecret: WEBHOOK_SECRET,
+    port: 0,
+    host: '127.0.0.1',
+    webhookPath: WEBHOOK_PATH,
+    commandName: 'patchling',
+    concurrency: 1,
+    jobTimeoutMs: 60_000,
+    maxTurns: 10,
+    githubApiUrl: API,
+    // Overridden by the tests that clone; anything else must never reach it.
+    cloneBaseUrl: 'http://127.0.0.1:9',
+    ...overrides,
+  };
+}
+
+/** GitHub's X-Hub-Signature-256 for exactly these bytes. */
+export function signWebhook(body: string, secret = WEBHOOK_SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
+export interface WebhookOptions {
+  readonly deliveryId?: string;
+  /** Replaces the correct signature; null sends none. */
+  readonly signature?: string | null;
+}
+
+export interface WebhookResponse {
+  readonly status: number;
+  readonly text: string;
+  readonly deliveryId: string;
+  readonly elapsedMs: number;
+}
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'superseded'];
+
+export interface AppHarness {
+  readonly server: AppServer;
+  readonly stateDir: string;
+  /** Every entry the App logged, as it logged it. */
+  readonly logs: Record<string, unknown>[];
+  /** POSTs a webhook to the App as GitHub does: the raw JSON body, signed. */
+  deliver(event: string, payload: unknown, options?: WebhookOptions): Promise<WebhookResponse>;
+  /** Waits until at least `count` jobs exist and every job is in a final state. */
+  settled(count?: number, timeoutMs?: number): Promise<StoredJob[]>;
+  close(): Promise<void>;
+}
+
+export interface StartAppOptions {
+  readonly config?: Partial<AppConfig>;
+  readonly modelConfig?: ModelConfig;
+  readonly startWorkers?: boolean;
+  /** Default: a fresh temp directory, removed by close(). */
+  readonly stateDir?: string;
+}
+
+export async function startTestApp(options: StartAppOptions = {}): Promise<AppHarness> {
+  const ownsStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? (await makeStateDir());
+  const logs: Record<string, unknown>[] = [];
+  const server = await startAppServer({
+    config: appConfig(options.config),
+    modelConfig: options.modelConfig ?? testModelConfig('http://127.0.0.1:9/v1', 'responses'),
+    stateDir,
+    env: {},
+    log: (entry) => logs.push(entry),
+    ...(options.startWorkers === undefined ? {} : { startWorkers: options.startWorkers }),
+  });
+  const webhookUrl = `${server.url}${WEBHOOK_PATH}`;
+  let closed = false;
+  return {
+    server,
+    stateDir,
+    logs,
+    async deliver(event, payload, webhook = {}) {
+      const body = JSON.stringify(payload);
+      const deliveryId = webhook.deliveryId ?? randomUUID();
+      const signature = webhook.signature === undefined ? signWebhook(body) : webhook.signature;
+      const started = performance.now();
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/test',
+          'x-github-event': event,
+          'x-github-delivery': deliveryId,
+          ...(signature === null ? {} : { 'x-hub-signature-256': signature }),
+        },
+        body,
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        text,
+        deliveryId,
+        elapsedMs: performance.now() - started,
+      };
+    },
+    async settled(count = 1, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const jobs = await server.store.list({ limit: 1000 });
+        if (jobs.length >= count && jobs.every((job) => FINAL_STATUSES.includes(job.status))) {
+          return jobs;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `jobs did not settle in ${timeoutMs} ms: ${JSON.stringify(
+              jobs.map((job) => ({ kind: job.kind, status: job.status, error: job.error })),
+            )}\nlogs: ${JSON.stringify(logs)}`,
+          );
+        }
+        await sleep(25);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      if (ownsStateDir) await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function makeStateDir(): Promise<string> {
+  return realpath(await mkdtemp(path.join(os.tmpdir(), 'patchling-app-')));
+}
+
+/** One request api.github.com (nock) answered. */
+export interface GitHubCall {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+}
+
+type Params = Readonly<Record<string, string | number>>;
+type Reply = readonly [number, nock.Body];
+
+export interface GitHubMock {
+  readonly scope: nock.Scope;
+  /** Every request nock answered, in order. */
+  readonly calls: GitHubCall[];
+  /** Bodies that failed GitHub's request schema (answered 422, as GitHub would). */
+  readonly invalid: string[];
+  /** Requests to api.github.com that no interceptor took. */
+  readonly unmatched: string[];
+  /** The installation token the access_tokens endpoint hands out. */
+  readonly installationToken: string;
+  /** POST /app/installations/:id/access_tokens, as often as asked. */
+  installationAuth(installationId: number): void;
+  /** GET /app: the App's slug, so its bot is `${slug}[bot]`. */
+  app(): void;
+  /** `.github/patchling.yml` on the default branch: absent, or this text. */
+  repoConfig(owner: string, repo: string, yaml?: string): void;
+  permission(owner: string, repo: string, login: string, permission: string): void;
+  /**
+   * A write, its body validated against GitHub's schema for `route` before `reply` runs
+   * (an invalid body is answered 422, as GitHub would, and listed in `invalid`).
+   */
+  write(
+    method: 'POST' | 'PATCH',
+    route: string,
+    params: Params,
+    reply: (body: Record<string, unknown>) => Reply,
+    options?: { readonly optional?: boolean },
+  ): void;
+  /** Calls that change something on GitHub (not the token exchange). */
+  writes(): GitHubCall[];
+  /** Stops listening; call once per test. */
+  stop(): void;
+}
+
+export function mockGitHub(): GitHubMock {
+  const calls: GitHubCall[] = [];
+  const invalid: string[] = [];
+  const unmatched: string[] = [];
+  const installationToken = `ghs_${randomBytes(18).toString('hex')}`;
+  const record = (req: nock.ReplyFnContext['req'], _interceptor: unknown, body: string) => {
+    calls.push({ method: req.method, path: req.path, body: parseBody(body) });
+  };
+  const scope = nock(API).on('request', record);
+  // The token exchange may happen any number of times (one client per installation, plus git).
+  const tokenScope = nock(API).persist().on('request', record);
+  const onNoMatch = (req: RequestLike, options?: RequestLike) => {
+    const seen = options ?? req;
+    const host = seen.hostname ?? seen.host ?? '';
+    if (host.includes('api.github.com'))
+      unmatched.push(`${seen.method ?? '?'} ${seen.path ?? '?'}`);
+  };
+  nock.emitter.on('no match', onNoMatch);
+
+  const fill = (route: string, params: Params) =>
+    route.replace(/\{(\w+)\}/g, (_match, name: string) => {
+      const value = params[name];
+      if (value === undefined) throw new Error(`no ${name} for ${route}`);
+      return encodeURIComponent(String(value));
+    });
+
+  const register = (
+    on: nock.Scope,
+    method: 'POST' | 'PATCH',
+    route: string,
+    params: Params,
+    reply: (body: Record<string, unknown>) => Reply,
+    optional = false,
+  ): void => {
+    const interceptor = on.intercept(fill(route, params), method);
+    if (optional) interceptor.optionally();
+    interceptor.reply((_uri, requestBody) => {
+      const body = typeof requestBody === 'string' ? parseBody(requestBody) : requestBody;
+      try {
+        expectValidGitHubRequest(method, route, body ?? {});
+      } catch (error) {
+        invalid.push(`${method} ${route}: ${(error as Error).message}`);
+        return [422, { message: 'Validation Failed', status: '422' }];
+      }
+      return [...reply((body ?? {}) as Record<string, unknown>)];
+    });
+  };
+  const write: GitHubMock['write'] = (method, route, params, reply, options = {}) =>
+    register(scope, method, route, params, reply, options.optional);
+
+  return {
+    scope,
+    calls,
+    invalid,
+    unmatched,
+    installationToken,
+    installationAuth(installationId) {
+      const route = '/app/installations/{installation_id}/access_tokens';
+      register(tokenScope, 'POST', route, { installation_id: installationId }, () => [
+        201,
+        {
+          token: installationToken,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          permissions: {
+            checks: 'write',
+            contents: 'read',
+            issues: 'write',
+            metadata: 'read',
+            pull_requests: 'write',
+          },
+          repository_selection: 'all',
+        },
+      ]);
+    },
+    app() {
+      scope.get('/app').reply(200, {
+        id: 1,
+        slug: APP_SLUG,
+        node_id: 'MDExOkludGVncmF0aW9uMQ==',
+        owner: { login: 'octo-org', id: 2, type: 'Organization' },
+        name: 'Patchling',
+        description: 'A coding agent for CI',
+        external_url: 'https://patchling.example',
+        html_url: `https://github.com/apps/${APP_SLUG}`,
+        created_at: '2025-01-01T00:00:00Z',
+        updated_at: '2025-01-01T00:00:00Z',
+        permissions: { checks: 'write', contents: 'read', issues: 'write' },
+        events: ['pull_request', 'issue_comment'],
+      });
+    },
+    repoConfig(owner, repo, yaml) {
+      const route = `/repos/${owner}/${repo}/contents/.github%2Fpatchling.yml`;
+      if (yaml === undefined) {
+        scope.get(route).reply(404, {
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+          status: '404',
+        });
+        return;
+      }
+      const content = Buffer.from(yaml, 'utf8');
+      scope.get(route).reply(200, {
+        type: 'file',
+        encoding: 'base64',
+        size: content.length,
+        name: 'patchling.yml',
+        path: '.github/patchling.yml',
+        // GitHub wraps base64 at 60 characters.
+        content: `${content.toString('base64').replace(/.{60}/g, '$&\n')}\n`,
+        sha: '3d21ec53a331a6f037a91c368710b99387d012c1',
+        url: `${API}/repos/${owner}/${repo}/contents/.github/patchling.yml?ref=main`,
+        git_url: `${API}/repos/${owner}/${repo}/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1`,
+        html_url: `https://github.com/${owner}/${repo}/blob/main/.github/patchling.yml`,
+        download_url: `https://raw.githubusercontent.com/${owner}/${repo}/main/.github/patchling.yml`,
+      });
+    },
+    permission(owner, repo, login, permission) {
+      scope.get(`/repos/${owner}/${repo}/collaborators/${login}/permission`).reply(200, {
+        permission,
+        role_name: permission,
+        user: {
+          login,
+          id: 21031067,
+          type: 'User',
+          site_admin: false,
+          permissions: {
+            admin: permission === 'admin',
+            maintain: permission === 'maintain' || permission === 'admin',
+            push: ['write', 'maintain', 'admin'].includes(permission),
+            triage: permission !== 'none' && permission !== 'read',
+            pull: permission !== 'none',
+          },
+        },
+      });
+    },
+    write,
+    writes() {
+      return calls.filter((call) => call.method !== 'GET' && !call.path.endsWith('/access_tokens'));
+    },
+    stop() {
+      nock.emitter.removeListener('no match', onNoMatch);
+    },
+  };
+}
+
+interface RequestLike {
+  readonly method?: string;
+  readonly path?: string;
+  readonly host?: string;
+  readonly hostname?: string;
+}
+
+function parseBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  if (body === '') return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
+}
