@@ -74,6 +74,13 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         },
         baseUrl: config.githubApiUrl,
         redactor,
+        // Octokit's own messages go through the redacting log, not straight to the console.
+        log: {
+          debug: () => undefined,
+          info: () => undefined,
+          warn: (message) => safeLog({ msg: 'github', level: 'warn', message }),
+          error: (message) => safeLog({ msg: 'github', level: 'error', message }),
+        },
         throttle: {
           onRateLimit: (wait) =>
             safeLog({ msg: 'GitHub rate limit, waiting', ...wait, request: undefined }),
