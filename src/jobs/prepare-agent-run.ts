@@ -76,6 +76,31 @@ export async function prepareRunEnvironment(options: {
   };
 }
 
+/** What a run starts from, as logged: enough for `exec resume` to continue it. */
+export function runSetupFor(options: {
+  readonly runId: string;
+  readonly prompt: {
+    readonly instructions: string;
+    readonly initialItems: RunSetup['initialItems'];
+  };
+  readonly workspace: string;
+  readonly modelConfig: ModelConfig;
+  readonly policy: SandboxPolicy;
+  readonly outputSchema?: RunSetup['outputSchema'];
+}): RunSetup {
+  return {
+    runId: options.runId,
+    instructions: options.prompt.instructions,
+    initialItems: options.prompt.initialItems,
+    workspace: options.workspace,
+    model: options.modelConfig.model,
+    provider: options.modelConfig.profile.name,
+    api: options.modelConfig.api,
+    sandboxPolicy: options.policy,
+    ...(options.outputSchema ? { outputSchema: options.outputSchema } : {}),
+  };
+}
+
 /** A sortable, unique run id: 20261120T233000Z-3f9a1c. */
 export function newRunId(now: Date): string {
   const stamp = now

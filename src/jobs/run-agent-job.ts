@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { assemblePrompt } from '../agent/assemble-prompt.js';
-import type { RunSetup } from '../agent/events.js';
 import { loadPrompt } from '../agent/load-prompt.js';
 import { runAgent, type AgentResult } from '../agent/run-agent.js';
 import { createProgressCheckRun } from '../github/progress-check-run.js';
@@ -12,7 +11,7 @@ import { SecretRedactor } from '../util/redact-secrets.js';
 import { diffAgainst } from '../workspace/git/diff-against.js';
 import { prepareJobWorkspace } from '../workspace/git/prepare-job-workspace.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
-import { newRunId, prepareRunEnvironment } from './prepare-agent-run.js';
+import { newRunId, prepareRunEnvironment, runSetupFor } from './prepare-agent-run.js';
 
 export interface AgentJobDeps {
   readonly github: GitHubApi;
@@ -118,16 +117,14 @@ export async function runAgentJob(
         },
         now: new Date(),
       });
-      const setup: RunSetup = {
+      const setup = runSetupFor({
         runId,
-        instructions: assembled.instructions,
-        initialItems: assembled.initialItems,
+        prompt: assembled,
         workspace: run.sandbox.workspace,
-        model: deps.modelConfig.model,
-        provider: deps.modelConfig.profile.name,
-        api: deps.modelConfig.api,
-        sandboxPolicy: 'read-only',
-      };
+        modelConfig: deps.modelConfig,
+        policy: 'read-only',
+      });
+
       progress.running('Reviewing');
       const result = await runAgent({
         setup,

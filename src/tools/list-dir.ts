@@ -1,9 +1,9 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
-import { WorkspacePathError, resolveWorkspacePath } from '../workspace/resolve-workspace-path.js';
+import { locateEntry } from './locate-entry.js';
 import type { Tool, ToolOutcome } from './types.js';
 
 export interface ListDirOptions {
@@ -51,21 +51,9 @@ export function createListDirTool(options: ListDirOptions = {}): Tool<typeof par
     parameters,
     mutating: false,
     run: async (args, context) => {
-      let directory: string;
-      try {
-        directory = await resolveWorkspacePath(context.workspace, args.path);
-      } catch (error) {
-        if (error instanceof WorkspacePathError) return failure(error.message);
-        throw error;
-      }
-      const stats = await stat(directory).catch((error: unknown) => error as NodeJS.ErrnoException);
-      if (stats instanceof Error) {
-        return failure(
-          stats.code === 'ENOENT' || stats.code === 'ENOTDIR'
-            ? `No such directory: ${args.path}.`
-            : `Cannot list ${args.path}: ${describeError(stats)}`,
-        );
-      }
+      const located = await locateEntry(context.workspace, args.path, 'directory', 'list');
+      if (!located.ok) return located.outcome;
+      const { absolute: directory, stats } = located;
       if (!stats.isDirectory()) {
         return failure(`${args.path} is a file, not a directory; use read_file to read it.`);
       }

@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeError } from '../errors.js';
-import { WorkspacePathError, resolveWorkspacePath } from '../workspace/resolve-workspace-path.js';
+import { locateEntry } from './locate-entry.js';
 import type { Tool, ToolOutcome } from './types.js';
 
 export interface ReadFileOptions {
@@ -47,21 +46,9 @@ export function createReadFileTool(options: ReadFileOptions = {}): Tool<typeof p
     mutating: false,
     run: async (args, context) => {
       const shown = args.path;
-      let file: string;
-      try {
-        file = await resolveWorkspacePath(context.workspace, args.path);
-      } catch (error) {
-        if (error instanceof WorkspacePathError) return failure(error.message);
-        throw error;
-      }
-      const stats = await stat(file).catch((error: unknown) => error as NodeJS.ErrnoException);
-      if (stats instanceof Error) {
-        return failure(
-          stats.code === 'ENOENT' || stats.code === 'ENOTDIR'
-            ? `No such file: ${shown}.`
-            : `Cannot read ${shown}: ${describeError(stats)}`,
-        );
-      }
+      const located = await locateEntry(context.workspace, args.path, 'file', 'read');
+      if (!located.ok) return located.outcome;
+      const { absolute: file, stats } = located;
       if (stats.isDirectory()) {
         return failure(`${shown} is a directory; use list_dir to see its entries.`);
       }

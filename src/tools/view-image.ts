@@ -1,10 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeError } from '../errors.js';
 import { ImageError, ImageTimeoutError } from '../images/image-errors.js';
 import { IMAGE_DEFAULTS, prepareImage, toImageContent } from '../images/prepare-image.js';
 import type { PrepareImageOptions } from '../images/prepare-image.js';
-import { WorkspacePathError, resolveWorkspacePath } from '../workspace/resolve-workspace-path.js';
+import { locateEntry } from './locate-entry.js';
 import type { Tool, ToolOutcome } from './types.js';
 
 export type ViewImageOptions = Omit<PrepareImageOptions, 'label'>;
@@ -28,21 +26,9 @@ export function createViewImageTool(options: ViewImageOptions = {}): Tool<typeof
     mutating: false,
     run: async (args, context) => {
       const shown = args.path;
-      let file: string;
-      try {
-        file = await resolveWorkspacePath(context.workspace, args.path);
-      } catch (error) {
-        if (error instanceof WorkspacePathError) return failure(error.message);
-        throw error;
-      }
-      const stats = await stat(file).catch((error: unknown) => error as NodeJS.ErrnoException);
-      if (stats instanceof Error) {
-        return failure(
-          stats.code === 'ENOENT' || stats.code === 'ENOTDIR'
-            ? `No such file: ${shown}.`
-            : `Cannot read ${shown}: ${describeError(stats)}`,
-        );
-      }
+      const located = await locateEntry(context.workspace, args.path, 'file', 'read');
+      if (!located.ok) return located.outcome;
+      const { absolute: file, stats } = located;
       if (stats.isDirectory()) return failure(`${shown} is a directory, not an image.`);
       if (!stats.isFile()) return failure(`${shown} is not a regular file.`);
       if (stats.size > maxInputBytes) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { assemblePrompt } from '../../agent/assemble-prompt.js';
-import type { AgentEvent, AgentEventSink, RunSetup } from '../../agent/events.js';
+import type { AgentEvent, AgentEventSink } from '../../agent/events.js';
 import { outputSpecFromJsonSchema, type FinalOutputSpec } from '../../agent/final-output.js';
 import { resumeStateFromLog } from '../../agent/resume-run.js';
 import { latestRunId, readRunLog, runLogPath, stateDir } from '../../agent/run-log.js';
@@ -14,7 +14,7 @@ import {
 import { UserError } from '../../errors.js';
 import { prepareImages } from '../../images/prepare-images.js';
 import { toImageContent } from '../../images/prepare-image.js';
-import { newRunId, prepareRunEnvironment } from '../../jobs/prepare-agent-run.js';
+import { newRunId, prepareRunEnvironment, runSetupFor } from '../../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelSettings } from '../../model/model-config.js';
 import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
 import type { ImageContent } from '../../model/types.js';
@@ -95,17 +95,15 @@ export async function runExec(
     task: { prompt: taskText, images },
     now: new Date(),
   });
-  const setup: RunSetup = {
+  const setup = runSetupFor({
     runId,
-    instructions: assembled.instructions,
-    initialItems: assembled.initialItems,
+    prompt: assembled,
     workspace: run.sandbox.workspace,
-    model: modelConfig.model,
-    provider: modelConfig.profile.name,
-    api: modelConfig.api,
-    sandboxPolicy: policy,
+    modelConfig,
+    policy,
     ...(output ? { outputSchema: { name: output.name, schema: output.schema } } : {}),
-  };
+  });
+
   try {
     const result = await runAgent({
       setup,
