@@ -9,27 +9,51 @@ export const Priority = z.enum(['P0', 'P1', 'P2', 'P3']);
 export type Priority = z.infer<typeof Priority>;
 
 export const Finding = z.strictObject({
-  title: z.string().min(1).max(120).describe('One line: what is wrong, e.g. "Off-by-one in page count".'),
+  title: z
+    .string()
+    .min(1)
+    .max(120)
+    .describe('One line: what is wrong, e.g. "Off-by-one in page count".'),
   explanation: z
     .string()
     .min(1)
     .describe('Why it is a bug this change introduces, and what happens when it bites. Markdown.'),
-  priority: Priority.describe('P0: breaks the product or loses data; P1: a real bug users will hit; P2: a bug in an edge case; P3: minor.'),
+  priority: Priority.describe(
+    'P0: breaks the product or loses data; P1: a real bug users will hit; P2: a bug in an edge case; P3: minor.',
+  ),
   confidence: z.number().min(0).max(1).describe('How sure you are, from 0 to 1.'),
   path: z.string().min(1).describe('File path relative to the repository root.'),
-  start_line: z.number().int().positive().describe('First line of the problem, on the new side of the diff.'),
-  end_line: z.number().int().positive().describe('Last line of the problem (the same as start_line for one line).'),
+  start_line: z
+    .number()
+    .int()
+    .positive()
+    .describe('First line of the problem, on the new side of the diff.'),
+  end_line: z
+    .number()
+    .int()
+    .positive()
+    .describe('Last line of the problem (the same as start_line for one line).'),
   suggestion: z
     .string()
     .nullable()
-    .describe('Optional replacement text for exactly lines start_line..end_line, or null. Only when you are sure it is right.'),
+    .describe(
+      'Optional replacement text for exactly lines start_line..end_line, or null. Only when you are sure it is right.',
+    ),
 });
 export type Finding = z.infer<typeof Finding>;
 
 export const ReviewOutput = z.strictObject({
-  verdict: z.enum(['no_issues', 'issues_found']).describe('no_issues when there is nothing worth reporting.'),
-  summary: z.string().describe('Two or three sentences for the maintainer: what the change does and what you found.'),
-  findings: z.array(Finding).describe('The problems, most important first. Empty when there are none.'),
+  verdict: z
+    .enum(['no_issues', 'issues_found'])
+    .describe('no_issues when there is nothing worth reporting.'),
+  summary: z
+    .string()
+    .describe(
+      'Two or three sentences for the maintainer: what the change does and what you found.',
+    ),
+  findings: z
+    .array(Finding)
+    .describe('The problems, most important first. Empty when there are none.'),
 });
 export type ReviewOutput = z.infer<typeof ReviewOutput>;
 
