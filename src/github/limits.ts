@@ -1,3 +1,4 @@
+import { cutBeforePartialWord } from './progress-state.js';
 /** GitHub rejects a comment, PR or review body over 65,536 characters. */
 export const MAX_BODY_CHARS = 65_536;
 /** A check run's output.summary and output.text: 65,535 characters each. */
@@ -8,5 +9,5 @@ const NOTE = '\n\n…(truncated)';
 /** Cuts text to fit a GitHub limit, saying so at the end. */
 export function fitGitHubText(text: string, max: number = MAX_BODY_CHARS): string {
   if (text.length <= max) return text;
-  return text.slice(0, max - NOTE.length) + NOTE;
+  return cutBeforePartialWord(text, max - NOTE.length) + NOTE;
 }

@@ -85,7 +85,7 @@ export function createProgressCheckRun(options: ProgressCheckRunOptions): Progre
         }
       },
     },
-    options,
+    { ...options, redact: (text) => redactor.redact(text) },
   );
 }
 

@@ -65,6 +65,6 @@ export function createProgressComment(options: ProgressCommentOptions): Progress
         }
       },
     },
-    options,
+    { ...options, redact: (text) => redactor.redact(text) },
   );
 }

@@ -59,6 +59,8 @@ export interface ProgressReporterOptions {
   /** At most one intermediate write per this many ms. Default 10 s. Final states are written at once. */
   readonly minUpdateIntervalMs?: number;
   readonly log?: { readonly warn: (message: string) => unknown };
+  /** Applied to a failure reason before it is shortened, so a cut never splits a secret. */
+  readonly redact?: (text: string) => string;
 }
 
 export function createProgressReporter(
@@ -68,6 +70,7 @@ export function createProgressReporter(
   const now = options.now ?? Date.now;
   const interval = options.minUpdateIntervalMs ?? 10_000;
   const warn = (message: string) => options.log?.warn(message);
+  const redact = options.redact ?? ((text: string) => text);
 
   let id: number | undefined;
   let state: ProgressState = { status: 'queued', startedAt: now(), plan: [] };
@@ -196,7 +199,7 @@ export function createProgressReporter(
       );
     },
     failed(reason) {
-      return finish(finalOf(state, { status: 'failed', reason: oneSentence(reason) }));
+      return finish(finalOf(state, { status: 'failed', reason: oneSentence(redact(reason)) }));
     },
     async finalizeAfterCrash(existing, reason) {
       const loaded = await enqueue(() => sink.load(existing));
@@ -212,7 +215,7 @@ export function createProgressReporter(
         warn(`progress ${existing} is gone or not this job's; posting the failure anew`);
         id = undefined;
       }
-      await finish(finalOf(state, { status: 'failed', reason: oneSentence(reason) }));
+      await finish(finalOf(state, { status: 'failed', reason: oneSentence(redact(reason)) }));
     },
     async settled() {
       await writes;

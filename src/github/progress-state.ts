@@ -100,5 +100,17 @@ export function oneSentence(text: string, max = 300): string {
   const end = /[.!?](?=\s|$)/.exec(line);
   const sentence = end ? line.slice(0, end.index + 1) : line;
   if (sentence === '') return 'unknown error';
-  return sentence.length <= max ? sentence : `${sentence.slice(0, max - 1)}…`;
+  return sentence.length <= max ? sentence : `${cutBeforePartialWord(sentence, max - 1)}…`;
+}
+
+/**
+ * The first `max` characters, without a word cut in two: half a token could be half a
+ * secret, which the redactor (matching whole values) would no longer recognize.
+ */
+export function cutBeforePartialWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  if (/\s/.test(text[max] ?? ' ')) return head;
+  const lastSpace = head.search(/\s\S*$/);
+  return lastSpace >= 0 ? head.slice(0, lastSpace) : '';
 }

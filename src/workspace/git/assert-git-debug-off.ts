@@ -1,7 +1,28 @@
 import { SystemError } from '../../errors.js';
 
-// Logger names simple-git uses for the commands Patchling runs (`simple-git:<command>`).
-const SIMPLE_GIT_LOGGERS = ['simple-git:raw', 'simple-git:fetch', 'simple-git:init'];
+// Logger names simple-git 4 uses: `simple-git:<command>`, and per task
+// `simple-git:task:<command>:<n>` (this one prints the environment, auth header included)
+// and `simple-git:output:<command>:<n>`. One representative per command Patchling runs
+// with a token, so that a pattern like `simple-git:task:*` is caught too.
+const TOKEN_COMMANDS = [
+  'init',
+  'remote',
+  'fetch',
+  'checkout',
+  'config',
+  'rev-parse',
+  'merge-base',
+  'diff',
+  'push',
+  'raw',
+];
+const SIMPLE_GIT_LOGGERS = [
+  ...TOKEN_COMMANDS.flatMap((command) => [
+    `simple-git:${command}`,
+    `simple-git:task:${command}:1`,
+    `simple-git:output:${command}:1`,
+  ]),
+];
 
 /**
  * simple-git's `debug` output prints each git process's environment, which holds the

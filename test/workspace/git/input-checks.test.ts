@@ -69,6 +69,17 @@ describe('parseRemoteUrl', () => {
   });
 });
 
+describe('assertGitDebugOff: the per-task loggers that print the auth header', () => {
+  it.each([
+    'simple-git:task:*',
+    'simple-git:task:fetch:*',
+    'simple-git:output:*,simple-git:task:push:1',
+    '*',
+  ])('refuses DEBUG=%s', (value) => {
+    expect(() => assertGitDebugOff(value)).toThrow(/prints the git credentials/);
+  });
+});
+
 describe('assertGitDebugOff', () => {
   it.each([
     [undefined],
