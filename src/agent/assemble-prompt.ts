@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ConversationItem, ImageContent, MessageContent } from '../model/types.js';
 import type { SandboxPolicy } from '../sandbox/types.js';
-import { loadAgentsInstructions } from './load-agents-md.js';
+import { loadAgentsInstructions, type AgentsInstructions } from './load-agents-md.js';
 import { loadPrompt } from './load-prompt.js';
 import { wrapUntrusted, type UntrustedText } from './untrusted.js';
 
@@ -34,6 +34,11 @@ export async function assemblePrompt(options: {
   readonly task: AgentTask;
   readonly jobPrompt?: string;
   readonly now: Date;
+  /**
+   * AGENTS.md text read elsewhere. A pull request's checkout is its head, written by its
+   * author: its instructions must come from the base branch, never from the change itself.
+   */
+  readonly agents?: AgentsInstructions;
 }): Promise<AssembledPrompt> {
   const instructions = [loadPrompt('base'), options.jobPrompt].filter(Boolean).join('\n\n');
   const relativeCwd = path.relative(options.workspace, options.cwd) || '.';
@@ -42,7 +47,7 @@ export async function assemblePrompt(options: {
     date: options.now.toISOString().slice(0, 10),
     policy: options.policy,
   });
-  const agents = await loadAgentsInstructions(options.workspace, options.cwd);
+  const agents = options.agents ?? (await loadAgentsInstructions(options.workspace, options.cwd));
 
   const context = agents.text
     ? `${environment}\n\n<repository-instructions>\n${agents.text}\n</repository-instructions>`

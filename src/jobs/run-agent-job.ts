@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { assemblePrompt } from '../agent/assemble-prompt.js';
+import { AGENTS_MD_LIMIT_BYTES, type AgentsInstructions } from '../agent/load-agents-md.js';
+import { readRepoFile } from '../github/read-repo-file.js';
 import { loadPrompt } from '../agent/load-prompt.js';
 import { runAgent, type AgentResult } from '../agent/run-agent.js';
 import { createProgressCheckRun } from '../github/progress-check-run.js';
@@ -108,13 +110,16 @@ export async function runAgentJob(
         policy: 'read-only',
         jobPrompt: loadPrompt('review'),
         task: {
-          prompt: `Review pull request #${job.pullNumber} of ${repo.owner}/${repo.repo} (${pr.baseRef} ← ${pr.headRef}).${job.instructions ? ' The requester asks you to focus on what follows the title and body.' : ''}\n\nThe diff against the merge base:\n\n\`\`\`diff\n${diff}\n\`\`\``,
+          prompt: `Review pull request #${job.pullNumber} of ${repo.owner}/${repo.repo} (${pr.baseRef} ← ${pr.headRef}). Its title, body and diff against the merge base follow.${job.instructions ? ' The requester asks you to focus on the review request.' : ''}`,
+          // The diff is the author's text too: comments and strings in it are data.
           untrusted: [
             { label: 'pull request title', text: pr.title },
             { label: 'pull request body', text: pr.body },
+            { label: 'pull request diff', text: diff },
             ...(job.instructions ? [{ label: 'review request', text: job.instructions }] : []),
           ],
         },
+        agents: await loadBaseAgentsInstructions(deps.github, repo, pr.baseRef),
         now: new Date(),
       });
       const setup = runSetupFor({
@@ -158,6 +163,32 @@ export async function runAgentJob(
   } finally {
     await workspace?.dispose();
   }
+}
+
+/**
+ * The repository's root AGENTS.md (or AGENTS.override.md) as on the base branch. The
+ * checkout is the pull request's head, whose author could otherwise instruct the
+ * reviewer of their own change.
+ */
+async function loadBaseAgentsInstructions(
+  github: GitHubApi,
+  repo: { owner: string; repo: string },
+  baseRef: string,
+): Promise<AgentsInstructions> {
+  for (const file of ['AGENTS.override.md', 'AGENTS.md']) {
+    const text = await readRepoFile(github, repo, file, baseRef, {
+      maxBytes: AGENTS_MD_LIMIT_BYTES * 4,
+    });
+    if (text === undefined) continue;
+    const body = Buffer.from(text.trim()).subarray(0, AGENTS_MD_LIMIT_BYTES).toString('utf8');
+    const truncated = Buffer.byteLength(text.trim()) > AGENTS_MD_LIMIT_BYTES;
+    return {
+      text: `# ${file} (from ${baseRef})\n\n${body}${truncated ? `\n\n[AGENTS.md instructions truncated at ${AGENTS_MD_LIMIT_BYTES / 1024} KiB]` : ''}`,
+      files: [file],
+      truncated,
+    };
+  }
+  return { text: '', files: [], truncated: false };
 }
 
 interface PullRequestDetails {

@@ -63,6 +63,10 @@ describe('a pull request reviewed by the Action, end to end', () => {
     scope.get(`${R}/contents/${encodeURIComponent('.github/patchling.yml')}`).reply(404, {});
     const prExample = webhookPayload('pull_request', 'opened').pull_request;
     scope.get(`${R}/pulls/${NUMBER}`).reply(200, { ...prExample, ...pullRequest(pr) });
+    // AGENTS.md is read from the base branch, not the checkout of the pull request.
+    for (const file of ['AGENTS.override.md', 'AGENTS.md']) {
+      scope.get(`${R}/contents/${file}`).query({ ref: 'main' }).reply(404, {});
+    }
     scope.post(`${R}/check-runs`).reply(201, (_uri, body) => {
       expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/check-runs', body);
       return { id: CHECK_RUN_ID, html_url: `https://github.com/${OWNER}/${REPO}/runs/1` };

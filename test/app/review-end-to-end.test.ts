@@ -110,6 +110,15 @@ describe('a pull request reviewed by the App, end to end', () => {
     github.installationAuth(TEST_INSTALLATION.id);
     github.app();
     github.repoConfig(OWNER, REPO);
+    // AGENTS.md comes from the base branch, never from the pull request's own checkout.
+    github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
+    github.repoFile(
+      OWNER,
+      REPO,
+      'AGENTS.md',
+      'main',
+      'Base rule: name the file and line of each problem.',
+    );
     const prExample = webhookPayload('pull_request', 'opened').pull_request;
     github.scope
       .get(`/repos/${OWNER}/${REPO}/pulls/${NUMBER}`)
@@ -191,6 +200,9 @@ describe('a pull request reviewed by the App, end to end', () => {
     expect(task).toContain(`Review pull request #${NUMBER} of ${OWNER}/${REPO} (main ← feature)`);
     expect(task).toContain('-export const sum = (a, b) => a - b;');
     expect(task).toContain('+export const sum = (a, b) => a + b;');
+    // The diff is the author's text: it reaches the model as untrusted data.
+    expect(task).toMatch(/<untrusted-data source=\\"pull request diff\\">[^]*\+export const sum/);
+    expect(task).toContain('Base rule: name the file and line of each problem.');
     const [shellOutput] = functionOutputs(second);
     expect(shellOutput).toContain('Fix sum');
     expect(shellOutput).toContain('[remote "origin"]');

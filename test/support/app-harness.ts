@@ -190,6 +190,8 @@ export interface GitHubMock {
   app(): void;
   /** `.github/patchling.yml` on the default branch: absent, or this text. */
   repoConfig(owner: string, repo: string, yaml?: string): void;
+  /** A file at a ref (e.g. AGENTS.md on the base branch): absent, or this text. */
+  repoFile(owner: string, repo: string, file: string, ref: string, text?: string): void;
   permission(owner: string, repo: string, login: string, permission: string): void;
   /**
    * A write, its body validated against GitHub's schema for `route` before `reply` runs
@@ -322,6 +324,28 @@ export function mockGitHub(): GitHubMock {
         git_url: `${API}/repos/${owner}/${repo}/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1`,
         html_url: `https://github.com/${owner}/${repo}/blob/main/.github/patchling.yml`,
         download_url: `https://raw.githubusercontent.com/${owner}/${repo}/main/.github/patchling.yml`,
+      });
+    },
+    repoFile(owner, repo, file, ref, text) {
+      const route = `/repos/${owner}/${repo}/contents/${encodeURIComponent(file)}`;
+      const interceptor = scope.get(route).query({ ref });
+      if (text === undefined) {
+        interceptor.reply(404, { message: 'Not Found', status: '404' });
+        return;
+      }
+      const content = Buffer.from(text, 'utf8');
+      interceptor.reply(200, {
+        type: 'file',
+        encoding: 'base64',
+        size: content.length,
+        name: file,
+        path: file,
+        content: content.toString('base64'),
+        sha: '5e3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f',
+        url: `${API}/repos/${owner}/${repo}/contents/${file}?ref=${ref}`,
+        git_url: null,
+        html_url: null,
+        download_url: null,
       });
     },
     permission(owner, repo, login, permission) {
