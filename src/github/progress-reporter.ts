@@ -128,12 +128,18 @@ export function createProgressReporter(
     clearTimeout(timer);
     timer = undefined;
     state = final;
-    closing = enqueue(async () => {
+    const attempt = enqueue(async () => {
       if (id === undefined) id = await sink.create(final);
       else await sink.update(id, final);
       written = final;
     });
-    return closing;
+    closing = attempt;
+    // A final write that failed (GitHub down past its retries) must not block the next
+    // final state: a later succeeded/failed call writes again instead of returning this.
+    attempt.catch(() => {
+      if (closing === attempt) closing = undefined;
+    });
+    return attempt;
   }
 
   function finalOf(base: ProgressState, changes: Partial<ProgressState>): ProgressState {

@@ -74,11 +74,12 @@ export async function runAgentJob(
     jobId,
     redactor,
   });
-  await deps.onProgressCreated({ kind: 'check_run', id: await progress.start() });
-
-  await mkdir(deps.workRoot, { recursive: true });
+  const progressId = await progress.start();
   let workspace: Awaited<ReturnType<typeof prepareJobWorkspace>> | undefined;
+  // From here on, whatever fails ends the check run visibly (the catch below).
   try {
+    await deps.onProgressCreated({ kind: 'check_run', id: progressId });
+    await mkdir(deps.workRoot, { recursive: true });
     const token = await deps.gitToken();
     progress.running('Fetching the pull request');
     workspace = await prepareJobWorkspace({

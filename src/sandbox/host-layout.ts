@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { isInside } from '../workspace/resolve-workspace-path.js';
@@ -92,9 +92,7 @@ export async function describeHostLayout(options: HostLayoutOptions): Promise<Ho
 
   const realNode = await realpath(options.execPath);
   const nodeBinDir = path.dirname(realNode);
-  // <prefix>/bin/node: the whole prefix, so node finds its lib/ and bundled npm.
-  const prefix = path.basename(nodeBinDir) === 'bin' ? path.dirname(nodeBinDir) : nodeBinDir;
-  await add(prefix === '/' ? nodeBinDir : prefix);
+  await add(await nodeInstallRoot(nodeBinDir));
 
   const etcDir = options.etcDir ?? '/etc';
   for (const entry of ETC_ALLOWLIST) await addEtc(path.join(etcDir, entry), `/etc/${entry}`);
@@ -151,4 +149,21 @@ async function checkExtraPath(extra: string): Promise<string> {
     }
   }
   return real;
+}
+
+/**
+ * What to show of node's installation: for <prefix>/bin/node the whole prefix, so node
+ * finds its lib/ and bundled npm, but only when the prefix looks like a node install
+ * (lib/node_modules/npm or include/node). A node at ~/bin/node or /srv/app/bin/node must
+ * not bring the home directory or the app (its .env, keys, state) into the sandbox.
+ */
+export async function nodeInstallRoot(nodeBinDir: string): Promise<string> {
+  if (path.basename(nodeBinDir) !== 'bin') return nodeBinDir;
+  const prefix = path.dirname(nodeBinDir);
+  if (prefix === '/') return nodeBinDir;
+  for (const marker of ['lib/node_modules/npm', 'include/node']) {
+    const found = await stat(path.join(prefix, marker)).catch(() => undefined);
+    if (found?.isDirectory()) return prefix;
+  }
+  return nodeBinDir;
 }
