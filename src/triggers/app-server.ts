@@ -105,10 +105,15 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   };
   let botLogin: Promise<string> | undefined;
   const resolveBotLogin = () => {
-    botLogin ??= new Octokit({
-      authStrategy: createAppAuth,
-      auth: { appId: config.appId, privateKey: config.privateKey },
+    // Our client, not a bare Octokit: retries, a request timeout, redaction.
+    botLogin ??= createGitHubClient({
+      auth: {
+        authStrategy: createAppAuth,
+        auth: { appId: config.appId, privateKey: config.privateKey },
+      },
       baseUrl: config.githubApiUrl,
+      redactor,
+      throttle: { onRateLimit: () => undefined, onSecondaryRateLimit: () => undefined },
     })
       .request('GET /app')
       .then(({ data }) => `${data?.slug ?? config.commandName}[bot]`)

@@ -233,7 +233,8 @@ describe('the App routes comments', () => {
 describe('the App when GitHub fails once', () => {
   it('asks for its own login again after GET /app failed, instead of failing every later delivery', async () => {
     github.installationAuth(TEST_INSTALLATION.id);
-    github.scope.get('/app').reply(502, { message: 'Server Error' });
+    // A failure retries cannot fix (401); a 502 is retried, see the next test.
+    github.scope.get('/app').reply(401, { message: 'Bad credentials' });
     github.app();
     github.repoConfig(OWNER, REPO);
     github.write('POST', REACTIONS, { owner: OWNER, repo: REPO, comment_id: COMMENT_ID }, () => [
@@ -254,6 +255,30 @@ describe('the App when GitHub fails once', () => {
 
     expect(jobs.map((job) => [job.kind, job.status])).toEqual([
       ['delivery', 'failed'],
+      ['delivery', 'succeeded'],
+      ['help', 'succeeded'],
+    ]);
+  });
+});
+
+describe('the App when GitHub hiccups', () => {
+  it('retries a 502 on GET /app, so the delivery still succeeds', async () => {
+    github.installationAuth(TEST_INSTALLATION.id);
+    github.scope.get('/app').reply(502, { message: 'Server Error' });
+    github.app();
+    github.repoConfig(OWNER, REPO);
+    github.write('POST', REACTIONS, { owner: OWNER, repo: REPO, comment_id: COMMENT_ID }, () => [
+      201,
+      { id: 3, content: 'eyes' },
+    ]);
+    github.write('POST', COMMENTS, { owner: OWNER, repo: REPO, issue_number: 1 }, (body) =>
+      createdComment(body, 1006),
+    );
+    const app = await startApp();
+
+    await app.deliver('issue_comment', issueComment('/patchling help', READER));
+    const jobs = await app.settled(2, 10_000);
+    expect(jobs.map((job) => [job.kind, job.status])).toEqual([
       ['delivery', 'succeeded'],
       ['help', 'succeeded'],
     ]);
