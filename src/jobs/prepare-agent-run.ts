@@ -9,6 +9,8 @@ import type { Sandbox, SandboxPolicy } from '../sandbox/types.js';
 import { createDefaultTools } from '../tools/default-tools.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
+import { UserError } from '../errors.js';
+import { findStoredCredentials } from '../workspace/find-stored-credentials.js';
 
 /** Names of environment variables whose values are secrets wherever they appear. */
 export const SECRET_ENV_NAMES = [
@@ -47,6 +49,14 @@ export async function prepareRunEnvironment(options: {
   readonly envAllowlist?: readonly string[];
   readonly onWarning?: (message: string) => void;
 }): Promise<RunEnvironment> {
+  const stored = await findStoredCredentials(options.workspace);
+  if (stored) {
+    throw new UserError(
+      `The checkout keeps credentials in its git config (${stored}), where the model could read them. ` +
+        'Remove them first: with actions/checkout, set `persist-credentials: false`; otherwise ' +
+        '`git config --unset-all http.https://github.com/.extraheader` or a remote URL without a password.',
+    );
+  }
   const sandbox = await createSandbox({
     workspace: options.workspace,
     policy: options.policy,

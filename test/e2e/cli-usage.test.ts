@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -48,6 +49,22 @@ describe('patchling exec usage errors exit 2 with a clear message, before any mo
     const result = await scenario.run(['exec', 'Do it.'], { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/OPENAI_API_KEY/);
+    expect(scenario.server.requests).toHaveLength(0);
+  });
+});
+
+describe('patchling exec on a checkout that keeps credentials', () => {
+  it('refuses before anything runs, naming the fix (actions/checkout persist-credentials)', async () => {
+    scenario = await startScenario([step.text('unused')]);
+    const header = 'AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX3NlY3JldA==';
+    execFileSync('git', ['config', 'http.https://github.com/.extraheader', header], {
+      cwd: scenario.repo.dir,
+    });
+    const result = await scenario.run(['exec', 'cat .git/config']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/keeps credentials in its git config/);
+    expect(result.stderr).toMatch(/persist-credentials: false/);
+    expect(result.stderr).not.toContain('eC1hY2Nlc3MtdG9rZW46');
     expect(scenario.server.requests).toHaveLength(0);
   });
 });
