@@ -5,6 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { looksLikeSecretName } from '../sandbox/sandbox-env.js';
 
 export const REPO_CONFIG_PATH = '.github/patchling.yml';
 /** Larger files are refused unread: a config is a few hundred bytes. */
@@ -15,10 +16,6 @@ const MAX_PROBLEMS = 10;
 const MAX_FLOW_DEPTH = 32;
 /** Alias expansions allowed while building the value (a "billion laughs" file needs far more). */
 const MAX_ALIAS_COUNT = 100;
-
-// The same families of names the sandbox refuses (src/sandbox/sandbox-env.ts), widened to
-// any *KEY*: listing one would hand a credential to model-chosen commands.
-const SECRET_LIKE_ENV_NAME = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|COOKIE/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A GitHub login with the suffix every App bot account has.
 const BOT_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\[bot\]$/;
@@ -29,7 +26,7 @@ const ShellCommand = z.string().min(1).max(2_000);
 const EnvName = z.string().superRefine((name, ctx) => {
   if (!ENV_NAME.test(name)) {
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name)} is not a variable name` });
-  } else if (SECRET_LIKE_ENV_NAME.test(name)) {
+  } else if (looksLikeSecretName(name)) {
     ctx.addIssue({
       code: 'custom',
       message: `${name} looks like a secret; secrets never enter the sandbox`,

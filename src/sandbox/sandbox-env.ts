@@ -5,8 +5,16 @@ export const BASE_ENV_NAMES: readonly string[] = ['PATH', 'LANG', 'LC_ALL', 'TER
 
 // Names that almost always hold a credential. Allowlisting one would break the rule that
 // no secret reaches a model-chosen command, so it is refused rather than trusted.
-const SECRET_LIKE_NAME =
-  /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|COOKIE/i;
+const SECRET_LIKE_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|COOKIE/i;
+
+/**
+ * Whether an environment variable's name says it holds a credential (SSH_KEY, NPM_TOKEN,
+ * AWS_SECRET_ACCESS_KEY...). The one rule for "never into the sandbox": the repo
+ * config's `sandbox.env` is checked with it too.
+ */
+export function looksLikeSecretName(name: string): boolean {
+  return SECRET_LIKE_NAME.test(name);
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -40,7 +48,7 @@ export function assertEnvAllowlistSafe(names: readonly string[]): void {
         `envAllowlist: ${JSON.stringify(name)} is not an environment variable name.`,
       );
     }
-    if (SECRET_LIKE_NAME.test(name)) {
+    if (looksLikeSecretName(name)) {
       throw new UserError(
         `envAllowlist: ${name} looks like a credential; secrets must never reach sandboxed commands.`,
       );

@@ -153,11 +153,14 @@ describe('secrets', () => {
     }
   });
 
-  it('refuses to allowlist a variable that looks like a credential', async () => {
-    await expect(openSandbox({ workspace, envAllowlist: ['GITHUB_TOKEN'] })).rejects.toThrow(
-      /looks like a credential/,
-    );
-  });
+  it.each(['GITHUB_TOKEN', 'SSH_KEY', 'AWS_SECRET_ACCESS_KEY'])(
+    'refuses to allowlist %s, a variable that looks like a credential',
+    async (name) => {
+      await expect(openSandbox({ workspace, envAllowlist: [name] })).rejects.toThrow(
+        /looks like a credential/,
+      );
+    },
+  );
 
   it('keeps secrets out under danger-full-access too, and warns that it is unsandboxed', async () => {
     Object.assign(process.env, secrets);
