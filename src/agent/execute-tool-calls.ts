@@ -1,3 +1,4 @@
+import { parseArguments } from '../model/parse-arguments.js';
 import type { ConversationItem, ImageContent, ParsedArguments } from '../model/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
@@ -84,20 +85,9 @@ export function unansweredCalls(history: readonly ConversationItem[]): PendingCa
             callId: item.callId,
             name: item.name,
             arguments: item.arguments,
-            parsed: parseStored(item.arguments),
+            parsed: parseArguments(item.arguments),
           },
         ]
       : [],
   );
-}
-
-function parseStored(raw: string): ParsedArguments {
-  try {
-    return { ok: true, value: JSON.parse(raw.trim() === '' ? '{}' : raw) as unknown };
-  } catch (error) {
-    return {
-      ok: false,
-      error: `invalid JSON (${error instanceof Error ? error.message : String(error)})`,
-    };
-  }
 }

@@ -15,6 +15,15 @@ import { prepareJobWorkspace } from '../workspace/git/prepare-job-workspace.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
 import { newRunId, prepareRunEnvironment, runSetupFor } from './prepare-agent-run.js';
 
+/** How the job ended, with the run's last word (redacted) for whoever reports it. */
+export interface AgentJobOutcome {
+  readonly status: AgentResult['status'] | 'unavailable';
+  readonly runId?: string;
+  /** One sentence: what happened. */
+  readonly message?: string;
+  readonly finalMessage?: string;
+}
+
 export interface AgentJobDeps {
   readonly github: GitHubApi;
   /** A short-lived installation token, for git only. */
@@ -46,7 +55,7 @@ export async function runAgentJob(
   job: ReviewJob | FixJob | ScanJob,
   deps: AgentJobDeps,
   signal: AbortSignal,
-): Promise<{ status: AgentResult['status'] | 'unavailable'; runId?: string }> {
+): Promise<AgentJobOutcome> {
   const repo = { owner: job.repo.owner, repo: job.repo.repo };
   const redactor = new SecretRedactor(deps.secrets);
 
@@ -153,7 +162,14 @@ export async function runAgentJob(
         status: result.status,
         turns: result.turns,
       });
-      return { status: result.status, runId };
+      return {
+        status: result.status,
+        runId,
+        message: run.redactor.redact(result.message),
+        ...(result.finalMessage !== undefined
+          ? { finalMessage: run.redactor.redact(result.finalMessage) }
+          : {}),
+      };
     } finally {
       run.log.close();
       await run.sandbox.close?.();

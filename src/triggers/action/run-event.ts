@@ -1,4 +1,3 @@
-import { readRunLog, runLogPath } from '../../agent/run-log.js';
 import { describeError } from '../../errors.js';
 import { isGitHubRequestFailure } from '../../github/errors.js';
 import type { GitHubApi } from '../../github/types.js';
@@ -103,7 +102,7 @@ async function runJob(
       const summary =
         result.status === 'unavailable' && job.kind !== 'review'
           ? unavailable(job)
-          : summaryOf(job, result.status, finalEvent(deps.agent.stateDir, result.runId));
+          : summaryOf(job, result.status, result);
       return {
         status: result.status,
         job: job.kind,
@@ -123,30 +122,10 @@ function unavailable(job: FixJob | ScanJob): string {
   return `${what} is not available in this version of Patchling yet.`;
 }
 
-interface FinalEvent {
-  readonly message: string;
-  readonly finalMessage?: string;
-}
-
-/** The run's last word, from its log in the state dir (already redacted there). */
-function finalEvent(stateDir: string, runId: string | undefined): FinalEvent | undefined {
-  if (runId === undefined) return undefined;
-  try {
-    const events = readRunLog(runLogPath(stateDir, runId));
-    for (let i = events.length - 1; i >= 0; i -= 1) {
-      const event = events[i];
-      if (event?.type === 'run_finished') return event;
-    }
-  } catch {
-    // No log: the summary says less.
-  }
-  return undefined;
-}
-
 function summaryOf(
   job: ReviewJob | FixJob | ScanJob,
   status: ActionStatus,
-  final: FinalEvent | undefined,
+  final: { readonly message?: string; readonly finalMessage?: string },
 ): string {
   const what =
     job.kind === 'review'
@@ -155,10 +134,10 @@ function summaryOf(
         ? `the fix for #${job.issueNumber}`
         : `the scan of ${job.ref}`;
   if (status === 'completed') {
-    const text = final?.finalMessage ? oneParagraph(final.finalMessage) : '';
+    const text = final.finalMessage ? oneParagraph(final.finalMessage) : '';
     return `Finished ${what}${text ? `: ${text}` : '.'}`;
   }
-  const reason = final?.message ? oneParagraph(final.message) : 'see the run log';
+  const reason = final.message ? oneParagraph(final.message) : 'see the run log';
   return status === 'budget_exceeded'
     ? `${capitalize(what)} ran out of its budget: ${reason}`
     : `${capitalize(what)} failed: ${reason}`;
