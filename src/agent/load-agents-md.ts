@@ -33,13 +33,28 @@ export async function loadAgentsInstructions(
       .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
   ];
 
+  const found: { file: string; text: string }[] = [];
+  for (const dir of dirs) {
+    const content = await readFirst(root, dir, ['AGENTS.override.md', 'AGENTS.md']);
+    if (content) found.push(content);
+  }
+  return formatAgentsInstructions(found, limitBytes);
+}
+
+/**
+ * AGENTS.md contents as the prompt shows them, wherever they were read from (the
+ * checkout, or a pull request's base branch): each under a heading naming it, in order,
+ * at most `limitBytes` in all, with the truncation said.
+ */
+export function formatAgentsInstructions(
+  found: readonly { readonly file: string; readonly text: string }[],
+  limitBytes = AGENTS_MD_LIMIT_BYTES,
+): AgentsInstructions {
   const sections: string[] = [];
   const files: string[] = [];
   let used = 0;
   let truncated = false;
-  for (const dir of dirs) {
-    const content = await readFirst(root, dir, ['AGENTS.override.md', 'AGENTS.md']);
-    if (!content) continue;
+  for (const content of found) {
     const separator = sections.length > 0 ? '\n\n' : '';
     const header = `${separator}# ${content.file}\n\n`;
     const room = limitBytes - used - Buffer.byteLength(header);

@@ -1,6 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { assemblePrompt } from '../agent/assemble-prompt.js';
-import { AGENTS_MD_LIMIT_BYTES, type AgentsInstructions } from '../agent/load-agents-md.js';
+import {
+  AGENTS_MD_LIMIT_BYTES,
+  formatAgentsInstructions,
+  type AgentsInstructions,
+} from '../agent/load-agents-md.js';
 import { readRepoFile } from '../github/read-repo-file.js';
 import { loadPrompt } from '../agent/load-prompt.js';
 import { runAgent, type AgentResult } from '../agent/run-agent.js';
@@ -196,16 +200,10 @@ async function loadBaseAgentsInstructions(
     const text = await readRepoFile(github, repo, file, baseRef, {
       maxBytes: AGENTS_MD_LIMIT_BYTES * 4,
     });
-    if (text === undefined) continue;
-    const body = Buffer.from(text.trim()).subarray(0, AGENTS_MD_LIMIT_BYTES).toString('utf8');
-    const truncated = Buffer.byteLength(text.trim()) > AGENTS_MD_LIMIT_BYTES;
-    return {
-      text: `# ${file} (from ${baseRef})\n\n${body}${truncated ? `\n\n[AGENTS.md instructions truncated at ${AGENTS_MD_LIMIT_BYTES / 1024} KiB]` : ''}`,
-      files: [file],
-      truncated,
-    };
+    if (text !== undefined)
+      return formatAgentsInstructions([{ file: `${file} (from ${baseRef})`, text }]);
   }
-  return { text: '', files: [], truncated: false };
+  return formatAgentsInstructions([]);
 }
 
 interface PullRequestDetails {
