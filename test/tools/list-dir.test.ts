@@ -5,21 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createListDirTool } from '../../src/tools/list-dir.js';
 import type { ListDirOptions } from '../../src/tools/list-dir.js';
 import type { ToolContext } from '../../src/tools/types.js';
+import { hostToolContext } from '../support/host-tool-context.js';
 
 let workspace: string;
 let outside: string;
 
 function context(): ToolContext {
-  return {
-    workspace,
-    sandbox: {
-      policy: 'read-only',
-      workspace,
-      run: () => Promise.reject(new Error('list_dir must not run commands')),
-    },
-    signal: new AbortController().signal,
-    emit: () => {},
-  };
+  return hostToolContext(workspace, 'list_dir');
 }
 
 async function list(

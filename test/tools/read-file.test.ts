@@ -5,21 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadFileTool } from '../../src/tools/read-file.js';
 import type { ReadFileOptions } from '../../src/tools/read-file.js';
 import type { ToolContext } from '../../src/tools/types.js';
+import { hostToolContext } from '../support/host-tool-context.js';
 
 let workspace: string;
 let outside: string;
 
 function context(): ToolContext {
-  return {
-    workspace,
-    sandbox: {
-      policy: 'read-only',
-      workspace,
-      run: () => Promise.reject(new Error('read_file must not run commands')),
-    },
-    signal: new AbortController().signal,
-    emit: () => {},
-  };
+  return hostToolContext(workspace, 'read_file');
 }
 
 async function read(

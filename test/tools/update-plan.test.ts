@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolContext, ToolEvent } from '../../src/tools/types.js';
+import { hostToolContext } from '../support/host-tool-context.js';
 import { createUpdatePlanTool } from '../../src/tools/update-plan.js';
 
 function context(events: ToolEvent[]): ToolContext {
-  return {
-    workspace: '/nonexistent',
-    sandbox: {
-      policy: 'read-only',
-      workspace: '/nonexistent',
-      run: () => Promise.reject(new Error('update_plan must not run commands')),
-    },
-    signal: new AbortController().signal,
-    emit: (event) => events.push(event),
-  };
+  return hostToolContext('/nonexistent', 'update_plan', { events });
 }
 
 describe('update_plan', () => {

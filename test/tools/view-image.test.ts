@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/tools/types.js';
+import { hostToolContext } from '../support/host-tool-context.js';
 import { createViewImageTool } from '../../src/tools/view-image.js';
 import type { ViewImageOptions } from '../../src/tools/view-image.js';
 import { dimensionsOf, photoJpeg, screenshotPng } from '../images/fixtures.js';
@@ -11,16 +12,7 @@ let workspace: string;
 let outside: string;
 
 function context(): ToolContext {
-  return {
-    workspace,
-    sandbox: {
-      policy: 'read-only',
-      workspace,
-      run: () => Promise.reject(new Error('view_image must not run commands')),
-    },
-    signal: new AbortController().signal,
-    emit: () => {},
-  };
+  return hostToolContext(workspace, 'view_image');
 }
 
 async function view(requested: string, options?: ViewImageOptions) {
