@@ -66,16 +66,19 @@ export type AgentEvent =
       readonly history: readonly ConversationItem[];
     }
   | { readonly type: 'output_repair'; readonly errors: string }
-  | {
-      readonly type: 'run_finished';
-      readonly status: RunStatus;
-      readonly budget?: BudgetKind;
-      readonly message: string;
-      readonly finalMessage?: string;
-      readonly output?: unknown;
-      readonly turns: number;
-      readonly usage: Usage;
-      readonly requestBytes: number;
-    };
+  | ({ readonly type: 'run_finished' } & RunOutcome);
+
+/** How a run ended: the run_finished event and runAgent's result both carry it. */
+export interface RunOutcome {
+  readonly status: RunStatus;
+  readonly budget?: BudgetKind;
+  /** One sentence: what happened. */
+  readonly message: string;
+  readonly finalMessage?: string;
+  readonly output?: unknown;
+  readonly turns: number;
+  readonly usage: Usage;
+  readonly requestBytes: number;
+}
 
 export type AgentEventSink = (event: AgentEvent) => void;

@@ -12,7 +12,7 @@ import { ZERO_USAGE } from '../model/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
 import { compactHistory } from './compact-history.js';
-import type { AgentEvent, AgentEventSink, BudgetKind, RunSetup, RunStatus } from './events.js';
+import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from './events.js';
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
 import { loadPrompt } from './load-prompt.js';
@@ -48,17 +48,8 @@ export interface AgentRunOptions {
   readonly now?: () => Date;
 }
 
-export interface AgentResult {
+export interface AgentResult extends RunOutcome {
   readonly runId: string;
-  readonly status: RunStatus;
-  readonly budget?: BudgetKind;
-  /** One sentence: what happened. */
-  readonly message: string;
-  readonly finalMessage?: string;
-  readonly output?: unknown;
-  readonly turns: number;
-  readonly usage: Usage;
-  readonly requestBytes: number;
 }
 
 class BudgetExhausted extends Error {
@@ -155,30 +146,11 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   const finish = (
     status: RunStatus,
     message: string,
-    extra: Partial<AgentResult> = {},
+    extra: Pick<RunOutcome, 'budget' | 'finalMessage' | 'output'> = {},
   ): AgentResult => {
-    const result: AgentResult = {
-      runId: setup.runId,
-      status,
-      message,
-      turns,
-      usage,
-      requestBytes,
-      ...extra,
-    };
-    const event: AgentEvent = {
-      type: 'run_finished',
-      status,
-      message,
-      turns,
-      usage,
-      requestBytes,
-      ...(result.budget ? { budget: result.budget } : {}),
-      ...(result.finalMessage !== undefined ? { finalMessage: result.finalMessage } : {}),
-      ...(result.output !== undefined ? { output: result.output } : {}),
-    };
-    emit(event);
-    return result;
+    const outcome: RunOutcome = { status, message, turns, usage, requestBytes, ...extra };
+    emit({ type: 'run_finished', ...outcome });
+    return { runId: setup.runId, ...outcome };
   };
 
   if (options.resume) {
