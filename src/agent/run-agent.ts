@@ -8,7 +8,7 @@ import type {
   OutputItem,
   Usage,
 } from '../model/types.js';
-import { ZERO_USAGE } from '../model/types.js';
+import { addUsage, ZERO_USAGE } from '../model/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
 import { compactHistory } from './compact-history.js';
@@ -125,8 +125,8 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   };
   const runCalls = (calls: readonly PendingCall[]) =>
     executeToolCalls(calls, tools, toolContext, append, emit);
-  const addUsage = (turnUsage: Usage, bytes: number, turn: number) => {
-    usage = sumUsage(usage, turnUsage);
+  const recordUsage = (turnUsage: Usage, bytes: number, turn: number) => {
+    usage = addUsage(usage, turnUsage);
     requestBytes += bytes;
     lastTurnTokens = turnUsage.inputTokens + turnUsage.outputTokens;
     emit({ type: 'usage', turn, usage: turnUsage, total: usage, requestBytes });
@@ -140,7 +140,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       streamOptions,
     );
     history.splice(0, history.length, ...result.history);
-    addUsage(result.turn.usage, result.turn.requestBytes, turns);
+    recordUsage(result.turn.usage, result.turn.requestBytes, turns);
     emit({ type: 'compacted', reason, history });
   };
   const finish = (
@@ -193,7 +193,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
       compactedForOverflow = false;
-      addUsage(turn.usage, turn.requestBytes, turns);
+      recordUsage(turn.usage, turn.requestBytes, turns);
       append(turn.items.flatMap(toConversationItem));
 
       const calls = turn.items.flatMap((item): PendingCall[] =>
@@ -270,14 +270,4 @@ function toConversationItem(item: OutputItem): ConversationItem[] {
 
 function userText(text: string): ConversationItem {
   return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
-}
-
-function sumUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-  };
 }

@@ -10,7 +10,7 @@ export interface GitHubRepo {
  * The part of an octokit the helpers use: one from `createGitHubClient`, or Probot's
  * (which must get `installRequestRedaction` first, see docs/github.md).
  */
-export type GitHubApi = Pick<Octokit, 'request'>;
+export type GitHubApi = Pick<Octokit, 'request' | 'graphql'>;
 
 /** Where octokit and the progress reporters write warnings. */
 export interface GitHubLog {

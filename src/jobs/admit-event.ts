@@ -1,11 +1,10 @@
 import { addReaction } from '../github/add-reaction.js';
 import { getPermissionLevel } from '../github/get-permission-level.js';
 import { postComment } from '../github/post-comment.js';
-import { readRepoFile } from '../github/read-repo-file.js';
 import type { GitHubApi, GitHubRepo } from '../github/types.js';
 import { authorizeJob } from './authorize-job.js';
 import type { RoutedJob } from './job.js';
-import { parseRepoConfig, REPO_CONFIG_MAX_BYTES, REPO_CONFIG_PATH } from './repo-config.js';
+import { loadRepoConfig } from './load-repo-config.js';
 import { routeEvent, type RouteInput } from './route.js';
 
 export interface AdmitInput {
@@ -34,12 +33,7 @@ export type Admission =
  */
 export async function admitEvent(input: AdmitInput): Promise<Admission> {
   const { github, repo } = input;
-  // No ref: the contents API reads the default branch.
-  const parsed = parseRepoConfig(
-    await readRepoFile(github, repo, REPO_CONFIG_PATH, undefined, {
-      maxBytes: REPO_CONFIG_MAX_BYTES,
-    }),
-  );
+  const parsed = await loadRepoConfig(github, repo);
   const decision = routeEvent({
     name: input.eventName,
     payload: input.payload,

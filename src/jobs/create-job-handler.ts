@@ -14,7 +14,10 @@ export interface JobHandlerDeps {
   readonly submit: (input: { deliveryId: string; job: RoutedJob }) => Promise<unknown>;
   readonly botLogin: () => Promise<string>;
   readonly commandName: string;
-  readonly agent: Omit<AgentJobDeps, 'github' | 'gitToken' | 'onProgressCreated' | 'log'>;
+  readonly agent: Omit<
+    AgentJobDeps,
+    'github' | 'gitToken' | 'botLogin' | 'onProgressCreated' | 'log'
+  >;
   readonly log: (entry: Record<string, unknown>) => void;
 }
 
@@ -45,6 +48,7 @@ export function createJobHandler(deps: JobHandlerDeps): JobHandler {
             ...deps.agent,
             github,
             gitToken: () => deps.gitTokenFor(installationId),
+            botLogin: deps.botLogin,
             onProgressCreated: async (progress) => {
               await deps.store.setProgress(stored.id, { [progress.kind]: progress.id });
             },

@@ -56,6 +56,12 @@ const ReviewConfig = z.strictObject({
   max_comments: z.number().int().min(0).max(100).default(10),
   ignore_paths: z.array(z.string().min(1).max(500)).max(200).default([]),
   verify: ShellCommand.optional(),
+  /** The review asks for changes when a posted finding is at least this severe. */
+  request_changes_at: z.enum(['P0', 'P1', 'P2', 'P3']).optional(),
+  /** A review with no findings approves (needs the App's, or the token's, right to approve). */
+  approve_when_clean: z.boolean().default(false),
+  /** `patchling review` exits 1 when a finding is at least this severe. */
+  fail_on: z.enum(['P0', 'P1', 'P2', 'P3']).optional(),
 });
 
 const FixConfig = z.strictObject({

@@ -84,6 +84,16 @@ export const ZERO_USAGE: Usage = {
   totalTokens: 0,
 };
 
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  };
+}
+
 /** A function the model may call. `parameters` is a JSON Schema object. */
 export interface ToolSpec {
   readonly name: string;

@@ -120,6 +120,7 @@ export async function main(
         commandName: inputs.commandName,
         agent: {
           gitToken: () => Promise.resolve(inputs.githubToken),
+          botLogin: () => Promise.resolve(ACTION_BOT_LOGIN),
           cloneUrl: (owner, repo) => `${context.serverUrl}/${owner}/${repo}.git`,
           modelConfig: inputs.modelConfig,
           stateDir: context.stateDir,

@@ -3,11 +3,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PatchlingError, UserError, describeError } from '../errors.js';
 import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
+import { runReview, type ReviewFlags } from './cli/review-command.js';
 
 /**
  * The `patchling` command. Parses, hands over to a command module, and maps the outcome
- * to an exit code: 0 done, 1 the task failed, 2 bad usage or config, 124 a budget or
- * deadline ended it.
+ * to an exit code. exec: 0 done, 1 the task failed, 2 bad usage or config, 124 a budget or
+ * deadline ended it. review: see REVIEW_EXIT.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.done;
@@ -41,6 +42,38 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     exitCode = await runResume(runId, flags, io);
   });
 
+  addModelOptions(
+    program
+      .command('review')
+      .description(
+        'Review the changes of the checkout in the current directory and print the findings.',
+      )
+      .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+      .option(
+        '--base <ref>',
+        'review what changed since the merge base with REF (default: origin/HEAD, main, master)',
+      )
+      .option('--uncommitted', 'review only the changes not committed yet')
+      .option('--json', 'print the review as one JSON object on stdout')
+      .addOption(
+        new Option(
+          '--fail-on <priority>',
+          'exit 1 when a finding is at least this severe (default: review.fail_on)',
+        ).choices(['P0', 'P1', 'P2', 'P3']),
+      )
+      .option(
+        '--max-turns <n>',
+        'stop each part of the review after this many model turns',
+        positiveInt,
+      )
+      .option(
+        '--timeout <duration>',
+        'wall-clock limit for the whole review, e.g. 10m (default 30m)',
+      ),
+  ).action(async (flags: ReviewFlags) => {
+    exitCode = await runReview(flags, io);
+  });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -58,7 +91,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 function addRunOptions(command: Command): Command {
-  return command
+  return addModelOptions(command)
     .option('-C, --cd <dir>', 'work in this directory instead of the current one')
     .option('--json', 'print events as JSON lines on stdout, and nothing else there')
     .addOption(
@@ -71,6 +104,14 @@ function addRunOptions(command: Command): Command {
     .option('--max-turns <n>', 'stop after this many model turns', positiveInt)
     .option('--max-tokens <n>', 'stop after this many tokens in all', positiveInt)
     .option('--timeout <duration>', 'wall-clock limit for the run, e.g. 10m (default 30m)')
+    .option('--output-schema <file>', 'a JSON Schema the final answer must match')
+    .option('-o, --output-last-message <file>', 'also write the final answer to this file')
+    .option('-i, --image <file>', 'attach an image to the task (repeatable)', collect, []);
+}
+
+/** Which model, and where its config lives: every command that runs the agent takes these. */
+function addModelOptions(command: Command): Command {
+  return command
     .option('-m, --model <name>', 'the model (or Azure deployment)')
     .addOption(new Option('--api <api>', 'wire format').choices(['responses', 'chat']))
     .addOption(
@@ -85,9 +126,6 @@ function addRunOptions(command: Command): Command {
       '--base-url <url>',
       'the provider endpoint (default: OPENAI_BASE_URL or the provider default)',
     )
-    .option('--output-schema <file>', 'a JSON Schema the final answer must match')
-    .option('-o, --output-last-message <file>', 'also write the final answer to this file')
-    .option('-i, --image <file>', 'attach an image to the task (repeatable)', collect, [])
     .option('--config <file>', 'config file (default ~/.config/patchling/config.json)');
 }
 

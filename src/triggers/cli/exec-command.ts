@@ -5,23 +5,24 @@ import type { AgentEvent, AgentEventSink } from '../../agent/events.js';
 import { outputSpecFromJsonSchema, type FinalOutputSpec } from '../../agent/final-output.js';
 import { resumeStateFromLog } from '../../agent/resume-run.js';
 import { latestRunId, readRunLog, runLogPath, stateDir } from '../../agent/run-log.js';
-import {
-  runAgent,
-  type AgentResult,
-  type Budgets,
-  type ResumePoint,
-} from '../../agent/run-agent.js';
+import { runAgent, type AgentResult, type ResumePoint } from '../../agent/run-agent.js';
 import { UserError } from '../../errors.js';
 import { prepareImages } from '../../images/prepare-images.js';
 import { toImageContent } from '../../images/prepare-image.js';
 import { newRunId, prepareRunEnvironment, runSetupFor } from '../../jobs/prepare-agent-run.js';
-import { resolveModelConfig, type ModelSettings } from '../../model/model-config.js';
-import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
+import { resolveModelConfig } from '../../model/model-config.js';
+import type { WireApi } from '../../model/provider-profiles.js';
 import type { ImageContent } from '../../model/types.js';
 import type { SandboxPolicy } from '../../sandbox/types.js';
-import { parseDuration } from '../../util/duration.js';
-import { loadCliConfigFile, type CliConfigFile } from './config-file.js';
+import { loadCliConfigFile } from './config-file.js';
 import { createProgressRenderer } from './render-progress.js';
+import {
+  findRepositoryRoot,
+  modelSettings,
+  resolveBudgets,
+  type BudgetFlags,
+  type ModelFlags,
+} from './run-settings.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -34,17 +35,10 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export interface ExecFlags {
+export interface ExecFlags extends ModelFlags, BudgetFlags {
   readonly cd?: string;
   readonly json?: boolean;
   readonly sandbox?: SandboxPolicy;
-  readonly maxTurns?: number;
-  readonly maxTokens?: number;
-  readonly timeout?: string;
-  readonly model?: string;
-  readonly api?: WireApi;
-  readonly provider?: ProviderName;
-  readonly baseUrl?: string;
   readonly outputSchema?: string;
   readonly outputLastMessage?: string;
   readonly image?: readonly string[];
@@ -52,9 +46,6 @@ export interface ExecFlags {
 }
 
 export const EXIT = { done: 0, failed: 1, usage: 2, budget: 124 } as const;
-
-const DEFAULT_MAX_TURNS = 100;
-const DEFAULT_TIMEOUT = '30m';
 
 /** `patchling exec PROMPT`: one task on the checkout in the working directory. */
 export async function runExec(
@@ -222,43 +213,6 @@ function exitCodeFor(status: AgentResult['status']): number {
       : EXIT.failed;
 }
 
-/** Flags first, then the environment (read by resolveModelConfig), then the config file. */
-function modelSettings(
-  flags: ExecFlags,
-  file: CliConfigFile,
-  env: Readonly<Record<string, string | undefined>>,
-): ModelSettings {
-  const fromFile = <T>(envName: string, value: T | undefined): T | undefined =>
-    env[envName] ? undefined : value;
-  const provider = flags.provider ?? fromFile('PATCHLING_PROVIDER', file.provider);
-  const api = flags.api ?? fromFile('PATCHLING_API', file.api);
-  const model = flags.model ?? fromFile('PATCHLING_MODEL', file.model);
-  const baseURL = flags.baseUrl ?? fromFile('OPENAI_BASE_URL', file.baseURL);
-  const reasoningEffort = fromFile('PATCHLING_REASONING_EFFORT', file.reasoningEffort);
-  return {
-    ...(provider ? { provider } : {}),
-    ...(api ? { api } : {}),
-    ...(model ? { model } : {}),
-    ...(baseURL ? { baseURL } : {}),
-    ...(reasoningEffort ? { reasoningEffort } : {}),
-  };
-}
-
-function resolveBudgets(flags: ExecFlags, file: CliConfigFile): Budgets {
-  const timeoutText = flags.timeout ?? file.timeout ?? DEFAULT_TIMEOUT;
-  const timeoutMs = parseDuration(timeoutText);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
-    throw new UserError(
-      `--timeout must be a duration such as 10m, 90s or 1h; got ${JSON.stringify(timeoutText)}.`,
-    );
-  }
-  return {
-    maxTurns: flags.maxTurns ?? file.maxTurns ?? DEFAULT_MAX_TURNS,
-    ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
-    deadlineAt: Date.now() + timeoutMs,
-  };
-}
-
 async function readOutputSchema(file: string): Promise<FinalOutputSpec> {
   let json: unknown;
   try {
@@ -285,12 +239,4 @@ async function loadImages(files: readonly string[], io: CliIo): Promise<ImageCon
   if (failures.length > 0)
     throw new UserError(`Some images could not be used:\n${failures.join('\n')}`);
   return results.flatMap((result) => (result.ok ? [toImageContent(result.image)] : []));
-}
-
-/** The nearest directory above `cwd` holding .git (a directory, or a worktree's file); else cwd. */
-function findRepositoryRoot(cwd: string): string {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, '.git'))) return dir;
-    if (path.dirname(dir) === dir) return cwd;
-  }
 }

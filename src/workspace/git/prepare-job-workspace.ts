@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { SimpleGit } from 'simple-git';
 import { UserError } from '../../errors.js';
 import { assertFullSha, assertRefName, toBranchName } from './check-ref-name.js';
 import { fetchJobHistory } from './fetch-job-history.js';
 import type { HistoryMode } from './fetch-job-history.js';
+import { findMergeBase } from './find-merge-base.js';
 import { parseRemoteUrl } from './parse-remote-url.js';
 import { runGit } from './run-git.js';
 import type { GitContext } from './run-git.js';
@@ -30,6 +32,11 @@ export type PrepareJobWorkspaceOptions = HeadSelector & {
   readonly depth?: number | undefined;
   /** Kill a git process silent for this long (default DEFAULT_GIT_STALL_MS). */
   readonly stallMs?: number | undefined;
+  /**
+   * A commit reviewed before (an incremental review's starting point). Reported back as
+   * `since` only when it is an ancestor of the head; its files are fetched too.
+   */
+  readonly since?: string | undefined;
 };
 
 export interface JobWorkspace {
@@ -38,6 +45,8 @@ export interface JobWorkspace {
   readonly headSha: string;
   /** The merge base of the head and `origin/<baseRef>`, when a base was asked for and found. */
   readonly mergeBase?: string | undefined;
+  /** `options.since`, when it is in the head's history (not after a force-push). */
+  readonly since?: string | undefined;
   /** How the history was fetched (see HistoryMode). */
   readonly history: HistoryMode;
   /** Removes the directory; safe to call more than once. */
@@ -57,6 +66,7 @@ export async function prepareJobWorkspace(
   const remote = parseRemoteUrl(options.remoteUrl);
   if (options.headSha !== undefined) assertFullSha(options.headSha, 'headSha');
   if (options.ref !== undefined) assertRefName(options.ref, 'ref');
+  if (options.since !== undefined) assertFullSha(options.since, 'since');
   const baseBranch =
     options.baseRef === undefined ? undefined : toBranchName(options.baseRef, 'baseRef');
   const depth = options.depth ?? DEFAULT_FETCH_DEPTH;
@@ -91,26 +101,43 @@ export async function prepareJobWorkspace(
       if (fetched.mode === 'partial' && fetched.mergeBase) {
         // Fetch, in one batch, the base versions of the files the head changed, so
         // `git diff <merge base>` works later without network (in the sandbox, say).
-        await git.raw([
-          'diff',
-          '--numstat',
-          '--no-ext-diff',
-          '--no-textconv',
-          fetched.mergeBase,
-          'HEAD',
-          '--',
-        ]);
+        await prefetchDiffBlobs(git, fetched.mergeBase);
       }
     });
+    const since =
+      options.since === undefined
+        ? undefined
+        : await runGit(context, 'Finding the last reviewed commit', async (git) => {
+            if (!(await isAncestorOfHead(git, options.since as string))) return undefined;
+            if (fetched.mode === 'partial') await prefetchDiffBlobs(git, options.since as string);
+            return options.since;
+          });
     return {
       dir,
       headSha: fetched.headSha,
       mergeBase: fetched.mergeBase,
+      since,
       history: fetched.mode,
       dispose,
     };
   } catch (error) {
     await dispose();
     throw error;
+  }
+}
+
+function prefetchDiffBlobs(git: SimpleGit, base: string): Promise<string> {
+  return git.raw(['diff', '--numstat', '--no-ext-diff', '--no-textconv', base, 'HEAD', '--']);
+}
+
+/**
+ * Whether `commit` is in HEAD's history. A commit the fetch did not bring (a force-push
+ * dropped it) is not: git fails on it, and that is an answer, not an error.
+ */
+async function isAncestorOfHead(git: SimpleGit, commit: string): Promise<boolean> {
+  try {
+    return (await findMergeBase(git, commit, 'HEAD')) === commit;
+  } catch {
+    return false;
   }
 }

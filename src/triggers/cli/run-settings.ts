@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Budgets } from '../../agent/run-agent.js';
+import { UserError } from '../../errors.js';
+import type { ModelSettings } from '../../model/model-config.js';
+import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
+import { parseDuration } from '../../util/duration.js';
+import type { CliConfigFile } from './config-file.js';
+
+/** What the commands that run the agent share: which model, and how long it may take. */
+
+export const DEFAULT_MAX_TURNS = 100;
+export const DEFAULT_TIMEOUT = '30m';
+
+export interface ModelFlags {
+  readonly model?: string;
+  readonly api?: WireApi;
+  readonly provider?: ProviderName;
+  readonly baseUrl?: string;
+}
+
+export interface BudgetFlags {
+  readonly maxTurns?: number;
+  readonly maxTokens?: number;
+  readonly timeout?: string;
+}
+
+/** Flags first, then the environment (read by resolveModelConfig), then the config file. */
+export function modelSettings(
+  flags: ModelFlags,
+  file: CliConfigFile,
+  env: Readonly<Record<string, string | undefined>>,
+): ModelSettings {
+  const fromFile = <T>(envName: string, value: T | undefined): T | undefined =>
+    env[envName] ? undefined : value;
+  const provider = flags.provider ?? fromFile('PATCHLING_PROVIDER', file.provider);
+  const api = flags.api ?? fromFile('PATCHLING_API', file.api);
+  const model = flags.model ?? fromFile('PATCHLING_MODEL', file.model);
+  const baseURL = flags.baseUrl ?? fromFile('OPENAI_BASE_URL', file.baseURL);
+  const reasoningEffort = fromFile('PATCHLING_REASONING_EFFORT', file.reasoningEffort);
+  return {
+    ...(provider ? { provider } : {}),
+    ...(api ? { api } : {}),
+    ...(model ? { model } : {}),
+    ...(baseURL ? { baseURL } : {}),
+    ...(reasoningEffort ? { reasoningEffort } : {}),
+  };
+}
+
+export function resolveBudgets(flags: BudgetFlags, file: CliConfigFile): Budgets {
+  const timeoutText = flags.timeout ?? file.timeout ?? DEFAULT_TIMEOUT;
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    throw new UserError(
+      `--timeout must be a duration such as 10m, 90s or 1h; got ${JSON.stringify(timeoutText)}.`,
+    );
+  }
+  return {
+    maxTurns: flags.maxTurns ?? file.maxTurns ?? DEFAULT_MAX_TURNS,
+    ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+    deadlineAt: Date.now() + timeoutMs,
+  };
+}
+
+/** The nearest directory above `cwd` holding .git (a directory, or a worktree's file); else cwd. */
+export function findRepositoryRoot(cwd: string): string {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
+}
