@@ -35,8 +35,8 @@ export interface ProgressReporter {
   /** A wait imposed by GitHub's rate limits (from createGitHubClient's throttle callbacks). */
   onGitHubWait(wait: GitHubRateLimitWait): void;
   succeeded(outcome: ProgressSuccess): Promise<void>;
-  /** `reason` is cut to its first sentence. */
-  failed(reason: string): Promise<void>;
+  /** `reason` is cut to its first sentence; `details` (the job's own markdown) follow it. */
+  failed(reason: string, details?: string): Promise<void>;
   /**
    * For a job whose process died: marks its progress failed, keeping the plan; leaves an
    * already final state alone; posts anew when the original is gone or not ours.
@@ -204,8 +204,14 @@ export function createProgressReporter(
         }),
       );
     },
-    failed(reason) {
-      return finish(finalOf(state, { status: 'failed', reason: oneSentence(redact(reason)) }));
+    failed(reason, details) {
+      return finish(
+        finalOf(state, {
+          status: 'failed',
+          reason: oneSentence(redact(reason)),
+          ...(details ? { summary: details } : {}),
+        }),
+      );
     },
     async finalizeAfterCrash(existing, reason) {
       const loaded = await enqueue(() => sink.load(existing));

@@ -21,7 +21,7 @@ export interface ProgressState {
   readonly detail?: string;
   readonly plan: readonly PlanStep[];
   readonly lastWait?: ProgressWait;
-  /** succeeded: what came of it, and where to see it. */
+  /** succeeded: what came of it, and where to see it; failed: what was tried, in detail. */
   readonly summary?: string;
   readonly link?: string;
   /** succeeded with nothing to report (a check run's "neutral"). */

@@ -27,10 +27,10 @@ export function renderProgressBody(
 ): string {
   const inline = (text: string, max = 500): string => defuse(redactor.redact(text), max);
   const parts = [progressMarker(subject.jobId), statusLine(subject, state, inline)];
-  if (state.status === 'succeeded') {
+  if (state.status === 'succeeded' || state.status === 'failed') {
     if (state.summary) parts.push(redactor.redact(state.summary));
-    if (state.link) parts.push(`[View the result](${state.link})`);
   }
+  if (state.status === 'succeeded' && state.link) parts.push(`[View the result](${state.link})`);
   if (state.plan.length > 0) parts.push(planChecklist(state, inline));
   if (state.lastWait && (state.status === 'queued' || state.status === 'running')) {
     const wait = state.lastWait;

@@ -1,9 +1,8 @@
 import type { RunStatus } from '../agent/events.js';
-import { createProgressComment } from '../github/progress-comment.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
-import { SecretRedactor } from '../util/redact-secrets.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
+import { runFixJob } from './fix/run-fix-job.js';
 import { runReviewJob } from './review/run-review-job.js';
 
 /** How the job ended, with the run's last word (redacted) for whoever reports it. */
@@ -40,7 +39,8 @@ export interface AgentJobDeps {
 /**
  * The jobs that run the agent on a checkout, by kind. Each shows progress at once and
  * always brings it to a final state; review is the pull request review
- * (review/run-review-job.ts); fix and scan arrive with their own issues.
+ * (review/run-review-job.ts), fix turns an issue into a draft pull request
+ * (fix/run-fix-job.ts); scan arrives with its own issue.
  */
 export async function runAgentJob(
   jobId: string,
@@ -54,19 +54,8 @@ export async function runAgentJob(
     case 'scan':
       // Visible and honest until these jobs exist: the requester is told, nothing runs.
       return { status: 'unavailable' };
-    case 'fix': {
-      const progress = createProgressComment({
-        octokit: deps.github,
-        repo: { owner: job.repo.owner, repo: job.repo.repo },
-        issueNumber: job.issueNumber,
-        jobId,
-        jobKind: job.kind,
-        redactor: new SecretRedactor(deps.secrets),
-      });
-      await deps.onProgressCreated({ kind: 'comment', id: await progress.start() });
-      await progress.failed('Fixing issues is not available in this version of Patchling yet.');
-      return { status: 'unavailable' };
-    }
+    case 'fix':
+      return runFixJob(jobId, job, deps, signal);
     default: {
       const unhandled: never = job;
       throw new Error(`unknown job ${JSON.stringify(unhandled)}`);

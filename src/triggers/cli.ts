@@ -3,12 +3,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PatchlingError, UserError, describeError } from '../errors.js';
 import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
+import { runFix, type FixFlags } from './cli/fix-command.js';
 import { runReview, type ReviewFlags } from './cli/review-command.js';
 
 /**
  * The `patchling` command. Parses, hands over to a command module, and maps the outcome
  * to an exit code. exec: 0 done, 1 the task failed, 2 bad usage or config, 124 a budget or
- * deadline ended it. review: see REVIEW_EXIT.
+ * deadline ended it. review: see REVIEW_EXIT; fix: FIX_EXIT.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.done;
@@ -72,6 +73,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       ),
   ).action(async (flags: ReviewFlags) => {
     exitCode = await runReview(flags, io);
+  });
+
+  addModelOptions(
+    program
+      .command('fix')
+      .description(
+        'Fix a problem in the checkout in the current directory; Patchling runs the tests after.',
+      )
+      .argument('[description]', 'what is wrong')
+      .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+      .option('--issue-file <file>', 'read the problem (an issue text) from this file')
+      .option('-i, --image <file>', 'attach an image, e.g. a screenshot (repeatable)', collect, [])
+      .option('--branch <name>', 'make the fix on this new branch and commit it there')
+      .option('--json', 'print the result as one JSON object on stdout')
+      .option('--max-turns <n>', 'stop after this many model turns', positiveInt)
+      .option('--timeout <duration>', 'wall-clock limit, e.g. 10m (default 30m)'),
+  ).action(async (description: string | undefined, flags: FixFlags) => {
+    exitCode = await runFix(description, flags, io);
   });
 
   try {

@@ -223,7 +223,7 @@ async function readOutputSchema(file: string): Promise<FinalOutputSpec> {
   return outputSpecFromJsonSchema('final_answer', json);
 }
 
-async function loadImages(files: readonly string[], io: CliIo): Promise<ImageContent[]> {
+export async function loadImages(files: readonly string[], io: CliIo): Promise<ImageContent[]> {
   if (files.length === 0) return [];
   const results = await prepareImages(
     files.map((file) => path.resolve(io.cwd, file)),

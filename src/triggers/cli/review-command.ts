@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentEvent } from '../../agent/events.js';
 import { stateDir } from '../../agent/run-log.js';
 import { describeError, UserError } from '../../errors.js';
 import { exitCodeForFindings } from '../../jobs/review/exit-code-for-findings.js';
@@ -11,7 +10,6 @@ import {
   type ReviewChangesResult,
   type ReviewedFinding,
 } from '../../jobs/review/review-changes.js';
-import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../jobs/repo-config.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { SECRET_ENV_NAMES } from '../../jobs/prepare-agent-run.js';
@@ -20,9 +18,10 @@ import { findMergeBase } from '../../workspace/git/find-merge-base.js';
 import { runGit } from '../../workspace/git/run-git.js';
 import { loadCliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
-import { createProgressRenderer } from './render-progress.js';
 import {
+  agentProgressDisplay,
   findRepositoryRoot,
+  readCheckoutConfig,
   modelSettings,
   resolveBudgets,
   type BudgetFlags,
@@ -93,7 +92,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
         if (!flags.json && batch.total > 1)
           io.stderr(`reviewing part ${batch.index} of ${batch.total}: ${batch.files.join(', ')}\n`);
       },
-      onEvent: progressDisplay(flags, io, redact),
+      onEvent: agentProgressDisplay(Boolean(flags.json), io, redact),
       onWarning: (message) => io.stderr(`warning: ${message}\n`),
     });
   } catch (error) {
@@ -136,18 +135,6 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
   }
 }
 
-/** The checkout's own `.github/patchling.yml`: locally the user reviews their own code. */
-function readCheckoutConfig(workspace: string): RepoConfig {
-  const file = path.join(workspace, REPO_CONFIG_PATH);
-  const parsed = parseRepoConfig(existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-  if (!parsed.ok) {
-    throw new UserError(
-      `${REPO_CONFIG_PATH} is invalid:\n${parsed.problems.map((p) => `- ${p}`).join('\n')}`,
-    );
-  }
-  return parsed.config;
-}
-
 interface ReviewTarget {
   /** The commit the working tree is compared with. */
   readonly base: string;
@@ -183,15 +170,6 @@ async function resolveTarget(
       ? `${flags.base} shares no history with HEAD here (or is not a commit): nothing to compare with.`
       : `Found none of ${DEFAULT_BASES.join(', ')} to compare with: pass --base REF, or --uncommitted.`,
   );
-}
-
-function progressDisplay(
-  flags: ReviewFlags,
-  io: CliIo,
-  redact: (text: string) => string,
-): (event: AgentEvent) => void {
-  if (flags.json || !io.stderrIsTTY) return () => undefined;
-  return createProgressRenderer((text) => io.stderr(redact(text)));
 }
 
 function formatReport(result: ReviewChangesResult, color: boolean): string {

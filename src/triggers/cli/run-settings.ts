@@ -1,11 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Budgets } from '../../agent/run-agent.js';
 import { UserError } from '../../errors.js';
 import type { ModelSettings } from '../../model/model-config.js';
 import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
 import { parseDuration } from '../../util/duration.js';
+import type { AgentEvent } from '../../agent/events.js';
+import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../jobs/repo-config.js';
 import type { CliConfigFile } from './config-file.js';
+import type { CliIo } from './exec-command.js';
+import { createProgressRenderer } from './render-progress.js';
 
 /** What the commands that run the agent share: which model, and how long it may take. */
 
@@ -68,4 +72,26 @@ export function findRepositoryRoot(cwd: string): string {
     if (existsSync(path.join(dir, '.git'))) return dir;
     if (path.dirname(dir) === dir) return cwd;
   }
+}
+
+/** The checkout's own `.github/patchling.yml`: locally the user runs Patchling on their own code. */
+export function readCheckoutConfig(workspace: string): RepoConfig {
+  const file = path.join(workspace, REPO_CONFIG_PATH);
+  const parsed = parseRepoConfig(existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+  if (!parsed.ok) {
+    throw new UserError(
+      `${REPO_CONFIG_PATH} is invalid:\n${parsed.problems.map((p) => `- ${p}`).join('\n')}`,
+    );
+  }
+  return parsed.config;
+}
+
+/** Live progress on a terminal's stderr; nothing when the output is JSON or not a terminal. */
+export function agentProgressDisplay(
+  json: boolean,
+  io: CliIo,
+  redact: (text: string) => string,
+): (event: AgentEvent) => void {
+  if (json || !io.stderrIsTTY) return () => undefined;
+  return createProgressRenderer((text) => io.stderr(redact(text)));
 }

@@ -1,0 +1,103 @@
+import { codeSpan, defuseMarkdown, fencedBlock } from '../../github/review/markdown.js';
+import type { ModelConfig } from '../../model/model-config.js';
+import type { FixChangesResult, TestRun } from './fix-changes.js';
+
+/** How the pull request relates to what asked for it. */
+export type FixOrigin =
+  | { readonly kind: 'issue'; readonly number: number }
+  | { readonly kind: 'pull_request'; readonly number: number };
+
+/** The draft pull request's title: the issue's, marked as a fix. */
+export function fixPullRequestTitle(origin: FixOrigin, title: string): string {
+  const clean = title.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return origin.kind === 'issue'
+    ? `Fix #${origin.number}: ${clean}`
+    : `Fixes for #${origin.number}: ${clean}`;
+}
+
+/**
+ * The draft pull request's body: the issue it closes, what changed and why (the agent's
+ * words, defused), the test run Patchling made itself, the risks, the model's usage, and
+ * the requester asked to review. Secrets are redacted by the client on the way out.
+ */
+export function renderFixPullRequestBody(options: {
+  readonly origin: FixOrigin;
+  readonly result: FixChangesResult;
+  readonly requester: string;
+  readonly modelConfig: Pick<ModelConfig, 'model'> & {
+    readonly profile: { readonly name: string };
+  };
+}): string {
+  const { origin, result } = options;
+  const parts: string[] = [
+    origin.kind === 'issue'
+      ? `Fixes #${origin.number}`
+      : `Changes for #${origin.number}, as asked there.`,
+  ];
+  parts.push(`## What changed\n\n${defuseMarkdown(result.report?.summary ?? result.message)}`);
+  if (result.files.length > 0) {
+    parts.push(result.files.map((file) => `- ${codeSpan(file.path)} (${file.status})`).join('\n'));
+  }
+  parts.push(`## Tests\n\n${renderTests(result)}`);
+  const risks = result.report?.risks.trim();
+  if (risks) parts.push(`## Risks\n\n${defuseMarkdown(risks)}`);
+  parts.push(`## Model usage\n\n${renderUsage(result, options.modelConfig)}`);
+  parts.push(
+    `@${options.requester}, please review: Patchling opened this pull request as a draft and will not merge it.`,
+  );
+  return parts.join('\n\n');
+}
+
+/** The comment that says why no pull request was opened, with what was tried. */
+export function renderFixFailureDetails(result: FixChangesResult): string {
+  const parts: string[] = [];
+  if (result.problems.length > 0) {
+    parts.push(
+      `The change was refused:\n${result.problems.map((p) => `- ${defuseMarkdown(p)}`).join('\n')}`,
+    );
+  }
+  if (result.report)
+    parts.push(`What the agent reported:\n\n${defuseMarkdown(result.report.summary)}`);
+  if (result.test) parts.push(renderTests(result));
+  return parts.join('\n\n');
+}
+
+function renderTests(result: FixChangesResult): string {
+  const lines: string[] = [];
+  if (result.test) lines.push(renderTestRun(result.test));
+  else
+    lines.push(
+      'No test command is configured (`fix.test_command`) or detected: the change is untested.',
+    );
+  const claimed = result.report?.tests ?? [];
+  if (claimed.length > 0) {
+    lines.push(
+      `The agent's own runs:\n${claimed
+        .map(
+          (run) =>
+            `- ${run.passed ? '✅' : '❌'} ${codeSpan(run.command)}: ${defuseMarkdown(run.notes.replace(/\s+/g, ' '))}`,
+        )
+        .join('\n')}`,
+    );
+  }
+  return lines.join('\n\n');
+}
+
+function renderTestRun(test: TestRun): string {
+  const verdict = test.passed
+    ? '✅ passed'
+    : test.timedOut
+      ? '❌ timed out'
+      : `❌ failed (exit ${test.exitCode ?? 'signal'})`;
+  const head = `Patchling ran ${codeSpan(test.command)} (from ${test.source}) in the sandbox after the change: ${verdict}.`;
+  if (test.outputTail.trim() === '') return head;
+  return `${head}\n\n<details><summary>Last lines of output</summary>\n\n${fencedBlock(test.outputTail)}\n\n</details>`;
+}
+
+function renderUsage(
+  result: FixChangesResult,
+  model: Pick<ModelConfig, 'model'> & { readonly profile: { readonly name: string } },
+): string {
+  const { usage } = result;
+  return `${codeSpan(model.model)} (${model.profile.name}): ${usage.inputTokens.toLocaleString('en-US')} input tokens (${usage.cachedInputTokens.toLocaleString('en-US')} cached), ${usage.outputTokens.toLocaleString('en-US')} output tokens. Run ${codeSpan(result.runId)}.`;
+}

@@ -1,0 +1,193 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stateDir } from '../../agent/run-log.js';
+import { UserError } from '../../errors.js';
+import { fixChanges, type FixChangesResult } from '../../jobs/fix/fix-changes.js';
+import { SECRET_ENV_NAMES } from '../../jobs/prepare-agent-run.js';
+import { resolveModelConfig } from '../../model/model-config.js';
+import { SecretRedactor } from '../../util/redact-secrets.js';
+import { commitChanges } from '../../workspace/git/commit-changes.js';
+import { runGit } from '../../workspace/git/run-git.js';
+import { loadCliConfigFile } from './config-file.js';
+import { loadImages, type CliIo } from './exec-command.js';
+import {
+  agentProgressDisplay,
+  findRepositoryRoot,
+  readCheckoutConfig,
+  modelSettings,
+  resolveBudgets,
+  type BudgetFlags,
+  type ModelFlags,
+} from './run-settings.js';
+
+export interface FixFlags extends ModelFlags, BudgetFlags {
+  readonly cd?: string;
+  readonly issueFile?: string;
+  readonly image?: readonly string[];
+  readonly branch?: string;
+  readonly json?: boolean;
+  readonly config?: string;
+}
+
+/** 0: a change was made and the tests pass. 1: anything short of that. 2: usage. 124: budget. */
+export const FIX_EXIT = { fixed: 0, notFixed: 1, usage: 2, budget: 124 } as const;
+
+/**
+ * `patchling fix "what is wrong"`: the agent changes the checkout in the working
+ * directory (a clean one: the change must be told apart from the user's own edits), then
+ * Patchling runs the tests itself. The change stays in the working tree, or is committed
+ * on a new branch with --branch.
+ */
+export async function runFix(
+  description: string | undefined,
+  flags: FixFlags,
+  io: CliIo,
+): Promise<number> {
+  const issueText = flags.issueFile ? readIssueFile(path.resolve(io.cwd, flags.issueFile)) : '';
+  if ((description === undefined || description.trim() === '') && issueText.trim() === '') {
+    throw new UserError(
+      'Describe the problem: `patchling fix "what is wrong"` or --issue-file FILE.',
+    );
+  }
+  const file = loadCliConfigFile(flags.config, io.env);
+  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
+  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
+  const workspace = findRepositoryRoot(cwd);
+  if (!existsSync(path.join(workspace, '.git')))
+    throw new UserError(`${cwd} is not in a git checkout.`);
+  const config = readCheckoutConfig(workspace);
+  const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
+  const budgets = resolveBudgets(flags, file);
+  const images = await loadImages(flags.image ?? [], io);
+
+  const git = <T>(action: string, use: Parameters<typeof runGit<T>>[2]) =>
+    runGit({ dir: workspace, signal: io.signal }, action, use);
+  const dirty = await git('Reading the status', (g) => g.raw(['status', '--porcelain']));
+  if (dirty.trim() !== '') {
+    throw new UserError(
+      'The checkout has uncommitted changes: commit or stash them first, so the fix can be told apart from them.',
+    );
+  }
+  const base = (
+    await git('Reading HEAD', (g) => g.raw(['rev-parse', '--verify', 'HEAD^{commit}']))
+  ).trim();
+  if (flags.branch !== undefined) {
+    const branch = flags.branch;
+    await git(`Creating the branch ${branch}`, (g) => g.raw(['switch', '--create', branch]));
+  }
+  const secrets = [modelConfig.apiKey, ...SECRET_ENV_NAMES.map((name) => io.env[name])].filter(
+    (value): value is string => Boolean(value),
+  );
+  const redactor = new SecretRedactor(secrets);
+  const redact = (text: string) => redactor.redact(text);
+
+  const result = await fixChanges({
+    workspace,
+    base,
+    subject: 'Fix the problem described below in this checkout.',
+    untrusted: [
+      ...(description?.trim() ? [{ label: 'problem', text: description }] : []),
+      ...(issueText.trim() ? [{ label: 'issue', text: issueText }] : []),
+    ],
+    images,
+    settings: config.fix,
+    sandboxEnv: config.sandbox.env,
+    modelConfig,
+    stateDir: stateDir(io.env),
+    env: io.env,
+    secrets,
+    budgets,
+    // Nothing is pushed from here: the workflows rule guards the App's permissions.
+    allowWorkflowChanges: true,
+    ...(io.signal ? { signal: io.signal } : {}),
+    onEvent: agentProgressDisplay(Boolean(flags.json), io, redact),
+    onStage: (stage) => {
+      if (!flags.json && stage === 'tests') io.stderr('running the tests…\n');
+    },
+    onWarning: (message) => io.stderr(`warning: ${message}\n`),
+  });
+
+  let commit: string | undefined;
+  if (flags.branch !== undefined && result.status === 'ready' && result.test?.passed !== false) {
+    commit = await commitOnBranch(workspace, result, io.signal);
+  }
+  if (flags.json) {
+    io.stdout(`${redact(JSON.stringify({ ...result, base, ...(commit ? { commit } : {}) }))}\n`);
+  } else {
+    io.stdout(redact(formatFixReport(result, commit, flags.branch)));
+  }
+  if (result.status === 'budget_exceeded') return FIX_EXIT.budget;
+  return result.status === 'ready' && result.test?.passed === true
+    ? FIX_EXIT.fixed
+    : FIX_EXIT.notFixed;
+}
+
+async function commitOnBranch(
+  workspace: string,
+  result: FixChangesResult,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const read = (key: string) =>
+    runGit({ dir: workspace, signal }, 'Reading your git identity', (g) =>
+      g.raw(['config', '--get', key]),
+    ).then(
+      (value) => value.trim(),
+      () => '',
+    );
+  const name = await read('user.name');
+  const email = await read('user.email');
+  if (name === '' || email === '') {
+    throw new UserError(
+      'Set git user.name and user.email to commit on --branch; the change is in the working tree.',
+    );
+  }
+  const summary = result.report?.summary ?? result.message;
+  return commitChanges({
+    dir: workspace,
+    message: `${summary.split('\n')[0]?.slice(0, 72) ?? 'Fix'}\n\n${summary}`,
+    author: { name, email },
+    ...(signal ? { signal } : {}),
+  });
+}
+
+function formatFixReport(
+  result: FixChangesResult,
+  commit: string | undefined,
+  branch: string | undefined,
+): string {
+  const lines: string[] = [];
+  lines.push(result.report?.summary.trim() ?? result.message);
+  if (result.files.length > 0) {
+    lines.push(
+      `Changed ${result.files.length} file${result.files.length === 1 ? '' : 's'}:\n${result.files
+        .map((file) => `  ${file.status.padEnd(8)} ${file.path}`)
+        .join('\n')}`,
+    );
+  }
+  if (result.test) {
+    lines.push(
+      `Tests: \`${result.test.command}\` ${result.test.passed ? 'passed' : 'failed'}${
+        result.test.passed ? '' : `\n${result.test.outputTail}`
+      }`,
+    );
+  } else if (result.status === 'ready') {
+    lines.push(
+      'Tests: no test command configured (fix.test_command) or detected; the change is untested.',
+    );
+  }
+  if (result.problems.length > 0)
+    lines.push(`Refused:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (result.report?.risks.trim()) lines.push(`Risks: ${result.report.risks.trim()}`);
+  if (commit) lines.push(`Committed ${commit.slice(0, 7)} on ${branch ?? 'the branch'}.`);
+  else if (result.files.length > 0) lines.push('The change is in the working tree.');
+  lines.push(result.message);
+  return `${lines.join('\n\n')}\n`;
+}
+
+function readIssueFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`Cannot read the issue file ${file}: ${(error as Error).message}`);
+  }
+}
