@@ -17,6 +17,7 @@ import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
 import { fixChanges, type FixChangesResult } from './fix-changes.js';
 import { loadFixTarget, type FixTarget } from './load-fix-target.js';
+import { loadIssueImages } from './load-issue-images.js';
 import {
   fixPullRequestTitle,
   renderFixFailureDetails,
@@ -76,12 +77,20 @@ export async function runFixJob(
       signal,
     });
 
+    const attached = await loadIssueImages(
+      [target.body, ...target.comments.map((comment) => comment.body)],
+      deps.modelConfig.profile.images,
+      signal,
+    );
+    for (const note of attached.notes) deps.log({ msg: 'image left out', jobId, note });
+
     progress.running('Working on the fix');
     const result = await fixChanges({
       workspace: workspace.dir,
       base: workspace.headSha,
       subject: target.subject,
       untrusted: untrustedOf(target, job.instructions),
+      images: attached.images,
       settings: config.fix,
       sandboxEnv: config.sandbox.env,
       modelConfig: deps.modelConfig,
