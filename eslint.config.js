@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  // eval/review/fixtures: the eval's pull requests, code with bugs on purpose.
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'eval/review/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -94,7 +94,7 @@ describe('the Action on issue_comment', () => {
     expectKeyMasked(run);
   });
 
-  it('runs /patchling fix from a writer inline: acknowledged, then its progress ends visibly', async () => {
+  it('runs /patchling fix from a writer inline: acknowledged, and its progress ends visibly when the checkout fails', async () => {
     const scope = github();
     noRepoConfig(scope);
     scope.get(`${R}/collaborators/Codertocat/permission`).reply(200, permission('write'));
@@ -102,16 +102,27 @@ describe('the Action on issue_comment', () => {
       .post(`${R}/issues/comments/${COMMENT_ID}/reactions`, { content: 'eyes' })
       .reply(201, { id: 1, content: 'eyes' });
     acceptComment(scope, 1, 7001);
+    // The job reads the config again, then the issue it is about.
+    noRepoConfig(scope);
+    scope.get(`${R}/issues/1/comments`).query(true).reply(200, []);
+    scope.get(`${R}/issues/1`).reply(200, { number: 1, title: 'A typo', body: 'teh' });
+    scope.get(R).reply(200, {
+      default_branch: 'main',
+      html_url: `https://github.com${R.replace('/repos', '')}`,
+    });
     scope.patch(`${R}/issues/comments/7001`).reply(200, { id: 7001 });
 
-    const run = await runAction('issue_comment', issueComment('/patchling fix the typo'));
+    // Nothing listens on port 9: the clone fails at once, without leaving the machine.
+    const run = await runAction('issue_comment', issueComment('/patchling fix the typo'), {
+      env: { GITHUB_SERVER_URL: 'http://127.0.0.1:9' },
+    });
 
-    expect(run.code).toBe(0);
-    expect(run.outputs).toMatchObject({ status: 'unavailable', job: 'fix' });
+    expect(run.code).toBe(1);
+    expect(run.outputs).toMatchObject({ status: 'failed', job: 'fix' });
     const final = mock.sent().find((request) => request.method === 'PATCH');
-    expect((final?.body as { body: string }).body).toContain('not available');
+    expect((final?.body as { body: string }).body).toContain('**Patchling fix** failed');
     expect((final?.body as { body: string }).body).toContain('job=action-4242-1-patchling');
-    expect(run.stdout).toContain('::warning::Fixing issues is not available');
+    expect(run.stdout).toContain('::error::');
     expectKeyMasked(run);
   });
 

@@ -204,6 +204,56 @@ export interface GitHubMock {
     reply: (body: Record<string, unknown>) => Reply,
     options?: { readonly optional?: boolean },
   ): void;
+  /**
+   * What is on the pull request already, as GitHub lists it (one page each, oldest first):
+   * GET .../pulls/{n}/reviews and GET .../pulls/{n}/comments. Default: nothing.
+   */
+  reviewHistory(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    history?: {
+      readonly reviews?: readonly ListedReview[];
+      readonly comments?: readonly ListedReviewComment[];
+    },
+  ): void;
+  /**
+   * POST .../pulls/{n}/reviews, `times` times, as GitHub behaves: each body is validated
+   * against GitHub's schema (see `write`); a review with any comment `refuse` picks is
+   * refused whole (422 "Line could not be resolved", without saying which comment), the
+   * others are created with the next id (from `firstId`, default 80): PENDING without an
+   * event, submitted with one.
+   */
+  reviews(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    options: {
+      readonly times: number;
+      readonly firstId?: number;
+      /** Ids of the submitted reviews' comments; default 1001. */
+      readonly firstCommentId?: number;
+      readonly refuse?: (comment: ReviewCommentRequest) => boolean;
+      /** Who the reviews are by; default `${APP_SLUG}[bot]`. */
+      readonly login?: string;
+    },
+  ): ReviewsFake;
+  /** GET .../pulls/{n}/reviews/{id}/comments (one page), from what `fake` created. */
+  reviewComments(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    reviewId: number,
+    fake: ReviewsFake,
+  ): void;
+  /** DELETE .../pulls/{n}/reviews/{id}, for a pending review only (a 422 otherwise, as GitHub). */
+  deletePendingReview(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    reviewId: number,
+    fake: ReviewsFake,
+  ): void;
   /** Calls that change something on GitHub (not the token exchange). */
   writes(): GitHubCall[];
   /** Stops listening; call once per test. */
@@ -368,6 +418,42 @@ export function mockGitHub(): GitHubMock {
       });
     },
     write,
+    reviewHistory(owner, repo, pullNumber, history = {}) {
+      const pulls = `/repos/${owner}/${repo}/pulls/${pullNumber}`;
+      const page = { per_page: '100', page: '1' };
+      scope
+        .get(`${pulls}/reviews`)
+        .query(page)
+        .reply(200, [...(history.reviews ?? [])]);
+      scope
+        .get(`${pulls}/comments`)
+        .query(page)
+        .reply(200, [...(history.comments ?? [])]);
+    },
+    reviews(owner, repo, pullNumber, options) {
+      const fake = createReviewsFake(owner, repo, pullNumber, options);
+      const params = { owner, repo, pull_number: pullNumber };
+      for (let i = 0; i < options.times; i += 1) {
+        write('POST', CREATE_REVIEW_ROUTE, params, (body) => fake.create(body));
+      }
+      return fake;
+    },
+    reviewComments(owner, repo, pullNumber, reviewId, fake) {
+      scope
+        .get(`/repos/${owner}/${repo}/pulls/${pullNumber}/reviews/${reviewId}/comments`)
+        .query({ per_page: '100', page: '1' })
+        .reply(() => [200, fake.created.find((review) => review.id === reviewId)?.comments ?? []]);
+    },
+    deletePendingReview(owner, repo, pullNumber, reviewId, fake) {
+      scope.delete(`/repos/${owner}/${repo}/pulls/${pullNumber}/reviews/${reviewId}`).reply(() => {
+        const review = fake.created.find((candidate) => candidate.id === reviewId);
+        if (review?.listed.state !== 'PENDING') {
+          return [422, { message: 'Can not delete a non-pending pull request review' }];
+        }
+        review.deleted = true;
+        return [200, review.listed];
+      });
+    },
     writes() {
       return calls.filter((call) => call.method !== 'GET' && !call.path.endsWith('/access_tokens'));
     },
@@ -392,4 +478,170 @@ function parseBody(body: unknown): unknown {
   } catch {
     return body;
   }
+}
+
+export const CREATE_REVIEW_ROUTE = '/repos/{owner}/{repo}/pulls/{pull_number}/reviews';
+
+/** An account as GitHub shows it in a review or comment: `…[bot]` logins are bots. */
+export function githubUser(login: string): { login: string; id: number; type: string } {
+  return {
+    login,
+    id: login.endsWith('[bot]') ? 41898282 : 583231,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+  };
+}
+
+/** One inline comment of a create-review request. */
+export interface ReviewCommentRequest {
+  readonly path: string;
+  readonly line?: number;
+  readonly side?: string;
+  readonly start_line?: number;
+  readonly start_side?: string;
+  readonly body: string;
+}
+
+/** A create-review request body. */
+export interface ReviewRequest {
+  readonly commit_id?: string;
+  readonly event?: string;
+  readonly body?: string;
+  readonly comments?: readonly ReviewCommentRequest[];
+}
+
+/** A review as GET .../pulls/{n}/reviews lists it (the fields that matter). */
+export interface ListedReview {
+  readonly id: number;
+  readonly node_id: string;
+  readonly user: { login: string; id: number; type: string } | null;
+  readonly body: string;
+  readonly state: string;
+  readonly html_url: string;
+  readonly pull_request_url: string;
+  readonly commit_id: string;
+  readonly submitted_at?: string;
+  readonly author_association: string;
+}
+
+/** A review comment as GET .../pulls/{n}/comments lists it (the fields that matter). */
+export interface ListedReviewComment {
+  readonly id: number;
+  readonly node_id: string;
+  readonly pull_request_review_id: number;
+  readonly user: { login: string; id: number; type: string } | null;
+  readonly body: string;
+  readonly path: string;
+  readonly line: number | null;
+  readonly side: string;
+  readonly start_line: number | null;
+  readonly start_side: string | null;
+  readonly commit_id: string;
+  readonly html_url: string;
+  readonly author_association: string;
+  readonly in_reply_to_id?: number;
+}
+
+/** A review the fake created. */
+export interface FakeReview {
+  readonly id: number;
+  readonly request: ReviewRequest;
+  /** As GET .../pulls/{n}/reviews lists it. */
+  readonly listed: ListedReview;
+  /** Its inline comments as GitHub lists them (ids only once submitted). */
+  readonly comments: readonly ListedReviewComment[];
+  /** A pending review deleted with DELETE. */
+  deleted: boolean;
+}
+
+export interface ReviewsFake {
+  /** Every create-review body GitHub received, in order, refused ones included. */
+  readonly requests: ReviewRequest[];
+  /** The reviews created, pending (probes) and submitted, in order. */
+  readonly created: FakeReview[];
+  /** The submitted reviews. */
+  submitted(): FakeReview[];
+  /** Answers one create-review request. */
+  create(body: Record<string, unknown>): readonly [number, nock.Body];
+}
+
+const REVIEW_STATES: Readonly<Record<string, string>> = {
+  COMMENT: 'COMMENTED',
+  APPROVE: 'APPROVED',
+  REQUEST_CHANGES: 'CHANGES_REQUESTED',
+};
+
+function createReviewsFake(
+  owner: string,
+  repo: string,
+  pullNumber: number,
+  options: {
+    readonly firstId?: number;
+    readonly firstCommentId?: number;
+    readonly refuse?: (comment: ReviewCommentRequest) => boolean;
+    readonly login?: string;
+  },
+): ReviewsFake {
+  const requests: ReviewRequest[] = [];
+  const created: FakeReview[] = [];
+  let nextId = options.firstId ?? 80;
+  let nextCommentId = options.firstCommentId ?? 1001;
+  const user = githubUser(options.login ?? `${APP_SLUG}[bot]`);
+  const pullUrl = `https://github.com/${owner}/${repo}/pull/${pullNumber}`;
+  return {
+    requests,
+    created,
+    submitted: () => created.filter((review) => review.listed.state !== 'PENDING'),
+    create(body) {
+      const request = body as ReviewRequest;
+      requests.push(request);
+      const comments = request.comments ?? [];
+      if (comments.some((comment) => options.refuse?.(comment) ?? false)) {
+        return [
+          422,
+          {
+            message: 'Unprocessable Entity',
+            errors: ['Line could not be resolved'],
+            documentation_url:
+              'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request',
+            status: '422',
+          },
+        ];
+      }
+      const id = nextId++;
+      const state = request.event === undefined ? 'PENDING' : (REVIEW_STATES[request.event] ?? '');
+      const commitId = request.commit_id ?? '';
+      const listed: ListedReview = {
+        id,
+        node_id: `PRR_kwDO${id}`,
+        user,
+        body: request.body ?? '',
+        state,
+        html_url: `${pullUrl}#pullrequestreview-${id}`,
+        pull_request_url: `${API}/repos/${owner}/${repo}/pulls/${pullNumber}`,
+        commit_id: commitId,
+        ...(state === 'PENDING' ? {} : { submitted_at: new Date().toISOString() }),
+        author_association: 'NONE',
+      };
+      const listedComments = comments.map((comment): ListedReviewComment => {
+        const commentId = state === 'PENDING' ? 0 : nextCommentId++;
+        return {
+          id: commentId,
+          node_id: `PRRC_kwDO${commentId}`,
+          pull_request_review_id: id,
+          user,
+          body: comment.body,
+          path: comment.path,
+          line: comment.line ?? null,
+          side: comment.side ?? 'RIGHT',
+          start_line: comment.start_line ?? null,
+          start_side: comment.start_side ?? null,
+          commit_id: commitId,
+          html_url: `${pullUrl}#discussion_r${commentId}`,
+          author_association: 'NONE',
+        };
+      });
+      created.push({ id, request, listed, comments: listedComments, deleted: false });
+      return [200, listed];
+    },
+  };
 }

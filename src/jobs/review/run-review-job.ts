@@ -135,6 +135,16 @@ export async function runReviewJob(
       findings: review.findings.length,
       dropped: review.dropped.length,
     });
+    for (const { finding, suggestionNote } of review.findings) {
+      if (suggestionNote === undefined) continue;
+      deps.log({
+        msg: 'suggestion left out',
+        jobId,
+        path: finding.path,
+        title: finding.title,
+        reason: redactor.redact(suggestionNote),
+      });
+    }
     if (review.status === 'failed' || review.status === 'budget_exceeded') {
       await progress.failed(review.message);
       return {
@@ -198,8 +208,8 @@ export async function runReviewJob(
 function toPublishable(reviewed: ReviewedFinding): PublishableFinding {
   const { finding, verifiedSuggestion, suggestionNote } = reviewed;
   if (suggestionNote === undefined) return { ...finding, verifiedSuggestion };
-  // Say why the reader gets no ready change, in one line: the check's output stays in the logs.
-  const why = suggestionNote.split('\n')[0]?.slice(0, 200) ?? '';
+  // Say why the reader gets no ready change, in one line: the check's output goes to the log.
+  const why = (suggestionNote.split('\n')[0] ?? '').replace(/:\s*$/, '').slice(0, 200);
   return {
     ...finding,
     explanation: `${finding.explanation}\n\n_A suggested change was left out: ${why}._`,

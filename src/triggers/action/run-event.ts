@@ -100,9 +100,7 @@ async function runJob(
         signal,
       );
       const summary =
-        result.status === 'unavailable' && job.kind !== 'review'
-          ? unavailable(job)
-          : summaryOf(job, result.status, result);
+        result.status === 'unavailable' ? unavailable(job) : summaryOf(job, result.status, result);
       return {
         status: result.status,
         job: job.kind,
@@ -117,8 +115,8 @@ async function runJob(
   }
 }
 
-function unavailable(job: FixJob | ScanJob): string {
-  const what = job.kind === 'scan' ? 'Scanning repositories' : 'Fixing issues';
+function unavailable(job: ReviewJob | FixJob | ScanJob): string {
+  const what = job.kind === 'scan' ? 'Scanning repositories' : `The ${job.kind} job`;
   return `${what} is not available in this version of Patchling yet.`;
 }
 

@@ -1,0 +1,745 @@
+/**
+ * How the App publishes a pull request review, end to end: a real repository with a
+ * multi-file pull request behind the test git server, the real sandbox (for the model's
+ * tools and for `review.verify`), a scripted model answering ReviewOutput, and GitHub played
+ * by nock with every body checked against GitHub's published request schemas.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findingFingerprint } from '../../src/github/post-review.js';
+import type { Finding, ReviewOutput } from '../../src/jobs/review/finding.js';
+import {
+  githubUser,
+  mockGitHub,
+  startTestApp,
+  type AppHarness,
+  type GitHubMock,
+  type ListedReview,
+  type ListedReviewComment,
+  type ReviewCommentRequest,
+} from '../support/app-harness.js';
+import {
+  startScriptedModelServer,
+  step,
+  type RecordedRequest,
+  type ScriptedModelServer,
+} from '../support/model-server/index.js';
+import { testModelConfig } from '../support/test-model-config.js';
+import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { createMultiFilePrRepo, type MultiFilePrRepo } from './multi-file-pr-repo.js';
+
+const OWNER = 'octo-org';
+const REPO = 'widgets';
+const NUMBER = 7;
+const PULL = `/repos/${OWNER}/${REPO}/pulls/${NUMBER}`;
+const CHECK_RUNS = '/repos/{owner}/{repo}/check-runs';
+const CHECK_RUN = '/repos/{owner}/{repo}/check-runs/{check_run_id}';
+/** A check for `review.verify` that prints nothing: its verdict is its exit code alone. */
+const VERIFY = "! grep -rq 'process.exit' src";
+
+let github: GitHubMock;
+let repo: MultiFilePrRepo | undefined;
+let model: ScriptedModelServer | undefined;
+let app: AppHarness | undefined;
+
+beforeEach(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  github = mockGitHub();
+});
+
+afterEach(async () => {
+  await app?.close();
+  await model?.close();
+  await repo?.close();
+  app = model = repo = undefined;
+  github.stop();
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  nock.enableNetConnect();
+  expect(github.invalid).toEqual([]);
+  expect(github.unmatched).toEqual([]);
+  expect(pending).toEqual([]);
+});
+
+const repository = {
+  name: REPO,
+  full_name: `${OWNER}/${REPO}`,
+  owner: { login: OWNER },
+  default_branch: 'main',
+  html_url: `https://github.com/${OWNER}/${REPO}`,
+  url: `https://api.github.com/repos/${OWNER}/${REPO}`,
+};
+
+/** GitHub's pull request shape, moved onto the test repository at `headSha`. */
+function pullRequest(pr: MultiFilePrRepo, headSha: string) {
+  return {
+    number: NUMBER,
+    title: 'Rework the helpers',
+    body: 'Fixes sum, adds parseAmount, drops the legacy rate.',
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}`,
+    head: { sha: headSha, ref: pr.headRef, label: `${OWNER}:${pr.headRef}`, repo: repository },
+    base: { sha: pr.baseSha, ref: 'main', label: `${OWNER}:main`, repo: repository },
+  };
+}
+
+function finding(overrides: Partial<Finding> & Pick<Finding, 'title' | 'path'>): Finding {
+  return {
+    explanation: `Explanation of "${overrides.title}".`,
+    priority: 'P2',
+    confidence: 0.9,
+    start_line: 1,
+    end_line: 1,
+    suggestion: null,
+    ...overrides,
+  };
+}
+
+function answer(summary: string, findings: readonly Finding[]): string {
+  const output: ReviewOutput = {
+    verdict: findings.length === 0 ? 'no_issues' : 'issues_found',
+    summary,
+    findings: [...findings],
+  };
+  return JSON.stringify(output, null, 2);
+}
+
+const marker = (f: Finding) => `<!-- patchling:finding ${findingFingerprint(f)} -->`;
+const summaryMarker = (f: Finding) =>
+  `<!-- patchling:finding ${findingFingerprint(f)} path=${encodeURIComponent(f.path)} -->`;
+const reviewMarker = (sha: string) => `<!-- patchling:review sha=${sha} -->`;
+
+/** An inline comment's body as Patchling writes it. */
+function commentBody(f: Finding, extra?: string): string {
+  return [`**${f.priority} ${f.title}**`, '', f.explanation, ...(extra ? ['', extra] : [])]
+    .concat(['', marker(f)])
+    .join('\n');
+}
+
+function suggestionBlock(text: string): string {
+  return ['```suggestion', text.replace(/\n$/, ''), '```'].join('\n');
+}
+
+/** One "Findings outside the diff" entry of a review body. */
+function summaryEntry(f: Finding, location: string, reason: string, note?: string): string {
+  const explanation = [`  ${f.explanation}`, ...(note ? ['', `  ${note}`] : [])].join('\n');
+  return `- **${f.priority} ${f.title}** at \`${location}\` (${reason}) ${summaryMarker(f)}\n\n${explanation}`;
+}
+
+/** Everything one review job asks of GitHub around the review itself. */
+function mockReviewRun(
+  pr: MultiFilePrRepo,
+  options: {
+    readonly headSha: string;
+    readonly checkRunId: number;
+    readonly config?: string;
+    readonly history?: {
+      readonly reviews?: readonly ListedReview[];
+      readonly comments?: readonly ListedReviewComment[];
+    };
+  },
+): void {
+  // Read twice from the default branch: to route the delivery, then by the job.
+  github.repoConfig(OWNER, REPO, options.config);
+  github.repoConfig(OWNER, REPO, options.config);
+  github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
+  github.repoFile(OWNER, REPO, 'AGENTS.md', 'main');
+  const prExample = webhookPayload('pull_request', 'opened').pull_request;
+  github.scope.get(PULL).reply(200, { ...prExample, ...pullRequest(pr, options.headSha) });
+  github.write('POST', CHECK_RUNS, { owner: OWNER, repo: REPO }, (body) => [
+    201,
+    {
+      id: options.checkRunId,
+      head_sha: body.head_sha,
+      external_id: body.external_id,
+      name: body.name,
+      status: body.status,
+      conclusion: null,
+      started_at: new Date().toISOString(),
+      output: body.output,
+      html_url: `https://github.com/${OWNER}/${REPO}/runs/${options.checkRunId}`,
+    },
+  ]);
+  const patched = (body: Record<string, unknown>) =>
+    [
+      200,
+      { id: options.checkRunId, status: body.status, conclusion: body.conclusion ?? null },
+    ] as const;
+  const params = { owner: OWNER, repo: REPO, check_run_id: options.checkRunId };
+  github.write('PATCH', CHECK_RUN, params, patched);
+  github.write('PATCH', CHECK_RUN, params, patched, { optional: true });
+  github.reviewHistory(OWNER, REPO, NUMBER, options.history);
+}
+
+async function deliver(action: 'opened' | 'synchronize', pr: MultiFilePrRepo, before?: string) {
+  const payload = webhookPayload('pull_request', action, {
+    number: NUMBER,
+    repository,
+    installation: TEST_INSTALLATION,
+    pull_request: pullRequest(pr, pr.headSha),
+    ...(action === 'synchronize' ? { before, after: pr.headSha } : {}),
+  });
+  const delivered = await app?.deliver('pull_request', payload);
+  expect(delivered?.status).toBe(200);
+}
+
+/** The final PATCH of a check run: completed, with its summary. */
+function finalCheckRun(checkRunId: number) {
+  const body = github.calls
+    .filter((call) => call.method === 'PATCH' && call.path.endsWith(`/check-runs/${checkRunId}`))
+    .at(-1)?.body as
+    | { status?: string; conclusion?: string; details_url?: string; output?: { summary?: string } }
+    | undefined;
+  return body;
+}
+
+function taskOf(request: RecordedRequest | undefined): string {
+  return JSON.stringify(request?.body);
+}
+
+async function startApp(pr: MultiFilePrRepo): Promise<AppHarness> {
+  if (model === undefined) throw new Error('start the model first');
+  github.installationAuth(TEST_INSTALLATION.id);
+  github.app();
+  return startTestApp({
+    config: { cloneBaseUrl: pr.url },
+    modelConfig: testModelConfig(model.baseURL, 'responses'),
+  });
+}
+
+describe('publishing a review of a multi-file pull request', () => {
+  // The findings of the first review, all on the head of FEATURE_CHANGES.
+  const SUM = finding({
+    title: 'sum concatenates string inputs',
+    explanation: 'Form values are strings, so `sum("1", "2")` is `"12"`.',
+    priority: 'P1',
+    path: 'src/math.js',
+    start_line: 3,
+    end_line: 4,
+    suggestion: '  return Number(a) + Number(b);\n',
+  });
+  const MEAN = finding({
+    title: 'mean of an empty list is NaN',
+    explanation: 'An empty list divides 0 by 0.',
+    priority: 'P1',
+    path: 'src/math.js',
+    start_line: 20,
+    end_line: 22,
+    // Would fix it, but the repository's check forbids process.exit.
+    suggestion: [
+      '  if (values.length === 0) process.exit(1);',
+      '  let total = 0;',
+      '  for (const value of values) total += value;',
+      '  return total / values.length;',
+    ].join('\n'),
+  });
+  const PRICE = finding({
+    title: 'Negative prices lose a digit',
+    explanation: '`formatPrice(-5)` prints `$-0.05`.',
+    path: 'src/format.js',
+    start_line: 2,
+    end_line: 2,
+  });
+  const PARSE = finding({
+    title: 'parseAmount drops the cents',
+    explanation: '`parseAmount("1.50")` is 1.',
+    path: 'src/parse.js',
+    start_line: 2,
+    end_line: 4,
+    // The lines as they are: nothing to suggest.
+    suggestion: [
+      '  const value = Number.parseInt(text, 10);',
+      '  if (Number.isNaN(value)) return 0;',
+      '  return value;',
+    ].join('\n'),
+  });
+  const SQUARE = finding({
+    title: 'square overflows for large inputs',
+    path: 'src/math.js',
+    start_line: 12,
+    end_line: 12,
+  });
+  const CLAMP = finding({
+    title: 'clamp accepts lo greater than hi',
+    path: 'src/util.js',
+    start_line: 2,
+    end_line: 2,
+  });
+  const PARSE_TAIL = finding({
+    title: 'parseAmount has no default export',
+    path: 'src/parse.js',
+    start_line: 5,
+    end_line: 7,
+    suggestion: '}\n\nexport default parseAmount;\n',
+  });
+  const LEGACY = finding({
+    title: 'OLD_RATE is still imported elsewhere',
+    path: 'src/legacy.js',
+    start_line: 1,
+    end_line: 1,
+  });
+
+  it('anchors each finding on its lines of the diff, puts the others in the summary, and posts only verified suggestions', async () => {
+    const token = github.installationToken;
+    const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
+    repo = pr;
+    const summary = 'Reworks the math helpers and adds parseAmount. Several problems.';
+    model = await startScriptedModelServer([
+      step.toolCalls([
+        { name: 'shell', arguments: { command: 'git diff --stat HEAD~1' }, callId: 'call_stat' },
+      ]),
+      step.text(answer(summary, [SUM, MEAN, PRICE, PARSE, SQUARE, CLAMP, PARSE_TAIL, LEGACY])),
+    ]);
+    mockReviewRun(pr, {
+      headSha: pr.headSha,
+      checkRunId: 4321,
+      config: `review:\n  verify: "${VERIFY}"\n`,
+    });
+    const reviews = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 80 });
+    github.reviewComments(OWNER, REPO, NUMBER, 80, reviews);
+
+    app = await startApp(pr);
+    await deliver('opened', pr);
+    const jobs = await app.settled(2, 45_000);
+    expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+    ]);
+
+    // The model saw the whole pull request: every changed file, none of the unchanged ones.
+    const task = taskOf(model.requests[0]);
+    for (const file of ['src/format.js', 'src/legacy.js', 'src/math.js', 'src/parse.js']) {
+      expect(task).toContain(`diff --git a/${file} b/${file}`);
+    }
+    expect(task).not.toContain('diff --git a/src/util.js');
+
+    expect(reviews.requests).toHaveLength(1);
+    const [posted] = reviews.requests;
+    expect(posted?.commit_id).toBe(pr.headSha);
+    expect(posted?.event).toBe('COMMENT');
+    expect(posted?.comments).toEqual([
+      // Two lines of the first hunk of a file with two; the check passed with it applied.
+      {
+        path: 'src/math.js',
+        start_line: 3,
+        start_side: 'RIGHT',
+        line: 4,
+        side: 'RIGHT',
+        body: commentBody(SUM, suggestionBlock('  return Number(a) + Number(b);')),
+      },
+      // Three lines of its second hunk; the check failed with the suggestion applied.
+      {
+        path: 'src/math.js',
+        start_line: 20,
+        start_side: 'RIGHT',
+        line: 22,
+        side: 'RIGHT',
+        body: commentBody({
+          ...MEAN,
+          explanation: `${MEAN.explanation}\n\n_A suggested change was left out: the check failed with exit code 1._`,
+        }),
+      },
+      // One line: no start_line.
+      { path: 'src/format.js', line: 2, side: 'RIGHT', body: commentBody(PRICE) },
+      // A new file; the suggestion changes nothing, so there is none.
+      {
+        path: 'src/parse.js',
+        start_line: 2,
+        start_side: 'RIGHT',
+        line: 4,
+        side: 'RIGHT',
+        body: commentBody({
+          ...PARSE,
+          explanation: `${PARSE.explanation}\n\n_A suggested change was left out: no change._`,
+        }),
+      },
+    ]);
+    expect(posted?.body).toBe(
+      [
+        summary,
+        'Reviewed 4 files.',
+        [
+          '**Findings outside the diff**',
+          summaryEntry(SQUARE, 'src/math.js:12', 'line 12 of src/math.js is outside the diff'),
+          summaryEntry(CLAMP, 'src/util.js:2', 'src/util.js is not in the diff'),
+          summaryEntry(
+            PARSE_TAIL,
+            'src/parse.js:5-7',
+            'lines 5-7 of src/parse.js: line 7 is outside the diff',
+            '_A suggested change was left out: lines 5-7 are outside the file, which has 5 lines._',
+          ),
+          summaryEntry(LEGACY, 'src/legacy.js:1', 'src/legacy.js is deleted by the change'),
+        ].join('\n\n'),
+        reviewMarker(pr.headSha),
+      ].join('\n\n'),
+    );
+    // Only the verified suggestion is a block anyone can apply.
+    expect(JSON.stringify(posted).match(/```suggestion/g)).toHaveLength(1);
+
+    const outcome = 'Reviewed: 8 findings. Posted: 4 inline comments, 4 in the summary.';
+    expect(jobs[1]?.result).toMatchObject({
+      status: 'completed',
+      message: outcome,
+      finalMessage: summary,
+    });
+    const final = finalCheckRun(4321);
+    expect(final).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-80`,
+    });
+    expect(final?.output?.summary).toContain(outcome);
+    // The checkout and the check's scratch copy are gone.
+    expect(await readdir(path.join(app.stateDir, 'workspaces'))).toEqual([]);
+  }, 60_000);
+
+  it('reviews a later push incrementally: only the new diff, nothing posted twice, fixed threads resolved', async () => {
+    const token = github.installationToken;
+    const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
+    repo = pr;
+    const firstHead = pr.headSha;
+    const plain = (f: Finding): Finding => ({ ...f, suggestion: null });
+    const [sum, mean, price, parse] = [SUM, MEAN, PRICE, PARSE].map(plain) as [
+      Finding,
+      Finding,
+      Finding,
+      Finding,
+    ];
+    const PERCENT = finding({
+      title: 'formatPercent shows float noise',
+      explanation: '`formatPercent(0.07)` prints `7.000000000000001%`.',
+      path: 'src/format.js',
+      start_line: 10,
+      end_line: 10,
+    });
+    // New too, on a line of the first push: in the pull request's diff, not in this push's.
+    const PARSE_NAN = finding({
+      title: 'parseAmount turns bad input into 0',
+      explanation: '`parseAmount("abc")` is 0, indistinguishable from a real 0.',
+      path: 'src/parse.js',
+      start_line: 3,
+      end_line: 3,
+    });
+    const secondSummary = 'Fixes sum and adds formatPercent, which prints float noise.';
+    model = await startScriptedModelServer([
+      step.text(answer('Reworks the helpers.', [sum, mean, price, parse, CLAMP])),
+      // The second push: mean, price and clamp are still there (mean's lines moved), sum is
+      // fixed, parse's finding is not reported again (parse.js is not in this push).
+      step.text(
+        answer(secondSummary, [
+          { ...mean, start_line: 19, end_line: 21 },
+          price,
+          CLAMP,
+          PERCENT,
+          PARSE_NAN,
+        ]),
+      ),
+    ]);
+
+    // The first review: the whole pull request.
+    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321 });
+    const first = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 80 });
+    github.reviewComments(OWNER, REPO, NUMBER, 80, first);
+    app = await startApp(pr);
+    await deliver('opened', pr);
+    const firstJobs = await app.settled(2, 45_000);
+    expect(firstJobs.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
+    expect(first.submitted()).toHaveLength(1);
+    const firstReview = first.submitted()[0];
+    if (firstReview === undefined) throw new Error('no first review');
+    expect(firstReview.request.comments?.map((c) => `${c.path}:${c.line}`)).toEqual([
+      'src/math.js:4',
+      'src/math.js:22',
+      'src/format.js:2',
+      'src/parse.js:4',
+    ]);
+    expect(firstReview.comments.map((c) => c.id)).toEqual([1001, 1002, 1003, 1004]);
+    expect(firstReview.listed.body).toContain(summaryMarker(CLAMP));
+    const firstTask = taskOf(model.requests[0]);
+    expect(firstTask).toContain('diff --git a/src/parse.js b/src/parse.js');
+    expect(firstTask).toContain('-  return a - b;');
+
+    // A push: sum fixed (math.js lines 3-4 become one), formatPercent appended to format.js.
+    const secondHead = await pr.push(
+      {
+        'src/math.js': [
+          '// Math helpers.',
+          'export function sum(a, b) {',
+          '  return Number(a) + Number(b);',
+          '}',
+          '',
+          'export function product(a, b) {',
+          '  return a * b;',
+          '}',
+          '',
+          'export function square(x) {',
+          '  return x * x;',
+          '}',
+          '',
+          'export function cube(x) {',
+          '  return x * x * x;',
+          '}',
+          '',
+          'export function mean(values) {',
+          '  let total = 0;',
+          '  for (const value of values) total += value;',
+          '  return total / values.length;',
+          '}',
+          '',
+        ].join('\n'),
+        'src/format.js': [
+          'export function formatPrice(cents) {',
+          '  return `$${(cents / 100).toFixed(2)}`;',
+          '}',
+          '',
+          'export function formatCount(n) {',
+          '  return `${n} items`;',
+          '}',
+          '',
+          'export function formatPercent(ratio) {',
+          '  return `${ratio * 100}%`;',
+          '}',
+          '',
+        ].join('\n'),
+      },
+      'Fix sum for strings; add formatPercent',
+    );
+    expect(secondHead).not.toBe(firstHead);
+
+    // What GitHub lists now: Patchling's first review and its comments, served back as
+    // posted, and a person's review and comment that quote Patchling's markers (ignored).
+    const human = githubUser('octocat');
+    const humanReview: ListedReview = {
+      ...firstReview.listed,
+      id: 95,
+      node_id: 'PRR_kwDO95',
+      user: human,
+      body: `Looks fine to me.\n\n${reviewMarker(secondHead)}`,
+      author_association: 'OWNER',
+    };
+    const humanComment: ListedReviewComment = {
+      ...(firstReview.comments[2] as ListedReviewComment),
+      id: 1500,
+      node_id: 'PRRC_kwDO1500',
+      pull_request_review_id: 95,
+      user: human,
+      body: `Is this right?\n\n${marker(PERCENT)}`,
+      line: 10,
+      author_association: 'OWNER',
+    };
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      history: {
+        reviews: [firstReview.listed, humanReview],
+        comments: [...firstReview.comments, humanComment],
+      },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, {
+      times: 1,
+      firstId: 81,
+      firstCommentId: 2001,
+    });
+    github.reviewComments(OWNER, REPO, NUMBER, 81, second);
+    // The threads: one per inline comment, all open. Only sum's is resolved.
+    const graphql: { query: string; variables: Record<string, unknown> }[] = [];
+    github.scope.post('/graphql').reply((_uri, body) => {
+      graphql.push(body as (typeof graphql)[number]);
+      const nodes = [...firstReview.comments, humanComment].map((comment) => ({
+        id: `PRRT_${comment.id}`,
+        isResolved: false,
+        comments: { nodes: [{ databaseId: comment.id }] },
+      }));
+      return [
+        200,
+        {
+          data: {
+            repository: {
+              pullRequest: {
+                reviewThreads: { pageInfo: { hasNextPage: false, endCursor: null }, nodes },
+              },
+            },
+          },
+        },
+      ];
+    });
+    github.scope.post('/graphql').reply((_uri, body) => {
+      graphql.push(body as (typeof graphql)[number]);
+      return [
+        200,
+        { data: { resolveReviewThread: { thread: { id: 'PRRT_1001', isResolved: true } } } },
+      ];
+    });
+
+    await deliver('synchronize', pr, firstHead);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+    ]);
+
+    // The model's second task: what changed since the first review, and nothing else.
+    expect(model.requests).toHaveLength(2);
+    const task = taskOf(model.requests[1]);
+    expect(task).toContain(`It was reviewed before at ${firstHead.slice(0, 7)}`);
+    expect(task).toContain('-  const total = a + b;');
+    expect(task).toContain('+  return Number(a) + Number(b);');
+    expect(task).toContain('+export function formatPercent(ratio) {');
+    expect(task).not.toContain('diff --git a/src/parse.js');
+    expect(task).not.toContain('diff --git a/src/legacy.js');
+    expect(task).not.toContain('-  return a - b;');
+    expect(task).not.toContain('+  let total = 0;');
+
+    // The review: only the new findings, anchored on the pull request's whole diff (parse.js
+    // is not in this push); the others were posted before.
+    const sha7 = firstHead.slice(0, 7);
+    expect(second.requests).toEqual([
+      {
+        commit_id: secondHead,
+        event: 'COMMENT',
+        body: [
+          `Reviewed the changes since ${sha7}.`,
+          secondSummary,
+          'Reviewed 2 files.',
+          reviewMarker(secondHead),
+        ].join('\n\n'),
+        comments: [
+          { path: 'src/format.js', line: 10, side: 'RIGHT', body: commentBody(PERCENT) },
+          { path: 'src/parse.js', line: 3, side: 'RIGHT', body: commentBody(PARSE_NAN) },
+        ],
+      },
+    ]);
+
+    // sum's thread is resolved (fixed, in a file this review read); parse's is left alone.
+    expect(graphql).toHaveLength(2);
+    expect(graphql[0]?.query).toContain('reviewThreads(first: 100, after: $after)');
+    expect(graphql[0]?.variables).toEqual({
+      owner: OWNER,
+      repo: REPO,
+      number: NUMBER,
+      after: null,
+    });
+    expect(graphql[1]?.query).toContain('resolveReviewThread');
+    expect(graphql[1]?.variables).toEqual({ threadId: 'PRRT_1001' });
+
+    const outcome =
+      'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted, 1 thread resolved.';
+    expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
+    const final = finalCheckRun(4322);
+    expect(final).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-81`,
+    });
+    expect(final?.output?.summary).toContain(outcome);
+  }, 90_000);
+
+  it('keeps the other comments inline when GitHub refuses one, and puts the refused one in the summary', async () => {
+    const token = github.installationToken;
+    const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
+    repo = pr;
+    const summary = 'Reworks the helpers. Three problems.';
+    const [sum, price, parse] = [SUM, PRICE, PARSE].map((f) => ({ ...f, suggestion: null })) as [
+      Finding,
+      Finding,
+      Finding,
+    ];
+    model = await startScriptedModelServer([step.text(answer(summary, [sum, price, parse]))]);
+    mockReviewRun(pr, { headSha: pr.headSha, checkRunId: 4321 });
+    // GitHub's idea of src/format.js's diff differs from ours: it refuses any comment there.
+    const refuse = (comment: ReviewCommentRequest) => comment.path === 'src/format.js';
+    const reviews = github.reviews(OWNER, REPO, NUMBER, { times: 6, firstId: 81, refuse });
+    github.deletePendingReview(OWNER, REPO, NUMBER, 81, reviews);
+    github.deletePendingReview(OWNER, REPO, NUMBER, 82, reviews);
+    github.reviewComments(OWNER, REPO, NUMBER, 83, reviews);
+
+    app = await startApp(pr);
+    await deliver('opened', pr);
+    const jobs = await app.settled(2, 45_000);
+    expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+    ]);
+
+    const where = (i: number) =>
+      (reviews.requests[i]?.comments ?? []).map((comment) => `${comment.path}:${comment.line}`);
+    expect(reviews.requests.map((_, i) => where(i))).toEqual([
+      ['src/math.js:4', 'src/format.js:2', 'src/parse.js:4'], // the review: 422
+      ['src/math.js:4', 'src/format.js:2'], // probe: 422
+      ['src/math.js:4'], // probe: pending review 81, deleted
+      ['src/format.js:2'], // probe: 422, the refused comment
+      ['src/parse.js:4'], // probe: pending review 82, deleted
+      ['src/math.js:4', 'src/parse.js:4'], // the review: 83
+    ]);
+    // Probes are pending reviews, seen by nobody, and deleted.
+    for (const i of [1, 2, 3, 4]) {
+      expect(reviews.requests[i]).not.toHaveProperty('event');
+      expect(reviews.requests[i]).not.toHaveProperty('body');
+    }
+    expect(
+      reviews.created.map((review) => [review.id, review.listed.state, review.deleted]),
+    ).toEqual([
+      [81, 'PENDING', true],
+      [82, 'PENDING', true],
+      [83, 'COMMENTED', false],
+    ]);
+    const posted = reviews.requests[5];
+    expect(posted?.event).toBe('COMMENT');
+    expect(posted?.commit_id).toBe(pr.headSha);
+    expect(posted?.comments).toEqual([
+      reviews.requests[0]?.comments?.[0],
+      reviews.requests[0]?.comments?.[2],
+    ]);
+    expect(posted?.comments).toEqual([
+      {
+        path: 'src/math.js',
+        start_line: 3,
+        start_side: 'RIGHT',
+        line: 4,
+        side: 'RIGHT',
+        body: commentBody(sum),
+      },
+      {
+        path: 'src/parse.js',
+        start_line: 2,
+        start_side: 'RIGHT',
+        line: 4,
+        side: 'RIGHT',
+        body: commentBody(parse),
+      },
+    ]);
+    expect(posted?.body).toBe(
+      [
+        summary,
+        'Reviewed 4 files.',
+        [
+          '**Findings outside the diff**',
+          summaryEntry(
+            price,
+            'src/format.js:2',
+            'GitHub refused the comment: Line could not be resolved',
+          ),
+        ].join('\n\n'),
+        reviewMarker(pr.headSha),
+      ].join('\n\n'),
+    );
+
+    const outcome = 'Reviewed: 3 findings. Posted: 2 inline comments, 1 in the summary.';
+    expect(jobs[1]?.result).toMatchObject({ status: 'completed', message: outcome });
+    expect(finalCheckRun(4321)).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-83`,
+    });
+    expect(app.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'warning',
+        warning: 'GitHub refused the review (Line could not be resolved); checking its comments',
+      }),
+    );
+  }, 60_000);
+});
