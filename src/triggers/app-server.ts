@@ -18,6 +18,7 @@ import { submitJob } from '../queue/submit-job.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { EnqueueInput, EnqueueResult, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
+import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { webhookIntake } from './webhook-intake.js';
@@ -101,6 +102,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     if (installationId === undefined)
       throw new UserError('No installation to fetch the repository with.');
     const { token } = await appAuth({ type: 'installation', installationId });
+    // The job hands this token to git; every client and log of this process hides it.
+    redactor.add(...tokenSpellings(token));
     return token;
   };
   let botLogin: Promise<string> | undefined;

@@ -6,10 +6,18 @@ const MIN_SECRET_LENGTH = 8;
  * run logs, comments, PR bodies.
  */
 export class SecretRedactor {
-  private readonly needles: readonly string[];
+  private needles: readonly string[] = [];
 
   constructor(secrets: Iterable<string | undefined>) {
-    const spellings = new Set<string>();
+    this.add(...secrets);
+  }
+
+  /**
+   * Learns more secrets, e.g. a token minted after the redactor was handed to a client:
+   * everything redacted from now on hides them too.
+   */
+  add(...secrets: (string | undefined)[]): void {
+    const spellings = new Set<string>(this.needles);
     for (const secret of secrets) {
       // Short values ("1", "true") would shred ordinary text and protect nothing.
       if (!secret || secret.length < MIN_SECRET_LENGTH) continue;

@@ -1,4 +1,4 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { changedFiles, type ChangedFile } from '../../workspace/git/changed-files.js';
@@ -66,6 +66,12 @@ export async function checkFixChanges(
     if (file.status === 'deleted') continue;
     const full = path.join(dir, file.path);
     const info = await lstat(full).catch(() => undefined);
+    if (info?.isSymbolicLink()) {
+      // git stores a link as its target path: a target can carry a secret too.
+      if (secrets.contains(await readlink(full)))
+        problems.push(`${file.path} contains a secret value`);
+      continue;
+    }
     if (info === undefined || !info.isFile()) continue;
     if (info.size > maxBytes) {
       problems.push(

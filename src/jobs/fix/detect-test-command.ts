@@ -36,7 +36,7 @@ export async function detectTestCommand(
     }
   }
   const makefile = (await read('Makefile')) ?? (await read('makefile'));
-  if (makefile !== undefined && /^test\s*:/m.test(makefile)) {
+  if (makefile !== undefined && /^test\s*::?(?![:=])/m.test(makefile)) {
     return { command: 'make test', source: 'the Makefile test target' };
   }
   if ((await read('pyproject.toml')) !== undefined) {

@@ -150,7 +150,10 @@ export async function fixChanges(options: FixChangesOptions): Promise<FixChanges
     if (result.status !== 'completed') {
       return finish(result.status, redact(result.message));
     }
-    const parsed = FixOutput.safeParse(result.output);
+    // The report goes into a pull request: whatever the model wrote, secrets stay out.
+    const parsed = FixOutput.safeParse(
+      result.output === undefined ? undefined : JSON.parse(redact(JSON.stringify(result.output))),
+    );
     report = parsed.success ? parsed.data : undefined;
   } finally {
     run.log.close();

@@ -5,6 +5,7 @@ import { openDraftPullRequest } from '../../github/open-pull-request.js';
 import { createProgressComment } from '../../github/progress-comment.js';
 import type { GitHubRepo } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
+import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { commitChanges } from '../../workspace/git/commit-changes.js';
 import {
   prepareJobWorkspace,
@@ -67,6 +68,8 @@ export async function runFixJob(
 
     await mkdir(deps.workRoot, { recursive: true });
     const token = await deps.gitToken();
+    // From now on the progress, the outcome and the pull request hide the token too.
+    redactor.add(...tokenSpellings(token));
     progress.running('Fetching the repository');
     const { owner: fromOwner, repo: fromRepo, ...head } = target.checkout;
     workspace = await prepareJobWorkspace({
@@ -96,7 +99,7 @@ export async function runFixJob(
       modelConfig: deps.modelConfig,
       stateDir: deps.stateDir,
       env: {},
-      secrets: [...deps.secrets, token],
+      secrets: [...deps.secrets, ...tokenSpellings(token)],
       budgets: { maxTurns: deps.maxTurns },
       scratchParent: deps.workRoot,
       signal,
@@ -132,7 +135,7 @@ export async function runFixJob(
     return {
       status: 'completed',
       runId: result.runId,
-      message: published.summary,
+      message: redactor.redact(published.summary),
       ...(result.report ? { finalMessage: redactor.redact(result.report.summary) } : {}),
     };
   } catch (error) {
@@ -154,7 +157,7 @@ async function publishFix(input: {
   signal: AbortSignal;
 }): Promise<{ summary: string; link: string }> {
   const { deps, job, target, result } = input;
-  const secrets = new SecretRedactor([...deps.secrets, input.token]);
+  const secrets = new SecretRedactor([...deps.secrets, ...tokenSpellings(input.token)]);
   const [author, requester] = await Promise.all([
     accountIdentity(deps.github, input.botLogin),
     accountIdentity(deps.github, job.requester.login),
@@ -180,7 +183,7 @@ async function publishFix(input: {
   if (push.openPullRequestInto === undefined) {
     const link = `${target.htmlBase}/${push.owner}/${push.repo}/commit/${sha}`;
     return {
-      summary: `Pushed ${sha.slice(0, 7)} to \`${push.branch}\`: ${result.message}`,
+      summary: secrets.redact(`Pushed ${sha.slice(0, 7)} to \`${push.branch}\`: ${result.message}`),
       link,
     };
   }
@@ -190,16 +193,20 @@ async function publishFix(input: {
     repo,
     head: push.branch,
     base: push.openPullRequestInto,
-    title: fixPullRequestTitle(target.origin, target.title),
-    body: renderFixPullRequestBody({
-      origin: target.origin,
-      result,
-      requester: job.requester.login,
-      modelConfig: deps.modelConfig,
-    }),
+    title: secrets.redact(fixPullRequestTitle(target.origin, target.title)),
+    body: secrets.redact(
+      renderFixPullRequestBody({
+        origin: target.origin,
+        result,
+        requester: job.requester.login,
+        modelConfig: deps.modelConfig,
+      }),
+    ),
   });
   return {
-    summary: `${pr.created ? 'Opened' : 'Updated'} the draft pull request #${pr.number}: ${result.message}`,
+    summary: secrets.redact(
+      `${pr.created ? 'Opened' : 'Updated'} the draft pull request #${pr.number}: ${result.message}`,
+    ),
     link: pr.url,
   };
 }

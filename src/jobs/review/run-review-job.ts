@@ -18,6 +18,7 @@ import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { commentableRange } from '../../workspace/diff/index.js';
 import { parseUnifiedDiff } from '../../workspace/diff/index.js';
+import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { prepareJobWorkspace } from '../../workspace/git/prepare-job-workspace.js';
 import type { ReviewJob } from '../job.js';
@@ -78,6 +79,8 @@ export async function runReviewJob(
 
     await mkdir(deps.workRoot, { recursive: true });
     const token = await deps.gitToken();
+    // From now on the progress, the outcome and the review hide the token too.
+    redactor.add(...tokenSpellings(token));
     progress.running('Fetching the pull request');
     workspace = await prepareJobWorkspace({
       remoteUrl: deps.cloneUrl(repo.owner, repo.repo),
@@ -116,7 +119,7 @@ export async function runReviewJob(
       modelConfig: deps.modelConfig,
       stateDir: deps.stateDir,
       env: {},
-      extraSecrets: [...deps.secrets, token],
+      extraSecrets: [...deps.secrets, ...tokenSpellings(token)],
       budgets: { maxTurns: deps.maxTurns },
       scratchParent: deps.workRoot,
       signal,
@@ -160,7 +163,13 @@ export async function runReviewJob(
     }
 
     progress.running('Posting the review');
-    const findings = review.findings.map(toPublishable);
+    // Model-written text is redacted here as well as by the client: the token is known here.
+    const findings = review.findings.map(toPublishable).map((finding) => ({
+      ...finding,
+      title: redactor.redact(finding.title),
+      explanation: redactor.redact(finding.explanation),
+      suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
+    }));
     const fullFiles = parseUnifiedDiff(fullDiff);
     const published = await publishReview({
       octokit: deps.github,
@@ -168,7 +177,7 @@ export async function runReviewJob(
       pullNumber: job.pullNumber,
       headSha: pr.headSha,
       findings,
-      summary: summaryOf(review.summary, workspace.since, review.dropped.length),
+      summary: redactor.redact(summaryOf(review.summary, workspace.since, review.dropped.length)),
       reviewedFiles: review.reviewedFiles,
       skippedFiles: review.skippedFiles,
       event: reviewEvent(config.review, findings, review.status),

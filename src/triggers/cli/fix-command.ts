@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { UserError } from '../../errors.js';
@@ -7,7 +9,7 @@ import { SECRET_ENV_NAMES } from '../../jobs/prepare-agent-run.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { commitChanges } from '../../workspace/git/commit-changes.js';
-import { runGit } from '../../workspace/git/run-git.js';
+import type { GitIdentity } from '../../workspace/git/commit-message.js';
 import { loadCliConfigFile } from './config-file.js';
 import { loadImages, type CliIo } from './exec-command.js';
 import {
@@ -19,6 +21,8 @@ import {
   type BudgetFlags,
   type ModelFlags,
 } from './run-settings.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface FixFlags extends ModelFlags, BudgetFlags {
   readonly cd?: string;
@@ -60,20 +64,20 @@ export async function runFix(
   const budgets = resolveBudgets(flags, file);
   const images = await loadImages(flags.image ?? [], io);
 
-  const git = <T>(action: string, use: Parameters<typeof runGit<T>>[2]) =>
-    runGit({ dir: workspace, signal: io.signal }, action, use);
-  const dirty = await git('Reading the status', (g) => g.raw(['status', '--porcelain']));
+  // The user's own git, with their global config and excludes: this is their checkout.
+  const userGit = (...args: string[]) => runUserGit(workspace, io.env, args);
+  const dirty = await userGit('status', '--porcelain');
   if (dirty.trim() !== '') {
     throw new UserError(
       'The checkout has uncommitted changes: commit or stash them first, so the fix can be told apart from them.',
     );
   }
-  const base = (
-    await git('Reading HEAD', (g) => g.raw(['rev-parse', '--verify', 'HEAD^{commit}']))
-  ).trim();
+  const base = (await userGit('rev-parse', '--verify', 'HEAD^{commit}')).trim();
+  // Known before the model is paid for: who the commit on --branch will be by.
+  const identity = flags.branch === undefined ? undefined : await userIdentity(userGit);
   if (flags.branch !== undefined) {
-    const branch = flags.branch;
-    await git(`Creating the branch ${branch}`, (g) => g.raw(['switch', '--create', branch]));
+    if (flags.branch.startsWith('-')) throw new UserError(`Not a branch name: ${flags.branch}`);
+    await userGit('switch', `--create=${flags.branch}`);
   }
   const secrets = [modelConfig.apiKey, ...SECRET_ENV_NAMES.map((name) => io.env[name])].filter(
     (value): value is string => Boolean(value),
@@ -108,8 +112,8 @@ export async function runFix(
   });
 
   let commit: string | undefined;
-  if (flags.branch !== undefined && result.status === 'ready' && result.test?.passed !== false) {
-    commit = await commitOnBranch(workspace, result, io.signal);
+  if (identity !== undefined && result.status === 'ready' && result.test?.passed === true) {
+    commit = await commitOnBranch(workspace, identity, result, io.signal);
   }
   if (flags.json) {
     io.stdout(`${redact(JSON.stringify({ ...result, base, ...(commit ? { commit } : {}) }))}\n`);
@@ -124,30 +128,49 @@ export async function runFix(
 
 async function commitOnBranch(
   workspace: string,
+  author: GitIdentity,
   result: FixChangesResult,
   signal: AbortSignal | undefined,
 ): Promise<string> {
+  const summary = result.report?.summary ?? result.message;
+  return commitChanges({
+    dir: workspace,
+    message: `${summary.split('\n')[0]?.slice(0, 72) ?? 'Fix'}\n\n${summary}`,
+    author,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+async function userIdentity(userGit: (...args: string[]) => Promise<string>): Promise<GitIdentity> {
   const read = (key: string) =>
-    runGit({ dir: workspace, signal }, 'Reading your git identity', (g) =>
-      g.raw(['config', '--get', key]),
-    ).then(
-      (value) => value.trim(),
+    userGit('config', '--get', key).then(
+      (v) => v.trim(),
       () => '',
     );
   const name = await read('user.name');
   const email = await read('user.email');
   if (name === '' || email === '') {
-    throw new UserError(
-      'Set git user.name and user.email to commit on --branch; the change is in the working tree.',
-    );
+    throw new UserError('Set git user.name and user.email to commit on --branch.');
   }
-  const summary = result.report?.summary ?? result.message;
-  return commitChanges({
-    dir: workspace,
-    message: `${summary.split('\n')[0]?.slice(0, 72) ?? 'Fix'}\n\n${summary}`,
-    author: { name, email },
-    ...(signal ? { signal } : {}),
-  });
+  return { name, email };
+}
+
+async function runUserGit(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  args: readonly string[],
+): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', args, {
+      cwd: dir,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new UserError(`git ${args[0] ?? ''} failed${stderr ? `: ${stderr}` : ''}`);
+  }
 }
 
 function formatFixReport(

@@ -116,17 +116,14 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
       return REVIEW_EXIT.budget;
     case 'partial':
     case 'completed': {
+      if (result.status === 'partial') io.stderr(`patchling: ${redact(result.message)}\n`);
       const gate = exitCodeForFindings(
         result.findings.map((reviewed) => reviewed.finding),
         failOn,
       );
       if (gate !== 0) return REVIEW_EXIT.findings;
       // A review that skipped part of the change cannot vouch for it.
-      if (result.status === 'partial') {
-        io.stderr(`patchling: ${redact(result.message)}\n`);
-        return REVIEW_EXIT.incomplete;
-      }
-      return REVIEW_EXIT.clean;
+      return result.status === 'partial' ? REVIEW_EXIT.incomplete : REVIEW_EXIT.clean;
     }
     default: {
       const unhandled: never = result.status;
@@ -147,8 +144,11 @@ async function resolveTarget(
   signal: AbortSignal | undefined,
 ): Promise<ReviewTarget> {
   if (flags.uncommitted) {
+    const head = await runGit({ dir: workspace, signal }, 'Reading HEAD', (git) =>
+      git.raw(['rev-parse', '--verify', 'HEAD^{commit}']),
+    );
     return {
-      base: 'HEAD',
+      base: head.trim(),
       subject:
         'Review the uncommitted changes in this checkout (staged, unstaged and new files), shown as a diff against HEAD.',
     };
@@ -203,7 +203,7 @@ function shownFinding(reviewed: ReviewedFinding): ReviewedFinding['finding'] {
   return {
     ...reviewed.finding,
     suggestion: null,
-    explanation: `${reviewed.finding.explanation}\n(suggestion left out: ${reviewed.suggestionNote?.split('\n')[0] ?? 'not verified'})`,
+    explanation: `${reviewed.finding.explanation}\n(suggestion left out: ${oneLine(reviewed.suggestionNote ?? 'not verified')})`,
   };
 }
 
@@ -226,4 +226,10 @@ function toJson(result: ReviewChangesResult, base: string) {
     run_ids: result.runIds,
     usage: result.usage,
   };
+}
+
+/** A note on one line: the check's verdict and the start of its output. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
