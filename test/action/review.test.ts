@@ -117,8 +117,8 @@ describe('a pull request reviewed by the Action, end to end', () => {
       .reply(404, {});
     const prExample = webhookPayload('pull_request', 'opened').pull_request;
     scope.get(`${R}/pulls/${NUMBER}`).reply(200, { ...prExample, ...pullRequest(pr) });
-    // AGENTS.md is read from the base branch, not the checkout of the pull request.
-    for (const file of ['AGENTS.override.md', 'AGENTS.md']) {
+    // AGENTS.md and .gitattributes are read from the base branch, not the pull request's checkout.
+    for (const file of ['AGENTS.override.md', 'AGENTS.md', '.gitattributes']) {
       scope.get(`${R}/contents/${file}`).query({ ref: 'main' }).reply(404, {});
     }
     scope.post(`${R}/check-runs`).reply(201, (_uri, body) => {

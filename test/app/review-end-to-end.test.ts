@@ -135,6 +135,8 @@ describe('a pull request reviewed by the App, end to end', () => {
     github.repoConfig(OWNER, REPO);
     // AGENTS.md comes from the base branch, never from the pull request's own checkout.
     github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
+    // What counts as generated or vendored is the base branch's to say, too.
+    github.repoFile(OWNER, REPO, '.gitattributes', 'main');
     github.repoFile(
       OWNER,
       REPO,

@@ -146,6 +146,8 @@ function mockReviewRun(
   github.repoConfig(OWNER, REPO, options.config);
   github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
   github.repoFile(OWNER, REPO, 'AGENTS.md', 'main');
+  // What counts as generated is the base branch's to say.
+  github.repoFile(OWNER, REPO, '.gitattributes', 'main');
   const prExample = webhookPayload('pull_request', 'opened').pull_request;
   github.scope.get(PULL).reply(200, { ...prExample, ...pullRequest(pr, options.headSha) });
   github.write('POST', CHECK_RUNS, { owner: OWNER, repo: REPO }, (body) => [

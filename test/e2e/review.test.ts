@@ -357,6 +357,26 @@ describe('patchling review: the checkout config filters findings', () => {
     expect(json.reviewed_files).toEqual(['sum.js']);
   });
 
+  it("skips what the checkout's .gitattributes marks generated, and reviews what it takes back", async () => {
+    const { scenario: s } = await featureScenario([reviewAnswer([])], {
+      mainFiles: {
+        '.gitattributes': 'schema.js linguist-generated\ndist/** -linguist-generated\n',
+      },
+      featureFiles: {
+        'sum.js': SUM_WITH_BUG,
+        'schema.js': 'export const schema = 2;\n',
+        'dist/out.js': 'export const out = 2;\n',
+      },
+    });
+
+    const json = parseJson(await review(s, ['--json']));
+    expect(json.skipped_files).toEqual([
+      { path: 'schema.js', reason: 'generated (.gitattributes: linguist-generated)' },
+    ]);
+    expect(json.reviewed_files).toEqual(['dist/out.js', 'sum.js']);
+    expect(filesInDiff(diffSent(s.server.requests[0]))).toEqual(['dist/out.js', 'sum.js']);
+  });
+
   it('exits 2 on an invalid .github/patchling.yml, naming the key, before calling the model', async () => {
     const { scenario: s } = await featureScenario([]);
     // The checkout's own file, committed or not, is the one read.

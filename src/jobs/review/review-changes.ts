@@ -9,7 +9,14 @@ import type { ModelConfig } from '../../model/model-config.js';
 import { addUsage, ZERO_USAGE, type Usage } from '../../model/types.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import type { SkippedFile } from '../../workspace/diff/index.js';
-import { parseUnifiedDiff, planReviewBatches, renderDiff } from '../../workspace/diff/index.js';
+import {
+  isGeneratedOrVendored,
+  newFileHead,
+  parseGitattributes,
+  parseUnifiedDiff,
+  planReviewBatches,
+  renderDiff,
+} from '../../workspace/diff/index.js';
 import type { DiffFile } from '../../workspace/diff/index.js';
 import { newRunId, prepareRunEnvironment, runSetupFor } from '../prepare-agent-run.js';
 import type { RepoConfig } from '../repo-config.js';
@@ -37,6 +44,11 @@ export interface ReviewChangesOptions {
   /** AGENTS.md to follow; absent: read from the checkout itself (the local CLI). */
   readonly agents?: AgentsInstructions;
   readonly settings: ReviewSettings;
+  /**
+   * The `.gitattributes` that decide what is generated or vendored (`linguist-*`). For a
+   * pull request, the base branch's: its author must not be able to mark a file unreviewed.
+   */
+  readonly gitattributes?: string;
   /** `sandbox.env`: variable names passed into the sandbox. */
   readonly sandboxEnv: readonly string[];
   readonly modelConfig: ModelConfig;
@@ -102,9 +114,12 @@ export interface ReviewChangesResult {
  */
 export async function reviewChanges(options: ReviewChangesOptions): Promise<ReviewChangesResult> {
   const files = parseUnifiedDiff(options.diff);
+  const attributes =
+    options.gitattributes === undefined ? undefined : parseGitattributes(options.gitattributes);
   const plan = planReviewBatches(files, {
     maxBatchTokens: options.maxBatchTokens ?? defaultBatchTokens(options.modelConfig),
     ignorePaths: options.settings.ignore_paths,
+    isGenerated: (file) => isGeneratedOrVendored(file.path, newFileHead(file), attributes),
   });
   const skippedFiles: SkippedFile[] = [...plan.skipped];
   const reviewed = new Set<string>();

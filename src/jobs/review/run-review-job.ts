@@ -103,6 +103,9 @@ export async function runReviewJob(
         ? fullDiff
         : await diffAgainst({ dir: workspace.dir, base: reviewBase, signal });
 
+    const gitattributes = await readRepoFile(deps.github, repo, '.gitattributes', pr.baseRef, {
+      maxBytes: 256 * 1024,
+    });
     progress.running('Reviewing');
     const review = await reviewChanges({
       workspace: workspace.dir,
@@ -115,6 +118,7 @@ export async function runReviewJob(
       ],
       agents: await loadBaseAgentsInstructions(deps.github, repo, pr.baseRef),
       settings: config.review,
+      ...(gitattributes === undefined ? {} : { gitattributes }),
       sandboxEnv: config.sandbox.env,
       modelConfig: deps.modelConfig,
       stateDir: deps.stateDir,

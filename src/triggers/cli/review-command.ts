@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { describeError, UserError } from '../../errors.js';
@@ -82,6 +82,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
       subject: target.subject,
       untrusted: [],
       settings: config.review,
+      ...readGitattributes(workspace),
       sandboxEnv: config.sandbox.env,
       modelConfig,
       stateDir: stateDir(io.env),
@@ -232,4 +233,10 @@ function toJson(result: ReviewChangesResult, base: string) {
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/** The checkout's own root `.gitattributes`, when it has one. */
+function readGitattributes(workspace: string): { gitattributes?: string } {
+  const file = path.join(workspace, '.gitattributes');
+  return existsSync(file) ? { gitattributes: readFileSync(file, 'utf8') } : {};
 }
