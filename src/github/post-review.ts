@@ -33,6 +33,11 @@ export interface PublishReviewOptions {
   readonly summary: string;
   readonly reviewedFiles: readonly string[];
   readonly skippedFiles: readonly SkippedFile[];
+  /**
+   * Record headSha as reviewed (the hidden marker the next run starts from). Default true;
+   * false for a partial review, so the next run still covers what this one skipped.
+   */
+  readonly markReviewed?: boolean;
   /** COMMENT unless configured otherwise. */
   readonly event?: ReviewEvent;
   /** Where in the diff a finding's lines can be commented on (checked before posting). */
@@ -65,6 +70,7 @@ export async function publishReview(options: PublishReviewOptions): Promise<Publ
     renderBody: (refused) =>
       renderReviewBody({
         headSha: options.headSha,
+        ...(options.markReviewed === false ? { markReviewed: false } : {}),
         summary: options.summary,
         reviewedFiles: options.reviewedFiles,
         skippedFiles: options.skippedFiles,

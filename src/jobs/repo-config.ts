@@ -69,6 +69,12 @@ const FixConfig = z.strictObject({
   instructions: Text.optional(),
   test_command: ShellCommand.optional(),
   allow_workflow_changes: z.boolean().default(false),
+  /**
+   * A fork's pull request whose author allows no edits: copy its commits to a branch here
+   * and propose the fix from it. Off: that runs the fork's code in this repository's
+   * workflows.
+   */
+  allow_fork_copies: z.boolean().default(false),
   max_changed_files: z.number().int().min(1).max(1_000).optional(),
 });
 

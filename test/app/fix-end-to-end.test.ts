@@ -457,7 +457,8 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
   const PR_TITLE = 'Document sum';
   const PR_BRANCH = `patchling/pr-${PR}`;
 
-  it('pushes patchling/pr-N to the base repository from the pull request head, opens a new draft into its base, and leaves the fork alone', async () => {
+  /** The fork's pull request, the command on it, and the App until both jobs settle. */
+  async function fixForkPullRequest(config: string | undefined, publishes: boolean) {
     repo = await createFixRepo({
       owner: OWNER,
       repo: REPO,
@@ -474,7 +475,7 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     expectAdmission();
     gh.reaction(COMMAND_ID);
     gh.progressComment(PR, PROGRESS_ID);
-    github.repoConfig(OWNER, REPO);
+    github.repoConfig(OWNER, REPO, config);
     gh.issueComments(PR, [{ author: REQUESTER, body: '/patchling fix make sum add' }]);
     const example = webhookPayload('pull_request', 'opened').pull_request;
     gh.pullRequest(PR, {
@@ -501,9 +502,14 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
         repo: repositoryJson(OWNER, REPO),
       },
     });
-    expectPublishing(NEW_PR);
+    if (publishes) {
+      // The base branch's AGENTS.md, never the fork's: the checkout is its author's.
+      github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
+      github.repoFile(OWNER, REPO, 'AGENTS.md', 'main');
+      expectPublishing(NEW_PR);
+    }
 
-    const harness = await start([patchStep(FIX_PATCH), answer()], repo);
+    const harness = await start(publishes ? [patchStep(FIX_PATCH), answer()] : [], repo);
     const delivered = await harness.deliver(
       'issue_comment',
       webhookPayload('issue_comment', 'created', {
@@ -529,6 +535,31 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     );
     expect(delivered.status).toBe(200);
     const jobs = await harness.settled(2, 60_000);
+    return { jobs, headSha, forkRefsBefore, fixRepo: repo };
+  }
+
+  it('refuses by default: the fork’s commits are not copied here, nothing is pushed, the comment says why', async () => {
+    const { jobs, forkRefsBefore, fixRepo } = await fixForkPullRequest(undefined, false);
+    expect(summarize(jobs)).toEqual([
+      ['delivery', 'succeeded'],
+      ['fix', 'succeeded'],
+    ]);
+    expect(jobs[1]?.result).toMatchObject({ status: 'failed' });
+    expect(Object.keys(await fixRepo.refs(OWNER, REPO)).sort()).toEqual([
+      'refs/heads/main',
+      `refs/pull/${PR}/head`,
+    ]);
+    expect(await fixRepo.refs(FORK, REPO)).toEqual(forkRefsBefore);
+    expect(fixRepo.requestsFor(OWNER, REPO, 'receive-pack')).toEqual([]);
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    expect(gh.finalProgress(PROGRESS_ID)).toContain('fix.allow_fork_copies');
+  }, 90_000);
+
+  it('with fix.allow_fork_copies, pushes patchling/pr-N to the base repository from the pull request head, opens a new draft into its base, and leaves the fork alone', async () => {
+    const { jobs, headSha, forkRefsBefore, fixRepo } = await fixForkPullRequest(
+      'fix:\n  allow_fork_copies: true\n',
+      true,
+    );
 
     expect(summarize(jobs)).toEqual([
       ['delivery', 'succeeded'],
@@ -540,15 +571,15 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     });
 
     // The base repository: a new branch on top of the pull request's head.
-    const refs = await repo.refs(OWNER, REPO);
+    const refs = await fixRepo.refs(OWNER, REPO);
     expect(Object.keys(refs).sort()).toEqual([
       'refs/heads/main',
       `refs/heads/${PR_BRANCH}`,
       `refs/pull/${PR}/head`,
     ]);
-    expect(refs['refs/heads/main']).toBe(repo.mainSha);
+    expect(refs['refs/heads/main']).toBe(fixRepo.mainSha);
     expect(refs[`refs/pull/${PR}/head`]).toBe(headSha);
-    const commit = await repo.commit(OWNER, REPO, `refs/heads/${PR_BRANCH}`);
+    const commit = await fixRepo.commit(OWNER, REPO, `refs/heads/${PR_BRANCH}`);
     expect(commit).toMatchObject({
       parents: [headSha],
       authorName: BOT,
@@ -558,9 +589,9 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     });
 
     // The fork: not fetched from, not pushed to, unchanged.
-    expect(repo.requestsFor(FORK, REPO, 'receive-pack')).toEqual([]);
-    expect(repo.requestsFor(FORK, REPO, 'upload-pack')).toEqual([]);
-    expect(await repo.refs(FORK, REPO)).toEqual(forkRefsBefore);
+    expect(fixRepo.requestsFor(FORK, REPO, 'receive-pack')).toEqual([]);
+    expect(fixRepo.requestsFor(FORK, REPO, 'upload-pack')).toEqual([]);
+    expect(await fixRepo.refs(FORK, REPO)).toEqual(forkRefsBefore);
 
     // A new draft pull request in the base repository, into the pull request's base.
     const created = gh.pullRequestsCreated();

@@ -138,7 +138,7 @@ export function fixGitHub(github: GitHubMock, owner: string, repo: string): FixG
     issueComments(number, comments = []) {
       github.scope
         .get(`${base}/issues/${number}/comments`)
-        .query({ per_page: '100' })
+        .query({ per_page: '100', page: '1' })
         .reply(
           200,
           comments.map((comment, index) => ({

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { step, type ScriptStep } from '../support/model-server/index.js';
@@ -453,6 +454,23 @@ describe('patchling review: what is compared', () => {
     await writeFiles(dir, { 'wip.js': 'export const wip = 1;\n' });
     return { s, branchPoint };
   }
+
+  it('leaves out what the user ignores everywhere (their global excludes), as their own git does', async () => {
+    const configHome = await mkdtemp(path.join(os.tmpdir(), 'patchling-xdg-'));
+    await mkdir(path.join(configHome, 'git'), { recursive: true });
+    await writeFile(path.join(configHome, 'git', 'ignore'), '.env\n');
+    const { scenario: s } = await featureScenario([reviewAnswer([])], {
+      env: { XDG_CONFIG_HOME: configHome },
+    });
+    await writeFiles(s.repo.dir, { '.env': 'DATABASE_PASSWORD=hunter2-not-for-the-model\n' });
+
+    const json = parseJson(await review(s, ['--json']));
+    expect(json.reviewed_files).toEqual(['sum.js']);
+    expect(s.server.requests.map((request) => request.rawBody).join('\n')).not.toContain(
+      'hunter2-not-for-the-model',
+    );
+    await rm(configHome, { recursive: true, force: true });
+  });
 
   it('--base REF diffs the working tree against the merge base, not REF itself', async () => {
     const { s, branchPoint } = await divergedScenario([reviewAnswer([])]);

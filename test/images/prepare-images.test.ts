@@ -63,20 +63,21 @@ describe('prepareImages', () => {
     const encoder: ImageEncoder = async (input, limits) => {
       if (input === fast) {
         events.push(
-          `fast started at ${Date.now() - started >= 180 ? 'after' : 'before'} slow ended`,
+          `fast started at ${Date.now() - started >= 580 ? 'after' : 'before'} slow ended`,
         );
         return encodeImage(input, limits);
       }
-      await delay(200);
+      await delay(600);
       throw new Error('slow work ended');
     };
 
     const results = await prepareImages([Buffer.from('slow'), fast], {
       concurrency: 1,
-      timeoutMs: 30,
+      // Room for the small real encode on a busy machine; far below the slow one's 600 ms.
+      timeoutMs: 250,
       encoder,
       onProgress: ({ done }) =>
-        events.push(`done ${done} at ${Date.now() - started < 150 ? 'once' : 'late'}`),
+        events.push(`done ${done} at ${Date.now() - started < 450 ? 'once' : 'late'}`),
     });
 
     expect(results[0]).toMatchObject({ ok: false });

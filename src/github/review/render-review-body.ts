@@ -12,6 +12,8 @@ export interface SkippedFile {
 
 export interface ReviewBodyInput {
   readonly headSha: string;
+  /** false: no reviewed-commit marker (a partial review must not count as one). */
+  readonly markReviewed?: boolean;
   readonly summary: string;
   readonly reviewedFiles: readonly string[];
   readonly skippedFiles: readonly SkippedFile[];
@@ -36,6 +38,7 @@ export function renderReviewBody(input: ReviewBodyInput): string {
   if (input.inSummary.length > 0) {
     parts.push(`**Findings outside the diff**\n\n${input.inSummary.map(renderEntry).join('\n\n')}`);
   }
+  if (input.markReviewed === false) return fitGitHubText(parts.join('\n\n'), MAX_BODY_CHARS);
   const marker = reviewMarker(input.headSha);
   return `${fitGitHubText(parts.join('\n\n'), MAX_BODY_CHARS - marker.length - 2)}\n\n${marker}`;
 }

@@ -15,6 +15,8 @@ export interface FixChangeRules {
   readonly maxFileBytes?: number;
   /** Values that must not leave: tokens, keys. Each is searched in every spelling. */
   readonly secrets: readonly string[];
+  /** The user's global excludes (CLI): see GitContext.excludesFile. */
+  readonly excludesFile?: string | undefined;
 }
 
 export type FixChangeCheck =
@@ -39,7 +41,7 @@ export async function checkFixChanges(
   rules: FixChangeRules,
   signal?: AbortSignal,
 ): Promise<FixChangeCheck> {
-  const files = await changedFiles({ dir, base, signal });
+  const files = await changedFiles({ dir, base, signal, excludesFile: rules.excludesFile });
   if (files.length === 0) {
     return { ok: false, empty: true, problems: ['the change is empty'], files };
   }

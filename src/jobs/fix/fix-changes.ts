@@ -1,15 +1,15 @@
-import { assemblePrompt } from '../../agent/assemble-prompt.js';
 import type { AgentEvent } from '../../agent/events.js';
 import type { AgentsInstructions } from '../../agent/load-agents-md.js';
 import { loadPrompt } from '../../agent/load-prompt.js';
-import { runAgent, type Budgets } from '../../agent/run-agent.js';
+import type { Budgets } from '../../agent/run-agent.js';
 import type { UntrustedText } from '../../agent/untrusted.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { ZERO_USAGE, type ImageContent, type Usage } from '../../model/types.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import type { CommandResult } from '../../sandbox/types.js';
 import type { ChangedFile } from '../../workspace/git/changed-files.js';
-import { newRunId, prepareRunEnvironment, runSetupFor } from '../prepare-agent-run.js';
+import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
+import { runJobAgent } from '../run-job-agent.js';
 import type { RepoConfig } from '../repo-config.js';
 import { makeScratchCopy } from '../review/scratch-copy.js';
 import { checkFixChanges } from './check-fix-changes.js';
@@ -46,6 +46,8 @@ export interface FixChangesOptions {
   /** Guards that matter only for publishing (workflows) can be relaxed locally. */
   readonly allowWorkflowChanges?: boolean;
   readonly testTimeoutMs?: number;
+  /** The user's global excludes (CLI): see GitContext.excludesFile. */
+  readonly excludesFile?: string;
   readonly scratchParent?: string;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: AgentEvent) => void;
@@ -116,9 +118,8 @@ export async function fixChanges(options: FixChangesOptions): Promise<FixChanges
   let report: FixOutput | undefined;
   try {
     options.onStage?.('agent');
-    const assembled = await assemblePrompt({
-      workspace: run.sandbox.workspace,
-      cwd: run.sandbox.workspace,
+    const result = await runJobAgent(run, {
+      runId,
       policy: 'workspace-write',
       jobPrompt: loadPrompt('fix'),
       task: {
@@ -126,25 +127,12 @@ export async function fixChanges(options: FixChangesOptions): Promise<FixChanges
         untrusted: options.untrusted,
         ...(options.images ? { images: options.images } : {}),
       },
-      ...(options.agents ? { agents: options.agents } : {}),
-      now: new Date(),
-    });
-    const result = await runAgent({
-      setup: runSetupFor({
-        runId,
-        prompt: assembled,
-        workspace: run.sandbox.workspace,
-        modelConfig: options.modelConfig,
-        policy: 'workspace-write',
-        outputSchema: { name: output.name, schema: output.schema },
-      }),
-      model: run.model,
-      tools: run.tools,
-      toolContext: { workspace: run.sandbox.workspace, sandbox: run.sandbox },
-      budgets: options.budgets,
+      agents: options.agents,
+      modelConfig: options.modelConfig,
       output,
-      onEvent: run.sink((event) => options.onEvent?.(event)),
-      ...(options.signal ? { signal: options.signal } : {}),
+      budgets: options.budgets,
+      signal: options.signal,
+      onEvent: (event) => options.onEvent?.(event),
     });
     usage = result.usage;
     if (result.status !== 'completed') {
@@ -168,6 +156,7 @@ export async function fixChanges(options: FixChangesOptions): Promise<FixChanges
       allowWorkflowChanges: options.allowWorkflowChanges ?? options.settings.allow_workflow_changes,
       maxChangedFiles: options.settings.max_changed_files,
       secrets: [...options.secrets, options.modelConfig.apiKey],
+      excludesFile: options.excludesFile,
     },
     options.signal,
   );

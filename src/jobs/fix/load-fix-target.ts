@@ -1,3 +1,4 @@
+import { readAllPages } from '../../github/review/paginate.js';
 import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import type { HeadSelector } from '../../workspace/git/prepare-job-workspace.js';
 import type { FixJob } from '../job.js';
@@ -28,6 +29,11 @@ export interface FixTarget {
   };
   /** https://github.com, or the Enterprise server's address. */
   readonly htmlBase: string;
+  /**
+   * A pull request's base branch, whose AGENTS.md the agent follows: its checkout is the
+   * author's. Absent for an issue, whose checkout is the default branch itself.
+   */
+  readonly instructionsRef?: string;
 }
 
 /**
@@ -41,6 +47,7 @@ export async function loadFixTarget(
   repo: GitHubRepo,
   job: FixJob,
   botLogin: string,
+  allowForkCopies = false,
 ): Promise<({ ok: true } & FixTarget) | { ok: false; reason: string }> {
   const params = { owner: repo.owner, repo: repo.repo };
   const comments = await loadComments(github, repo, job.issueNumber, botLogin);
@@ -89,9 +96,16 @@ export async function loadFixTarget(
     comments,
     subject: `Make the changes asked for on pull request #${pr.number} of ${repo.owner}/${repo.repo} (${pr.base.ref} ← ${pr.head.ref}). Its title, body and comments follow. The checkout is its head.`,
     htmlBase: htmlBaseOf(pr.base.repo.html_url, repo),
+    instructionsRef: pr.base.ref,
   };
   const sameRepo = headRepo.full_name.toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase();
   if (sameRepo) {
+    if (pr.head.ref === pr.base.repo.default_branch) {
+      return {
+        ok: false,
+        reason: `#${pr.number} proposes ${pr.head.ref}, the default branch: Patchling does not push to it.`,
+      };
+    }
     return {
       ok: true,
       ...shared,
@@ -108,8 +122,15 @@ export async function loadFixTarget(
       push: { ...fork, branch: pr.head.ref, own: false },
     };
   }
-  // The author did not allow pushes to their fork: the change goes on a branch here,
-  // proposed on its own, starting from their head (which this repository serves as a ref).
+  // The author did not allow pushes to their fork. Copying their commits into a branch
+  // here would run their code in this repository's workflows, with its secrets: only
+  // when the repository asked for it.
+  if (!allowForkCopies) {
+    return {
+      ok: false,
+      reason: `#${pr.number} comes from a fork whose author does not allow edits by maintainers, so Patchling will not push to it, and it does not copy a fork's commits into this repository unless fix.allow_fork_copies is set.`,
+    };
+  }
   return {
     ok: true,
     ...shared,
@@ -129,16 +150,15 @@ async function loadComments(
   issueNumber: number,
   botLogin: string,
 ): Promise<{ author: string; body: string }[]> {
-  const { data } = await github.request(
-    'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
-    {
-      owner: repo.owner,
-      repo: repo.repo,
-      issue_number: issueNumber,
-      per_page: 100,
-    },
-  );
-  return data
+  // Oldest first, a page at a time: the last pages hold the most recent comments.
+  const all = await readAllPages(async (page) => {
+    const response = await github.request(
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      { owner: repo.owner, repo: repo.repo, issue_number: issueNumber, per_page: 100, page },
+    );
+    return { data: response.data, headers: response.headers };
+  });
+  return all
     .filter((comment) => comment.user?.login.toLowerCase() !== botLogin.toLowerCase())
     .filter((comment) => (comment.body ?? '').trim() !== '')
     .slice(-MAX_COMMENTS)

@@ -13,6 +13,7 @@ import {
 } from '../../workspace/git/prepare-job-workspace.js';
 import { pushBranch } from '../../workspace/git/push-branch.js';
 import type { FixJob } from '../job.js';
+import { loadBaseAgentsInstructions } from '../load-base-agents.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
@@ -49,9 +50,11 @@ export async function runFixJob(
     jobKind: 'fix',
     redactor,
   });
-  await deps.onProgressCreated({ kind: 'comment', id: await progress.start() });
+  const progressId = await progress.start();
   let workspace: JobWorkspace | undefined;
+  // From here on, whatever fails ends the progress comment visibly (the catch below).
   try {
+    await deps.onProgressCreated({ kind: 'comment', id: progressId });
     const loaded = await loadRepoConfig(deps.github, repo);
     if (!loaded.ok) {
       const message = formatConfigProblems(loaded.problems);
@@ -60,7 +63,13 @@ export async function runFixJob(
     }
     const config = loaded.config;
     const botLogin = await deps.botLogin();
-    const target = await loadFixTarget(deps.github, repo, job, botLogin);
+    const target = await loadFixTarget(
+      deps.github,
+      repo,
+      job,
+      botLogin,
+      config.fix.allow_fork_copies,
+    );
     if (!target.ok) {
       await progress.failed(target.reason);
       return { status: 'failed', message: target.reason };
@@ -94,6 +103,9 @@ export async function runFixJob(
       subject: target.subject,
       untrusted: untrustedOf(target, job.instructions),
       images: attached.images,
+      ...(target.instructionsRef === undefined
+        ? {}
+        : { agents: await loadBaseAgentsInstructions(deps.github, repo, target.instructionsRef) }),
       settings: config.fix,
       sandboxEnv: config.sandbox.env,
       modelConfig: deps.modelConfig,
@@ -216,7 +228,11 @@ function commitMessage(target: FixTarget, result: FixChangesResult): string {
     target.origin.kind === 'issue'
       ? `Fix #${target.origin.number}: ${target.title}`
       : `Changes asked for in #${target.origin.number}`;
-  const body = result.report?.summary ?? result.message;
+  // The model's words must not add trailers (a forged Co-authored-by, a Signed-off-by).
+  const body = (result.report?.summary ?? result.message).replace(
+    /^([A-Za-z][A-Za-z0-9-]*-by)\s*:/gim,
+    '$1 -',
+  );
   return `${subject.replace(/\s+/g, ' ').slice(0, 72)}\n\n${body}`;
 }
 

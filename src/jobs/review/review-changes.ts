@@ -1,8 +1,7 @@
-import { assemblePrompt } from '../../agent/assemble-prompt.js';
 import type { AgentEvent } from '../../agent/events.js';
 import type { AgentsInstructions } from '../../agent/load-agents-md.js';
 import { loadPrompt } from '../../agent/load-prompt.js';
-import { runAgent, type Budgets } from '../../agent/run-agent.js';
+import type { Budgets } from '../../agent/run-agent.js';
 import type { UntrustedText } from '../../agent/untrusted.js';
 import { describeError } from '../../errors.js';
 import type { ModelConfig } from '../../model/model-config.js';
@@ -18,7 +17,8 @@ import {
   renderDiff,
 } from '../../workspace/diff/index.js';
 import type { DiffFile } from '../../workspace/diff/index.js';
-import { newRunId, prepareRunEnvironment, runSetupFor } from '../prepare-agent-run.js';
+import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
+import { runJobAgent } from '../run-job-agent.js';
 import type { RepoConfig } from '../repo-config.js';
 import { filterFindings, type DroppedFinding } from './filter-findings.js';
 import { ReviewOutput, type Finding } from './finding.js';
@@ -49,6 +49,11 @@ export interface ReviewChangesOptions {
    * pull request, the base branch's: its author must not be able to mark a file unreviewed.
    */
   readonly gitattributes?: string;
+  /**
+   * Skip new files whose first lines say "generated" (default true). False for a pull
+   * request: its author could mark their own code unreviewed.
+   */
+  readonly trustHeadMarkers?: boolean;
   /** `sandbox.env`: variable names passed into the sandbox. */
   readonly sandboxEnv: readonly string[];
   readonly modelConfig: ModelConfig;
@@ -119,7 +124,12 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
   const plan = planReviewBatches(files, {
     maxBatchTokens: options.maxBatchTokens ?? defaultBatchTokens(options.modelConfig),
     ignorePaths: options.settings.ignore_paths,
-    isGenerated: (file) => isGeneratedOrVendored(file.path, newFileHead(file), attributes),
+    isGenerated: (file) =>
+      isGeneratedOrVendored(
+        file.path,
+        options.trustHeadMarkers === false ? undefined : newFileHead(file),
+        attributes,
+      ),
   });
   const skippedFiles: SkippedFile[] = [...plan.skipped];
   const reviewed = new Set<string>();
@@ -220,9 +230,8 @@ async function runBatch(
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   try {
-    const assembled = await assemblePrompt({
-      workspace: run.sandbox.workspace,
-      cwd: run.sandbox.workspace,
+    const result = await runJobAgent(run, {
+      runId,
       policy: 'read-only',
       jobPrompt: loadPrompt('review'),
       task: {
@@ -230,25 +239,12 @@ async function runBatch(
         // The diff is the author's text too: comments and strings in it are data.
         untrusted: [...options.untrusted, { label: 'diff', text: renderDiff(batch) }],
       },
-      ...(options.agents ? { agents: options.agents } : {}),
-      now: new Date(),
-    });
-    const result = await runAgent({
-      setup: runSetupFor({
-        runId,
-        prompt: assembled,
-        workspace: run.sandbox.workspace,
-        modelConfig: options.modelConfig,
-        policy: 'read-only',
-        outputSchema: { name: output.name, schema: output.schema },
-      }),
-      model: run.model,
-      tools: run.tools,
-      toolContext: { workspace: run.sandbox.workspace, sandbox: run.sandbox },
-      budgets: options.budgets,
+      agents: options.agents,
+      modelConfig: options.modelConfig,
       output,
-      onEvent: run.sink((event) => options.onEvent?.(event, info)),
-      ...(options.signal ? { signal: options.signal } : {}),
+      budgets: options.budgets,
+      signal: options.signal,
+      onEvent: (event) => options.onEvent?.(event, info),
     });
     if (result.status !== 'completed') {
       return {

@@ -1,11 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import {
-  AGENTS_MD_LIMIT_BYTES,
-  formatAgentsInstructions,
-  type AgentsInstructions,
-} from '../../agent/load-agents-md.js';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
+import { describeError } from '../../errors.js';
 import {
+  findingFingerprint,
   loadPreviousReviewState,
   publishReview,
   resolveFixedThreads,
@@ -14,7 +11,7 @@ import {
   type ReviewEvent,
 } from '../../github/post-review.js';
 import { readRepoFile } from '../../github/read-repo-file.js';
-import type { GitHubApi, GitHubRepo } from '../../github/types.js';
+import type { GitHubApi } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { commentableRange } from '../../workspace/diff/index.js';
 import { parseUnifiedDiff } from '../../workspace/diff/index.js';
@@ -22,6 +19,7 @@ import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { prepareJobWorkspace } from '../../workspace/git/prepare-job-workspace.js';
 import type { ReviewJob } from '../job.js';
+import { loadBaseAgentsInstructions } from '../load-base-agents.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
@@ -119,6 +117,8 @@ export async function runReviewJob(
       agents: await loadBaseAgentsInstructions(deps.github, repo, pr.baseRef),
       settings: config.review,
       ...(gitattributes === undefined ? {} : { gitattributes }),
+      // "@generated" in a file's first lines is the author's to write: not a reason to skip.
+      trustHeadMarkers: false,
       sandboxEnv: config.sandbox.env,
       modelConfig: deps.modelConfig,
       stateDir: deps.stateDir,
@@ -184,21 +184,35 @@ export async function runReviewJob(
       summary: redactor.redact(summaryOf(review.summary, workspace.since, review.dropped.length)),
       reviewedFiles: review.reviewedFiles,
       skippedFiles: review.skippedFiles,
-      event: reviewEvent(config.review, findings, review.status),
+      event: reviewEvent(config.review, findings, {
+        complete:
+          review.status === 'completed' &&
+          workspace.since === undefined &&
+          review.skippedFiles.length === 0,
+      }),
+      // A partial review leaves the last complete one as where the next run starts.
+      markReviewed: review.status === 'completed',
       commentable: (path, start, end) => commentableRange(fullFiles, path, start, end),
       previous,
       log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
     });
-    const resolved = await resolveFixedThreads({
-      octokit: deps.github,
+    const resolved = await resolveThreadsOfFixedFindings({
+      deps,
+      jobId,
       repo,
       pullNumber: job.pullNumber,
       previous,
-      stillPresent: published.fingerprints,
+      // Only a review of the whole change may say a finding is gone: an incremental one
+      // looked at the new commits, not at the problems already there.
+      incremental: workspace.since !== undefined,
+      stillPresent: new Set([
+        ...published.fingerprints,
+        // Left out by the settings is not fixed.
+        ...review.dropped.map(({ finding }) => findingFingerprint(finding)),
+      ]),
       reviewedFiles: review.reviewedFiles,
-      log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
     });
-    const message = describePublished(published, resolved.resolved.length, review.message);
+    const message = describePublished(published, resolved, review.message);
     await progress.succeeded({
       summary: message,
       link: `${pr.htmlUrl}#pullrequestreview-${published.reviewId}`,
@@ -230,18 +244,51 @@ function toPublishable(reviewed: ReviewedFinding): PublishableFinding {
   };
 }
 
-/** COMMENT unless the repository configured otherwise; a partial review never approves. */
+/**
+ * COMMENT unless the repository configured otherwise. Approval needs a complete review of
+ * the whole change (not incremental, nothing skipped or failed) that found nothing.
+ */
 export function reviewEvent(
   settings: ReviewSettings,
   findings: readonly PublishableFinding[],
-  status: 'completed' | 'partial',
+  scope: { readonly complete: boolean },
 ): ReviewEvent {
   const bar = settings.request_changes_at;
   if (bar !== undefined && findings.some((f) => PRIORITY_RANK[f.priority] <= PRIORITY_RANK[bar]))
     return 'REQUEST_CHANGES';
-  if (settings.approve_when_clean && findings.length === 0 && status === 'completed')
-    return 'APPROVE';
+  if (settings.approve_when_clean && findings.length === 0 && scope.complete) return 'APPROVE';
   return 'COMMENT';
+}
+
+/** Resolving threads comes after the review is posted: a failure there is logged, not fatal. */
+async function resolveThreadsOfFixedFindings(input: {
+  deps: AgentJobDeps;
+  jobId: string;
+  repo: { owner: string; repo: string };
+  pullNumber: number;
+  previous: Awaited<ReturnType<typeof loadPreviousReviewState>>;
+  incremental: boolean;
+  stillPresent: ReadonlySet<string>;
+  reviewedFiles: readonly string[];
+}): Promise<number> {
+  if (input.incremental) return 0;
+  const warn = (message: string) =>
+    input.deps.log({ msg: 'warning', jobId: input.jobId, warning: message });
+  try {
+    const result = await resolveFixedThreads({
+      octokit: input.deps.github,
+      repo: input.repo,
+      pullNumber: input.pullNumber,
+      previous: input.previous,
+      stillPresent: input.stillPresent,
+      reviewedFiles: input.reviewedFiles,
+      log: { warn },
+    });
+    return result.resolved.length;
+  } catch (error) {
+    warn(`could not resolve the threads of fixed findings: ${describeError(error)}`);
+    return 0;
+  }
 }
 
 function subjectOf(job: ReviewJob, pr: PullRequestDetails, since: string | undefined): string {
@@ -279,26 +326,6 @@ function describePublished(
     parts.push(`${published.skippedAsRepeat.length} already posted`);
   if (resolved > 0) parts.push(`${resolved} thread${resolved === 1 ? '' : 's'} resolved`);
   return `${outcome} Posted: ${parts.join(', ')}.`;
-}
-
-/**
- * The repository's root AGENTS.md (or AGENTS.override.md) as on the base branch. The
- * checkout is the pull request's head, whose author could otherwise instruct the
- * reviewer of their own change.
- */
-async function loadBaseAgentsInstructions(
-  github: GitHubApi,
-  repo: GitHubRepo,
-  baseRef: string,
-): Promise<AgentsInstructions> {
-  for (const file of ['AGENTS.override.md', 'AGENTS.md']) {
-    const text = await readRepoFile(github, repo, file, baseRef, {
-      maxBytes: AGENTS_MD_LIMIT_BYTES * 4,
-    });
-    if (text !== undefined)
-      return formatAgentsInstructions([{ file: `${file} (from ${baseRef})`, text }]);
-  }
-  return formatAgentsInstructions([]);
 }
 
 interface PullRequestDetails {

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { UserError } from '../../errors.js';
@@ -15,14 +13,14 @@ import { loadImages, type CliIo } from './exec-command.js';
 import {
   agentProgressDisplay,
   findRepositoryRoot,
+  runUserGit,
+  userExcludesFile,
   readCheckoutConfig,
   modelSettings,
   resolveBudgets,
   type BudgetFlags,
   type ModelFlags,
 } from './run-settings.js';
-
-const execFileAsync = promisify(execFile);
 
 export interface FixFlags extends ModelFlags, BudgetFlags {
   readonly cd?: string;
@@ -73,6 +71,7 @@ export async function runFix(
     );
   }
   const base = (await userGit('rev-parse', '--verify', 'HEAD^{commit}')).trim();
+  const excludesFile = await userExcludesFile(workspace, io.env);
   // Known before the model is paid for: who the commit on --branch will be by.
   const identity = flags.branch === undefined ? undefined : await userIdentity(userGit);
   if (flags.branch !== undefined) {
@@ -103,6 +102,7 @@ export async function runFix(
     budgets,
     // Nothing is pushed from here: the workflows rule guards the App's permissions.
     allowWorkflowChanges: true,
+    ...(excludesFile ? { excludesFile } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
     onEvent: agentProgressDisplay(Boolean(flags.json), io, redact),
     onStage: (stage) => {
@@ -113,7 +113,7 @@ export async function runFix(
 
   let commit: string | undefined;
   if (identity !== undefined && result.status === 'ready' && result.test?.passed === true) {
-    commit = await commitOnBranch(workspace, identity, result, io.signal);
+    commit = await commitOnBranch(workspace, identity, result, excludesFile, io.signal);
   }
   if (flags.json) {
     io.stdout(`${redact(JSON.stringify({ ...result, base, ...(commit ? { commit } : {}) }))}\n`);
@@ -130,6 +130,7 @@ async function commitOnBranch(
   workspace: string,
   author: GitIdentity,
   result: FixChangesResult,
+  excludesFile: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<string> {
   const summary = result.report?.summary ?? result.message;
@@ -137,6 +138,7 @@ async function commitOnBranch(
     dir: workspace,
     message: `${summary.split('\n')[0]?.slice(0, 72) ?? 'Fix'}\n\n${summary}`,
     author,
+    excludesFile,
     ...(signal ? { signal } : {}),
   });
 }
@@ -153,24 +155,6 @@ async function userIdentity(userGit: (...args: string[]) => Promise<string>): Pr
     throw new UserError('Set git user.name and user.email to commit on --branch.');
   }
   return { name, email };
-}
-
-async function runUserGit(
-  dir: string,
-  env: Readonly<Record<string, string | undefined>>,
-  args: readonly string[],
-): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync('git', args, {
-      cwd: dir,
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new UserError(`git ${args[0] ?? ''} failed${stderr ? `: ${stderr}` : ''}`);
-  }
 }
 
 function formatFixReport(

@@ -21,6 +21,7 @@ import type { CliIo } from './exec-command.js';
 import {
   agentProgressDisplay,
   findRepositoryRoot,
+  userExcludesFile,
   readCheckoutConfig,
   modelSettings,
   resolveBudgets,
@@ -67,7 +68,13 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
   const budgets = resolveBudgets(flags, file);
   const failOn = flags.failOn ?? config.review.fail_on;
   const target = await resolveTarget(workspace, flags, io.signal);
-  const diff = await diffAgainst({ dir: workspace, base: target.base, signal: io.signal });
+  const excludesFile = await userExcludesFile(workspace, io.env);
+  const diff = await diffAgainst({
+    dir: workspace,
+    base: target.base,
+    signal: io.signal,
+    excludesFile,
+  });
   const redactor = new SecretRedactor([
     modelConfig.apiKey,
     ...SECRET_ENV_NAMES.map((name) => io.env[name]),

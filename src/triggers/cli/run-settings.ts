@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Budgets } from '../../agent/run-agent.js';
 import { UserError } from '../../errors.js';
@@ -10,6 +12,8 @@ import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../jobs/r
 import type { CliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
 import { createProgressRenderer } from './render-progress.js';
+
+const execFileAsync = promisify(execFile);
 
 /** What the commands that run the agent share: which model, and how long it may take. */
 
@@ -94,4 +98,43 @@ export function agentProgressDisplay(
 ): (event: AgentEvent) => void {
   if (json || !io.stderrIsTTY) return () => undefined;
   return createProgressRenderer((text) => io.stderr(redact(text)));
+}
+
+/** git as the user runs it, with their own config and environment: this is their checkout. */
+export async function runUserGit(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  args: readonly string[],
+): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', args, {
+      cwd: dir,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new UserError(`git ${args[0] ?? ''} failed${stderr ? `: ${stderr}` : ''}`);
+  }
+}
+
+/**
+ * The user's global excludes file, as their own git finds it (`core.excludesFile`, else
+ * `$XDG_CONFIG_HOME/git/ignore`), or undefined. Patchling's git runs without the user's
+ * global config, so this is handed to it explicitly.
+ */
+export async function userExcludesFile(
+  workspace: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const configured = (
+    await runUserGit(workspace, env, ['config', '--path', '--get', 'core.excludesFile']).catch(
+      () => '',
+    )
+  ).trim();
+  if (configured !== '') return path.resolve(workspace, configured);
+  const configHome = env.XDG_CONFIG_HOME || (env.HOME ? path.join(env.HOME, '.config') : undefined);
+  const fallback = configHome === undefined ? undefined : path.join(configHome, 'git', 'ignore');
+  return fallback !== undefined && existsSync(fallback) ? fallback : undefined;
 }

@@ -17,6 +17,8 @@ export interface ChangedFilesOptions {
   readonly dir: string;
   /** A commit (SHA or ref) to compare with. */
   readonly base: string;
+  /** See GitContext.excludesFile. */
+  readonly excludesFile?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -36,7 +38,11 @@ const STATUS: Readonly<Record<string, ChangeStatus>> = {
  */
 export async function changedFiles(options: ChangedFilesOptions): Promise<ChangedFile[]> {
   const base = assertRevision(options.base, 'base');
-  const context: GitContext = { dir: options.dir, signal: options.signal };
+  const context: GitContext = {
+    dir: options.dir,
+    signal: options.signal,
+    excludesFile: options.excludesFile,
+  };
   const output = await withWorkingTreeIndex(context, 'Listing changed files', (git) =>
     git.raw([
       'diff',

@@ -15,6 +15,8 @@ export interface CommitChangesOptions {
   readonly coAuthors?: readonly GitIdentity[] | undefined;
   /** Applied to the message before it is written (design: redaction on the way out). */
   readonly redactor?: SecretRedactor | undefined;
+  /** See GitContext.excludesFile. */
+  readonly excludesFile?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -29,7 +31,11 @@ export async function commitChanges(options: CommitChangesOptions): Promise<stri
   const author = checkIdentity(options.author, 'commit author');
   const text = options.redactor ? options.redactor.redact(options.message) : options.message;
   const message = formatCommitMessage(text, author, options.coAuthors ?? []);
-  const context: GitContext = { dir: options.dir, signal: options.signal };
+  const context: GitContext = {
+    dir: options.dir,
+    signal: options.signal,
+    excludesFile: options.excludesFile,
+  };
   return runGit(
     context,
     'Committing the changes',

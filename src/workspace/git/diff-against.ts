@@ -23,6 +23,8 @@ export interface DiffAgainstOptions {
   readonly base: string;
   /** Include binary patches (`--binary`), which can be applied; off: "Binary files differ". */
   readonly binary?: boolean | undefined;
+  /** See GitContext.excludesFile. */
+  readonly excludesFile?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -33,7 +35,11 @@ export interface DiffAgainstOptions {
  */
 export async function diffAgainst(options: DiffAgainstOptions): Promise<string> {
   const base = assertRevision(options.base, 'base');
-  const context: GitContext = { dir: options.dir, signal: options.signal };
+  const context: GitContext = {
+    dir: options.dir,
+    signal: options.signal,
+    excludesFile: options.excludesFile,
+  };
   return withWorkingTreeIndex(context, 'Computing the diff', (git) =>
     git.raw([
       'diff',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { UserError } from '../../errors.js';
 import { assertFullSha, assertRefName, toBranchName } from './check-ref-name.js';
-import { fetchJobHistory } from './fetch-job-history.js';
+import { baseTrackingRef, fetchJobHistory } from './fetch-job-history.js';
 import type { HistoryMode } from './fetch-job-history.js';
 import { findMergeBase } from './find-merge-base.js';
 import { parseRemoteUrl } from './parse-remote-url.js';
@@ -45,7 +45,10 @@ export interface JobWorkspace {
   readonly headSha: string;
   /** The merge base of the head and `origin/<baseRef>`, when a base was asked for and found. */
   readonly mergeBase?: string | undefined;
-  /** `options.since`, when it is in the head's history (not after a force-push). */
+  /**
+   * `options.since`, when it is in the head's history (not after a force-push) and the
+   * base branch was not merged in after it (its merge base with the base is unchanged).
+   */
   readonly since?: string | undefined;
   /** How the history was fetched (see HistoryMode). */
   readonly history: HistoryMode;
@@ -109,6 +112,15 @@ export async function prepareJobWorkspace(
         ? undefined
         : await runGit(context, 'Finding the last reviewed commit', async (git) => {
             if (!(await isAncestorOfHead(git, options.since as string))) return undefined;
+            // The base merged in since: a diff from `since` would show the base's own
+            // changes as the author's. The whole change is reviewed instead.
+            if (
+              baseBranch !== undefined &&
+              (await findMergeBase(git, options.since as string, baseTrackingRef(baseBranch))) !==
+                fetched.mergeBase
+            ) {
+              return undefined;
+            }
             if (fetched.mode === 'partial') await prefetchDiffBlobs(git, options.since as string);
             return options.since;
           });

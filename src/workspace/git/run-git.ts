@@ -26,6 +26,12 @@ export interface GitContext {
   readonly auth?: GitAuth | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly stallMs?: number | undefined;
+  /**
+   * The user's global excludes file (`core.excludesFile`), for the CLI on their own
+   * checkout: the fixed environment hides their global config, and a file they ignore
+   * everywhere (a `.env`) must not count as a change.
+   */
+  readonly excludesFile?: string | undefined;
 }
 
 export interface RunGitOptions {
@@ -57,7 +63,10 @@ export async function runGit<T>(
     });
     const git = simpleGit({
       baseDir: context.dir,
-      config: [...FORCED_GIT_CONFIG],
+      config: [
+        ...FORCED_GIT_CONFIG,
+        ...(context.excludesFile ? [`core.excludesFile=${context.excludesFile}`] : []),
+      ],
       unsafe: GIT_UNSAFE_ALLOWANCES,
       // Every variable is Patchling's own (see buildGitEnvironment), so all are allowed.
       allowEnvironment: Object.keys(env),
