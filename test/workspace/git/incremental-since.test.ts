@@ -123,11 +123,16 @@ describe('prepareJobWorkspace: since, an ancestor of the head', () => {
   it.each([
     ['the head itself', 'f3'],
     ['the merge base', 'c2'],
-    ['a commit below the merge base', 'c0'],
   ] as const)('is reported when it is %s', async (_label, name) => {
     const workspace = await prepare({ since: fixture.shas[name] });
     expect(workspace.since).toBe(fixture.shas[name]);
     expect(workspace.headSha).toBe(fixture.shas.f3);
+  });
+
+  it('is not reported when it is a commit below the merge base: the diff would hold the base’s commits', async () => {
+    const workspace = await prepare({ since: fixture.shas.c0 });
+    expect(workspace.since).toBeUndefined();
+    expect(workspace.mergeBase).toBe(fixture.shas.c2);
   });
 
   it('is reported in a shallow workspace too, whose diff needs no fetch', async () => {
@@ -181,5 +186,27 @@ describe('prepareJobWorkspace: since, invalid', () => {
     expect(error).toBeInstanceOf(UserError);
     expect(String(error)).toMatch(/since must be a full commit SHA/);
     expect(await readdir(parentDir)).toEqual([]);
+  });
+});
+
+describe('prepareJobWorkspace: since, when the base was merged in after it', () => {
+  it('is not reported: a diff from it would show the base branch’s own changes', async () => {
+    // The author merges main (c3) into the reviewed branch: m1 = merge(f3, c3).
+    const src = path.join(fixture.pr.root, 'src');
+    await git(src, 'checkout', '--quiet', '-b', 'merged', fixture.shas.f3);
+    await git(src, 'merge', '--quiet', '--no-edit', '-m', 'merge main', 'main');
+    const m1 = await git(src, 'rev-parse', 'HEAD');
+    await git(src, 'checkout', '--quiet', 'main');
+    const bare = fixture.pr.bare('origin.git');
+    await git(src, 'push', '--quiet', bare, 'merged');
+    await git(bare, 'update-ref', 'refs/pull/8/head', m1);
+
+    const merged = await prepare({ headSha: m1, ref: 'refs/pull/8/head', since: fixture.shas.f3 });
+    expect(merged.mergeBase).toBe(fixture.shas.c3);
+    expect(merged.since).toBeUndefined();
+
+    // Without the merge, the same commit is a starting point (the control).
+    const plain = await prepare({ since: fixture.shas.f1 });
+    expect(plain.since).toBe(fixture.shas.f1);
   });
 });
