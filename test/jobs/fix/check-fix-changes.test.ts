@@ -319,7 +319,10 @@ describe('checkFixChanges', () => {
     it('ignores a secret in a .gitignored file, which is never committed', async () => {
       await write('build/env.txt', TOKEN);
       await write('src/sum.js', 'export const sum = (a, b) => a + b;\n');
-      expect((await check()).ok).toBe(true);
+      expect(await check()).toEqual({
+        ok: true,
+        files: [{ path: 'src/sum.js', status: 'modified' }],
+      });
     });
 
     it('ignores values shorter than 8 characters, which would match ordinary text', async () => {
