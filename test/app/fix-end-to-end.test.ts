@@ -1,5 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FixOutput } from '../../src/jobs/fix/fix-output.js';
@@ -23,6 +25,8 @@ import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import { fixGitHub, repositoryJson, type FixGitHub } from './fix-github.js';
 import { createFixRepo, FIXED_SUM, type FixRepo } from './fix-repo.js';
+
+const execFileAsync = promisify(execFile);
 
 const OWNER = 'octo-org';
 const REPO = 'widgets';
@@ -619,6 +623,125 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
       `POST /repos/${OWNER}/${REPO}/issues/${PR}/comments`,
       `POST /repos/${OWNER}/${REPO}/pulls`,
     ]);
+    expect(gh.finalProgress(PROGRESS_ID)).toContain(
+      `[View the result](https://github.com/${OWNER}/${REPO}/pull/${NEW_PR})`,
+    );
+  }, 90_000);
+});
+
+describe('a /patchling fix on a pull request whose own branch refuses the push', () => {
+  const PR = 22;
+  const COMMAND_ID = 492700402;
+  const PR_TITLE = 'Document sum';
+
+  it('proposes the fix from patchling/pr-N into that branch instead of losing it', async () => {
+    repo = await createFixRepo({
+      owner: OWNER,
+      repo: REPO,
+      token: github.installationToken,
+      pullRequest: { number: PR, forkOwner: 'octo-unused-fork' },
+    });
+    const fixRepo = repo;
+    const headSha = fixRepo.headSha ?? '';
+    // The pull request's branch lives in this repository, and the server protects it.
+    const bare = fixRepo.bare(OWNER, REPO);
+    await execFileAsync('git', ['update-ref', 'refs/heads/feature', headSha], { cwd: bare });
+    const hook = path.join(bare, 'hooks', 'pre-receive');
+    await writeFile(
+      hook,
+      [
+        '#!/bin/sh',
+        'while read old new ref; do',
+        '  if [ "$ref" = refs/heads/feature ]; then echo "feature is protected" >&2; exit 1; fi',
+        'done',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+    await chmod(hook, 0o755);
+
+    expectAdmission();
+    gh.reaction(COMMAND_ID);
+    gh.progressComment(PR, PROGRESS_ID);
+    github.repoConfig(OWNER, REPO);
+    gh.issueComments(PR, [{ author: REQUESTER, body: '/patchling fix make sum add' }]);
+    const example = webhookPayload('pull_request', 'opened').pull_request;
+    gh.pullRequest(PR, {
+      ...example,
+      number: PR,
+      title: PR_TITLE,
+      body: 'Explains sum in the README.',
+      state: 'open',
+      draft: false,
+      maintainer_can_modify: false,
+      html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
+      head: {
+        ...example.head,
+        sha: headSha,
+        ref: 'feature',
+        label: `${OWNER}:feature`,
+        repo: repositoryJson(OWNER, REPO),
+      },
+      base: {
+        ...example.base,
+        sha: fixRepo.mainSha,
+        ref: 'main',
+        label: `${OWNER}:main`,
+        repo: repositoryJson(OWNER, REPO),
+      },
+    });
+    github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
+    github.repoFile(OWNER, REPO, 'AGENTS.md', 'main');
+    expectPublishing(NEW_PR);
+
+    const harness = await start([patchStep(FIX_PATCH), answer()], fixRepo);
+    const delivered = await harness.deliver(
+      'issue_comment',
+      webhookPayload('issue_comment', 'created', {
+        issue: {
+          number: PR,
+          title: PR_TITLE,
+          state: 'open',
+          pull_request: {
+            url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${PR}`,
+            html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
+            diff_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.diff`,
+            patch_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.patch`,
+          },
+        },
+        comment: {
+          id: COMMAND_ID,
+          body: '/patchling fix make sum add',
+          user: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
+        },
+        repository: repositoryJson(OWNER, REPO),
+        sender: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
+      }),
+    );
+    expect(delivered.status).toBe(200);
+    const jobs = await harness.settled(2, 60_000);
+
+    expect(summarize(jobs)).toEqual([
+      ['delivery', 'succeeded'],
+      ['fix', 'succeeded'],
+    ]);
+    expect(jobs[1]?.result).toMatchObject({
+      status: 'completed',
+      message: `Opened the draft pull request #${NEW_PR}: Changed the code, and \`npm test\` passes.`,
+    });
+    const refs = await fixRepo.refs(OWNER, REPO);
+    // The protected branch is untouched; the fix sits on Patchling's branch, on top of it.
+    expect(refs['refs/heads/feature']).toBe(headSha);
+    const commit = await fixRepo.commit(OWNER, REPO, `refs/heads/patchling/pr-${PR}`);
+    expect(commit.parents).toEqual([headSha]);
+    expect(commit.changes).toEqual(['M\tsum.js']);
+    const created = gh.pullRequestsCreated();
+    expect(created).toHaveLength(1);
+    expect(created[0]?.body).toMatchObject({
+      head: `patchling/pr-${PR}`,
+      base: 'feature',
+      draft: true,
+    });
     expect(gh.finalProgress(PROGRESS_ID)).toContain(
       `[View the result](https://github.com/${OWNER}/${REPO}/pull/${NEW_PR})`,
     );

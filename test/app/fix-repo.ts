@@ -56,6 +56,8 @@ export interface FixRepo {
   readonly mainSha: string;
   /** With `pullRequest`: the PR's head commit (the fork's `feature`, and `refs/pull/N/head`). */
   readonly headSha: string | undefined;
+  /** The bare repository behind `owner/repo`, to change what the server holds. */
+  bare(owner: string, repo: string): string;
   /** Every ref of a served repository, name → SHA. */
   refs(owner: string, repo: string): Promise<Record<string, string>>;
   commit(owner: string, repo: string, rev: string): Promise<StoredCommit>;
@@ -132,6 +134,7 @@ export async function createFixRepo(options: {
     server,
     mainSha,
     headSha,
+    bare: bareOf,
     async refs(owner, repo) {
       const listed = await git(
         bareOf(owner, repo),

@@ -3,6 +3,7 @@ import type { UntrustedText } from '../../agent/untrusted.js';
 import { accountIdentity } from '../../github/account-identity.js';
 import { openDraftPullRequest } from '../../github/open-pull-request.js';
 import { createProgressComment } from '../../github/progress-comment.js';
+import { describeError, UserError } from '../../errors.js';
 import type { GitHubRepo } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
@@ -182,16 +183,7 @@ async function publishFix(input: {
     redactor: secrets,
     signal: input.signal,
   });
-  const push = target.push;
-  await pushBranch({
-    dir: input.dir,
-    remoteUrl: input.deps.cloneUrl(push.owner, push.repo),
-    token: input.token,
-    branch: push.branch,
-    // Patchling's own branch is rewritten by a new attempt; anyone else's only grows.
-    force: push.own,
-    signal: input.signal,
-  });
+  const push = await pushOrPropose(input, target.push);
   if (push.openPullRequestInto === undefined) {
     const link = `${target.htmlBase}/${push.owner}/${push.repo}/commit/${sha}`;
     return {
@@ -269,4 +261,66 @@ function failureReason(result: FixChangesResult): string {
 
 function describeAbort(reason: unknown): string {
   return reason instanceof Error ? reason.message : 'The job was stopped.';
+}
+
+type PushTarget = FixTarget['push'];
+
+/**
+ * Pushes the fix. When a pull request's own branch in this repository refuses it (it
+ * moved on during the run, or it is protected), the fix is not lost: it goes to
+ * Patchling's branch `patchling/pr-N` and is proposed into that branch instead. A fork's
+ * branch gets no such fallback: that would copy the fork's commits into this repository.
+ */
+async function pushOrPropose(
+  input: {
+    deps: AgentJobDeps;
+    job: FixJob;
+    target: FixTarget;
+    dir: string;
+    token: string;
+    signal: AbortSignal;
+  },
+  push: PushTarget,
+): Promise<PushTarget> {
+  const pushTo = (target: PushTarget) =>
+    pushBranch({
+      dir: input.dir,
+      remoteUrl: input.deps.cloneUrl(target.owner, target.repo),
+      token: input.token,
+      branch: target.branch,
+      // Patchling's own branch is rewritten by a new attempt; anyone else's only grows.
+      force: target.own,
+      signal: input.signal,
+    });
+  try {
+    await pushTo(push);
+    return push;
+  } catch (error) {
+    const inThisRepo =
+      push.owner.toLowerCase() === input.job.repo.owner.toLowerCase() &&
+      push.repo.toLowerCase() === input.job.repo.repo.toLowerCase();
+    const ownBranch = `patchling/pr-${input.target.origin.number}`;
+    if (
+      !(error instanceof UserError) ||
+      input.target.origin.kind !== 'pull_request' ||
+      push.openPullRequestInto !== undefined ||
+      !inThisRepo ||
+      push.branch === ownBranch
+    ) {
+      throw error;
+    }
+    input.deps.log({
+      msg: 'push refused, proposing the fix on its own branch',
+      branch: push.branch,
+      reason: describeError(error),
+    });
+    const fallback: PushTarget = {
+      ...push,
+      branch: ownBranch,
+      own: true,
+      openPullRequestInto: push.branch,
+    };
+    await pushTo(fallback);
+    return fallback;
+  }
 }
