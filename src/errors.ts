@@ -39,3 +39,8 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** Why a job's signal was aborted, for its final progress: the reason's message when it has one. */
+export function describeAbort(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'The job was stopped.';
+}

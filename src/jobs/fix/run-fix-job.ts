@@ -3,7 +3,7 @@ import type { UntrustedText } from '../../agent/untrusted.js';
 import { accountIdentity } from '../../github/account-identity.js';
 import { openDraftPullRequest } from '../../github/open-pull-request.js';
 import { createProgressComment } from '../../github/progress-comment.js';
-import { describeError, UserError } from '../../errors.js';
+import { describeAbort, describeError, UserError } from '../../errors.js';
 import type { GitHubRepo } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
@@ -152,7 +152,7 @@ export async function runFixJob(
       ...(result.report ? { finalMessage: redactor.redact(result.report.summary) } : {}),
     };
   } catch (error) {
-    await progress.failed(signal.aborted ? describeAbort(signal.reason) : (error as Error).message);
+    await progress.failed(signal.aborted ? describeAbort(signal) : (error as Error).message);
     throw error;
   } finally {
     await workspace?.dispose();
@@ -257,10 +257,6 @@ function failureReason(result: FixChangesResult): string {
     default:
       return result.message;
   }
-}
-
-function describeAbort(reason: unknown): string {
-  return reason instanceof Error ? reason.message : 'The job was stopped.';
 }
 
 type PushTarget = FixTarget['push'];

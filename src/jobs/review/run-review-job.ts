@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
-import { describeError } from '../../errors.js';
+import { describeAbort, describeError } from '../../errors.js';
 import {
   findingFingerprint,
   loadPreviousReviewState,
@@ -225,7 +225,7 @@ export async function runReviewJob(
       ...(runId ? { runId } : {}),
     };
   } catch (error) {
-    await progress.failed(signal.aborted ? describeAbort(signal.reason) : (error as Error).message);
+    await progress.failed(signal.aborted ? describeAbort(signal) : (error as Error).message);
     throw error;
   } finally {
     await workspace?.dispose();
@@ -352,8 +352,4 @@ async function resolvePullRequest(github: GitHubApi, job: ReviewJob): Promise<Pu
     body: data.body ?? '',
     htmlUrl: data.html_url,
   };
-}
-
-function describeAbort(reason: unknown): string {
-  return reason instanceof Error ? reason.message : 'The job was stopped.';
 }
