@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** npm's placeholder for a package without tests: running it proves nothing. */
@@ -21,17 +21,22 @@ export async function detectTestCommand(
 ): Promise<DetectedTestCommand | undefined> {
   const read = (file: string) =>
     readFile(path.join(workspace, file), 'utf8').catch(() => undefined);
+  // A lock file can be megabytes: only whether it is there matters.
+  const exists = (file: string) =>
+    stat(path.join(workspace, file)).then(
+      (info) => info.isFile(),
+      () => false,
+    );
 
   const pkg = await read('package.json');
   if (pkg !== undefined) {
     const test = testScript(pkg);
     if (test !== undefined) {
-      const runner =
-        (await read('pnpm-lock.yaml')) !== undefined
-          ? 'pnpm'
-          : (await read('yarn.lock')) !== undefined
-            ? 'yarn'
-            : 'npm';
+      const runner = (await exists('pnpm-lock.yaml'))
+        ? 'pnpm'
+        : (await exists('yarn.lock'))
+          ? 'yarn'
+          : 'npm';
       return { command: `${runner} test`, source: 'package.json scripts.test' };
     }
   }
@@ -39,12 +44,11 @@ export async function detectTestCommand(
   if (makefile !== undefined && /^test\s*::?(?![:=])/m.test(makefile)) {
     return { command: 'make test', source: 'the Makefile test target' };
   }
-  if ((await read('pyproject.toml')) !== undefined) {
+  if (await exists('pyproject.toml')) {
     return { command: 'python3 -m pytest -q', source: 'pyproject.toml' };
   }
-  if ((await read('go.mod')) !== undefined) return { command: 'go test ./...', source: 'go.mod' };
-  if ((await read('Cargo.toml')) !== undefined)
-    return { command: 'cargo test', source: 'Cargo.toml' };
+  if (await exists('go.mod')) return { command: 'go test ./...', source: 'go.mod' };
+  if (await exists('Cargo.toml')) return { command: 'cargo test', source: 'Cargo.toml' };
   return undefined;
 }
 
