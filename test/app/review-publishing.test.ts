@@ -36,6 +36,7 @@ const NUMBER = 7;
 const PULL = `/repos/${OWNER}/${REPO}/pulls/${NUMBER}`;
 const CHECK_RUNS = '/repos/{owner}/{repo}/check-runs';
 const CHECK_RUN = '/repos/{owner}/{repo}/check-runs/{check_run_id}';
+const REACTIONS = '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions';
 /** A check for `review.verify` that prints nothing: its verdict is its exit code alone. */
 const VERIFY = "! grep -rq 'process.exit' src";
 
@@ -186,6 +187,132 @@ async function deliver(action: 'opened' | 'synchronize', pr: MultiFilePrRepo, be
   const delivered = await app?.deliver('pull_request', payload);
   expect(delivered?.status).toBe(200);
 }
+
+/** Someone with no write access: a review needs none, so it is not even asked. */
+const REQUESTER = { login: 'octo-reader', id: 583231, type: 'User' } as const;
+
+/**
+ * A `/patchling review` comment on the pull request (an issue comment, as GitHub sends one
+ * written in the conversation tab), and the 👀 Patchling answers it with.
+ */
+async function deliverReviewCommand(commentId: number): Promise<void> {
+  github.write('POST', REACTIONS, { owner: OWNER, repo: REPO, comment_id: commentId }, (body) => [
+    201,
+    { id: 1, node_id: 'REA_1', content: body.content, created_at: '2025-01-01T00:00:00Z' },
+  ]);
+  const pullUrl = `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}`;
+  const payload = webhookPayload('issue_comment', 'created', {
+    issue: {
+      number: NUMBER,
+      title: 'Rework the helpers',
+      state: 'open',
+      pull_request: {
+        url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${NUMBER}`,
+        html_url: pullUrl,
+        diff_url: `${pullUrl}.diff`,
+        patch_url: `${pullUrl}.patch`,
+      },
+    },
+    comment: { id: commentId, body: '/patchling review', user: REQUESTER },
+    repository,
+    installation: TEST_INSTALLATION,
+    sender: REQUESTER,
+  });
+  const delivered = await app?.deliver('issue_comment', payload);
+  expect(delivered?.status).toBe(200);
+}
+
+type Reply = readonly [number, nock.Body];
+
+/** One GraphQL request, as octokit sends it. */
+interface GraphQLRequest {
+  readonly query: string;
+  readonly variables: Record<string, unknown>;
+}
+
+/**
+ * POST /graphql: first the pull request's review threads (one page: one unresolved thread
+ * per comment, started by it), then one answer per resolveReviewThread mutation, in order.
+ */
+function mockThreads(
+  comments: readonly ListedReviewComment[],
+  resolutions: readonly ((threadId: string) => Reply)[],
+): GraphQLRequest[] {
+  const requests: GraphQLRequest[] = [];
+  github.scope.post('/graphql').reply((_uri, body) => {
+    requests.push(body as GraphQLRequest);
+    const nodes = comments.map((comment) => ({
+      id: `PRRT_${comment.id}`,
+      isResolved: false,
+      comments: { nodes: [{ databaseId: comment.id }] },
+    }));
+    return [
+      200,
+      {
+        data: {
+          repository: {
+            pullRequest: {
+              reviewThreads: { pageInfo: { hasNextPage: false, endCursor: null }, nodes },
+            },
+          },
+        },
+      },
+    ];
+  });
+  for (const resolution of resolutions) {
+    github.scope.post('/graphql').reply((_uri, body) => {
+      const request = body as GraphQLRequest;
+      requests.push(request);
+      return [...resolution(String(request.variables.threadId))];
+    });
+  }
+  return requests;
+}
+
+/** GitHub's answer to a resolveReviewThread mutation that worked. */
+const resolvedThread = (threadId: string): Reply => [
+  200,
+  { data: { resolveReviewThread: { thread: { id: threadId, isResolved: true } } } },
+];
+
+/** The request for the pull request's review threads, first page. */
+const LIST_THREADS = {
+  query: expect.stringContaining('reviewThreads(first: 100, after: $after)'),
+  variables: { owner: OWNER, repo: REPO, number: NUMBER, after: null },
+};
+
+/** The request resolving one thread. */
+const resolveThread = (threadId: string) => ({
+  query: expect.stringContaining('resolveReviewThread(input: { threadId: $threadId })'),
+  variables: { threadId },
+});
+
+/** src/math.js with sum fixed: lines 3-4 of the first push become one, so mean moves up. */
+const MATH_WITH_SUM_FIXED = [
+  '// Math helpers.',
+  'export function sum(a, b) {',
+  '  return Number(a) + Number(b);',
+  '}',
+  '',
+  'export function product(a, b) {',
+  '  return a * b;',
+  '}',
+  '',
+  'export function square(x) {',
+  '  return x * x;',
+  '}',
+  '',
+  'export function cube(x) {',
+  '  return x * x * x;',
+  '}',
+  '',
+  'export function mean(values) {',
+  '  let total = 0;',
+  '  for (const value of values) total += value;',
+  '  return total / values.length;',
+  '}',
+  '',
+].join('\n');
 
 /** The final PATCH of a check run: completed, with its summary. */
 function finalCheckRun(checkRunId: number) {
@@ -590,6 +717,236 @@ describe('publishing a review of a multi-file pull request', () => {
 
     const outcome =
       'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted.';
+    expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
+    const final = finalCheckRun(4322);
+    expect(final).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-81`,
+    });
+    expect(final?.output?.summary).toContain(outcome);
+  }, 90_000);
+
+  /**
+   * A first review of the whole pull request, in which the model reports `firstFindings`,
+   * then a push that fixes sum. The model's second answer is `secondAnswer`; the GitHub
+   * mocks of the second run are the caller's.
+   */
+  async function reviewThenFixSum(firstFindings: readonly Finding[], secondAnswer: string) {
+    const token = github.installationToken;
+    const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
+    repo = pr;
+    const firstHead = pr.headSha;
+    const scripted = await startScriptedModelServer([
+      step.text(answer('Reworks the helpers.', firstFindings)),
+      step.text(secondAnswer),
+    ]);
+    model = scripted;
+    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321 });
+    const first = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 80 });
+    github.reviewComments(OWNER, REPO, NUMBER, 80, first);
+    const started = await startApp(pr);
+    app = started;
+    await deliver('opened', pr);
+    const jobs = await started.settled(2, 45_000);
+    expect(jobs.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
+    const [firstReview, ...others] = first.submitted();
+    if (firstReview === undefined) throw new Error('no first review');
+    expect(others).toEqual([]);
+    expect(firstReview.listed.body).toContain(reviewMarker(firstHead));
+    const secondHead = await pr.push({ 'src/math.js': MATH_WITH_SUM_FIXED }, 'Fix sum for strings');
+    expect(secondHead).not.toBe(firstHead);
+    return { pr, app: started, model: scripted, firstHead, secondHead, firstReview };
+  }
+
+  /** The id of the `/patchling review` comment. */
+  const COMMAND_ID = 3_100_200;
+  const plain = (f: Finding): Finding => ({ ...f, suggestion: null });
+
+  it('reviews the whole pull request on /patchling review: resolves the thread of a fixed finding, leaves open those still reported or left out by the settings', async () => {
+    const [sum, mean, price] = [SUM, MEAN, PRICE].map(plain) as [Finding, Finding, Finding];
+    // New, in a file the push did not touch: only a review of the whole change sees it.
+    const parse: Finding = { ...plain(PARSE), priority: 'P1' };
+    const secondSummary = 'Sum is fixed; mean still divides by zero; parseAmount drops the cents.';
+    const { pr, app, model, firstHead, secondHead, firstReview } = await reviewThenFixSum(
+      [sum, mean, price],
+      // sum is gone; mean is still there (its lines moved up); price is still there, a P2,
+      // which the repository's settings now leave out.
+      answer(secondSummary, [{ ...mean, start_line: 19, end_line: 21 }, price, parse]),
+    );
+    expect(firstReview.comments.map((c) => [c.id, c.path, c.line])).toEqual([
+      [1001, 'src/math.js', 4],
+      [1002, 'src/math.js', 22],
+      [1003, 'src/format.js', 2],
+    ]);
+
+    // GitHub lists the first review and its comments back; each comment starts a thread.
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      config: 'review:\n  min_priority: P1\n',
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, {
+      times: 1,
+      firstId: 81,
+      firstCommentId: 2001,
+    });
+    github.reviewComments(OWNER, REPO, NUMBER, 81, second);
+    const graphql = mockThreads(firstReview.comments, [resolvedThread]);
+    const writesBefore = github.writes().length;
+
+    await deliverReviewCommand(COMMAND_ID);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+    ]);
+    expect(jobs[3]?.payload).toEqual({
+      kind: 'review',
+      repo: { owner: OWNER, repo: REPO, installationId: TEST_INSTALLATION.id },
+      pullNumber: NUMBER,
+      requester: { login: REQUESTER.login, type: 'User' },
+      commentId: COMMAND_ID,
+      trigger: 'comment',
+    });
+
+    // The model's second task: the whole pull request against its merge base, not what
+    // changed since the first review (which a push would have been shown).
+    expect(model.requests).toHaveLength(2);
+    const task = taskOf(model.requests[1]);
+    expect(task).toContain('Its diff against the merge base follows.');
+    expect(task).not.toContain(`reviewed before at ${firstHead.slice(0, 7)}`);
+    for (const file of ['src/format.js', 'src/legacy.js', 'src/math.js', 'src/parse.js']) {
+      expect(task).toContain(`diff --git a/${file} b/${file}`);
+    }
+    expect(task).toContain('-  return a - b;');
+    expect(task).toContain('+  return Number(a) + Number(b);');
+    expect(task).toContain('+export function parseAmount(text) {');
+    expect(task).not.toContain('-  const total = a + b;');
+
+    // Only the new finding is posted: mean's was posted before, price's is left out.
+    expect(second.requests).toEqual([
+      {
+        commit_id: secondHead,
+        event: 'COMMENT',
+        body: [
+          secondSummary,
+          "1 more finding was left out by the repository's settings (priority, confidence, ignored paths, comment limit).",
+          'Reviewed 4 files.',
+          reviewMarker(secondHead),
+        ].join('\n\n'),
+        comments: [
+          {
+            path: 'src/parse.js',
+            start_line: 2,
+            start_side: 'RIGHT',
+            line: 4,
+            side: 'RIGHT',
+            body: commentBody(parse),
+          },
+        ],
+      },
+    ]);
+
+    // sum's thread is resolved; mean's (still reported) and price's (left out) stay open.
+    expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001')]);
+    expect(
+      github
+        .writes()
+        .slice(writesBefore)
+        .filter((call) => call.method !== 'PATCH')
+        .map((call) => `${call.method} ${call.path}`),
+    ).toEqual([
+      `POST /repos/${OWNER}/${REPO}/issues/comments/${COMMAND_ID}/reactions`,
+      `POST /repos/${OWNER}/${REPO}/check-runs`,
+      `POST ${PULL}/reviews`,
+      'POST /graphql',
+      'POST /graphql',
+    ]);
+    expect(github.writes()[writesBefore]?.body).toEqual({ content: 'eyes' });
+
+    const outcome =
+      'Reviewed: 2 findings. Posted: 1 inline comment, 0 in the summary, 1 already posted, 1 thread resolved.';
+    expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
+    const final = finalCheckRun(4322);
+    expect(final).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-81`,
+    });
+    expect(final?.output?.summary).toContain(outcome);
+  }, 90_000);
+
+  it('logs a thread GitHub will not resolve, resolves the others, and completes the review', async () => {
+    const [sum, mean, price, parse] = [SUM, MEAN, PRICE, PARSE].map(plain) as [
+      Finding,
+      Finding,
+      Finding,
+      Finding,
+    ];
+    const secondSummary = 'Sum is fixed and parseAmount is fine; mean still divides by zero.';
+    const { pr, app, secondHead, firstReview } = await reviewThenFixSum(
+      [sum, mean, price, parse],
+      // sum and parse are gone; mean and price are still there.
+      answer(secondSummary, [{ ...mean, start_line: 19, end_line: 21 }, price]),
+    );
+    expect(firstReview.comments.map((c) => c.id)).toEqual([1001, 1002, 1003, 1004]);
+
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+    // GitHub refuses sum's thread (a GraphQL error, in a 200 as GitHub sends them) and
+    // resolves parse's.
+    const refused = (threadId: string): Reply => [
+      200,
+      {
+        data: { resolveReviewThread: null },
+        errors: [
+          {
+            type: 'FORBIDDEN',
+            path: ['resolveReviewThread'],
+            locations: [{ line: 2, column: 3 }],
+            message: `Resource not accessible by integration (${threadId})`,
+          },
+        ],
+      },
+    ];
+    const graphql = mockThreads(firstReview.comments, [refused, resolvedThread]);
+
+    await deliverReviewCommand(COMMAND_ID);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+      ['delivery', 'succeeded', undefined],
+      ['review', 'succeeded', undefined],
+    ]);
+
+    // Nothing new to post: the review says so, with both findings already on the PR.
+    expect(second.requests).toEqual([
+      {
+        commit_id: secondHead,
+        event: 'COMMENT',
+        body: [secondSummary, 'Reviewed 4 files.', reviewMarker(secondHead)].join('\n\n'),
+        comments: [],
+      },
+    ]);
+    expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001'), resolveThread('PRRT_1004')]);
+    const warnings = app.logs.filter(
+      (entry) => entry.msg === 'warning' && entry.jobId === jobs[3]?.id,
+    );
+    expect(warnings.map((entry) => entry.warning)).toEqual([
+      'could not resolve review thread PRRT_1001: Request failed due to following response errors:\n - Resource not accessible by integration (PRRT_1001)',
+    ]);
+
+    const outcome =
+      'Reviewed: 2 findings. Posted: 0 inline comments, 0 in the summary, 2 already posted, 1 thread resolved.';
     expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
     const final = finalCheckRun(4322);
     expect(final).toMatchObject({
