@@ -148,6 +148,65 @@ function labelled() {
   });
 }
 
+/** GitHub's pull request, moved onto the test repository: `feature` of `headOwner` into main. */
+function pullRequestJson(pr: {
+  number: number;
+  title: string;
+  headSha: string;
+  headOwner: string;
+  mainSha: string;
+}) {
+  const example = webhookPayload('pull_request', 'opened').pull_request;
+  return {
+    ...example,
+    number: pr.number,
+    title: pr.title,
+    body: 'Explains sum in the README.',
+    state: 'open',
+    draft: false,
+    maintainer_can_modify: false,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${pr.number}`,
+    head: {
+      ...example.head,
+      sha: pr.headSha,
+      ref: 'feature',
+      label: `${pr.headOwner}:feature`,
+      repo: repositoryJson(pr.headOwner, REPO, pr.headOwner === OWNER ? undefined : 'User'),
+    },
+    base: {
+      ...example.base,
+      sha: pr.mainSha,
+      ref: 'main',
+      label: `${OWNER}:main`,
+      repo: repositoryJson(OWNER, REPO),
+    },
+  };
+}
+
+/** `/patchling fix make sum add` from the requester, on pull request `number`. */
+function fixCommandOnPullRequest(number: number, title: string, commentId: number) {
+  return webhookPayload('issue_comment', 'created', {
+    issue: {
+      number,
+      title,
+      state: 'open',
+      pull_request: {
+        url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${number}`,
+        html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}`,
+        diff_url: `https://github.com/${OWNER}/${REPO}/pull/${number}.diff`,
+        patch_url: `https://github.com/${OWNER}/${REPO}/pull/${number}.patch`,
+      },
+    },
+    comment: {
+      id: commentId,
+      body: '/patchling fix make sum add',
+      user: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
+    },
+    repository: repositoryJson(OWNER, REPO),
+    sender: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
+  });
+}
+
 async function start(script: ScriptStep[], fixRepo: FixRepo): Promise<AppHarness> {
   model = await startScriptedModelServer(script);
   app = await startTestApp({
@@ -481,31 +540,16 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     gh.progressComment(PR, PROGRESS_ID);
     github.repoConfig(OWNER, REPO, config);
     gh.issueComments(PR, [{ author: REQUESTER, body: '/patchling fix make sum add' }]);
-    const example = webhookPayload('pull_request', 'opened').pull_request;
-    gh.pullRequest(PR, {
-      ...example,
-      number: PR,
-      title: PR_TITLE,
-      body: 'Explains sum in the README.',
-      state: 'open',
-      draft: false,
-      maintainer_can_modify: false,
-      html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
-      head: {
-        ...example.head,
-        sha: headSha,
-        ref: 'feature',
-        label: `${FORK}:feature`,
-        repo: repositoryJson(FORK, REPO, 'User'),
-      },
-      base: {
-        ...example.base,
-        sha: repo.mainSha,
-        ref: 'main',
-        label: `${OWNER}:main`,
-        repo: repositoryJson(OWNER, REPO),
-      },
-    });
+    gh.pullRequest(
+      PR,
+      pullRequestJson({
+        number: PR,
+        title: PR_TITLE,
+        headSha,
+        headOwner: FORK,
+        mainSha: repo.mainSha,
+      }),
+    );
     if (publishes) {
       // The base branch's AGENTS.md, never the fork's: the checkout is its author's.
       github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
@@ -516,26 +560,7 @@ describe('a /patchling fix on a pull request from a fork that does not allow mai
     const harness = await start(publishes ? [patchStep(FIX_PATCH), answer()] : [], repo);
     const delivered = await harness.deliver(
       'issue_comment',
-      webhookPayload('issue_comment', 'created', {
-        issue: {
-          number: PR,
-          title: PR_TITLE,
-          state: 'open',
-          pull_request: {
-            url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${PR}`,
-            html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
-            diff_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.diff`,
-            patch_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.patch`,
-          },
-        },
-        comment: {
-          id: COMMAND_ID,
-          body: '/patchling fix make sum add',
-          user: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
-        },
-        repository: repositoryJson(OWNER, REPO),
-        sender: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
-      }),
+      fixCommandOnPullRequest(PR, PR_TITLE, COMMAND_ID),
     );
     expect(delivered.status).toBe(200);
     const jobs = await harness.settled(2, 60_000);
@@ -665,31 +690,16 @@ describe('a /patchling fix on a pull request whose own branch refuses the push',
     gh.progressComment(PR, PROGRESS_ID);
     github.repoConfig(OWNER, REPO);
     gh.issueComments(PR, [{ author: REQUESTER, body: '/patchling fix make sum add' }]);
-    const example = webhookPayload('pull_request', 'opened').pull_request;
-    gh.pullRequest(PR, {
-      ...example,
-      number: PR,
-      title: PR_TITLE,
-      body: 'Explains sum in the README.',
-      state: 'open',
-      draft: false,
-      maintainer_can_modify: false,
-      html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
-      head: {
-        ...example.head,
-        sha: headSha,
-        ref: 'feature',
-        label: `${OWNER}:feature`,
-        repo: repositoryJson(OWNER, REPO),
-      },
-      base: {
-        ...example.base,
-        sha: fixRepo.mainSha,
-        ref: 'main',
-        label: `${OWNER}:main`,
-        repo: repositoryJson(OWNER, REPO),
-      },
-    });
+    gh.pullRequest(
+      PR,
+      pullRequestJson({
+        number: PR,
+        title: PR_TITLE,
+        headSha,
+        headOwner: OWNER,
+        mainSha: fixRepo.mainSha,
+      }),
+    );
     github.repoFile(OWNER, REPO, 'AGENTS.override.md', 'main');
     github.repoFile(OWNER, REPO, 'AGENTS.md', 'main');
     expectPublishing(NEW_PR);
@@ -697,26 +707,7 @@ describe('a /patchling fix on a pull request whose own branch refuses the push',
     const harness = await start([patchStep(FIX_PATCH), answer()], fixRepo);
     const delivered = await harness.deliver(
       'issue_comment',
-      webhookPayload('issue_comment', 'created', {
-        issue: {
-          number: PR,
-          title: PR_TITLE,
-          state: 'open',
-          pull_request: {
-            url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${PR}`,
-            html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}`,
-            diff_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.diff`,
-            patch_url: `https://github.com/${OWNER}/${REPO}/pull/${PR}.patch`,
-          },
-        },
-        comment: {
-          id: COMMAND_ID,
-          body: '/patchling fix make sum add',
-          user: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
-        },
-        repository: repositoryJson(OWNER, REPO),
-        sender: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
-      }),
+      fixCommandOnPullRequest(PR, PR_TITLE, COMMAND_ID),
     );
     expect(delivered.status).toBe(200);
     const jobs = await harness.settled(2, 60_000);
