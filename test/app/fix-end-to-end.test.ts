@@ -504,7 +504,7 @@ describe('a fix the App refuses to publish', () => {
     expectFailedFix(jobs, 'The tests still fail: `npm test` exits with 1.');
     await expectNothingPublished(fixRepo);
     expect(final).toContain(
-      '❌ **Patchling fix** failed: No pull request was opened: The tests still fail: `npm test` exits with 1.',
+      '❌ **Patchling fix** failed: No pull request was opened: the tests still fail: `npm test` exits with 1.',
     );
     expect(final).toContain(
       'Patchling ran `npm test` (from package.json scripts.test) in the sandbox after the change: ❌ failed (exit 1).',

@@ -125,7 +125,7 @@ export async function runFixJob(
     });
     deps.log({ msg: 'fix finished', jobId, runId: result.runId, status: result.status });
     if (result.status !== 'ready') {
-      await progress.failed(failureReason(result), renderFixFailureDetails(result));
+      await progress.failed(failureReason(result, target), renderFixFailureDetails(result));
       return {
         status: result.status === 'budget_exceeded' ? 'budget_exceeded' : 'failed',
         runId: result.runId,
@@ -246,17 +246,26 @@ function untrustedOf(target: FixTarget, instructions: string | undefined): Untru
   ];
 }
 
-function failureReason(result: FixChangesResult): string {
+function failureReason(result: FixChangesResult, target: FixTarget): string {
+  // A fix for a pull request's own branch opens nothing even when it works.
+  const outcome =
+    target.push.openPullRequestInto === undefined
+      ? 'Nothing was pushed'
+      : 'No pull request was opened';
   switch (result.status) {
     case 'no_change':
-      return 'No pull request was opened: the agent found nothing to change.';
+      return `${outcome}: the agent found nothing to change.`;
     case 'tests_failed':
-      return `No pull request was opened: ${result.message}`;
+      return `${outcome}: ${lowerFirst(result.message)}`;
     case 'rejected':
-      return `No pull request was opened: a check refused the change.`;
+      return `${outcome}: a check refused the change.`;
     default:
       return result.message;
   }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 type PushTarget = FixTarget['push'];
