@@ -266,6 +266,12 @@ function describeExit(test: TestRun): string {
 }
 
 function tail(output: string): string {
-  const lines = output.trimEnd().split('\n').slice(-TEST_TAIL_LINES).join('\n');
+  // Blank lines around the output (npm opens with one) say nothing.
+  const lines = output
+    .trimEnd()
+    .split('\n')
+    .slice(-TEST_TAIL_LINES)
+    .join('\n')
+    .replace(/^(?:[ \t]*\n)+/, '');
   return lines.length > TEST_TAIL_CHARS ? `…${lines.slice(-TEST_TAIL_CHARS)}` : lines;
 }
