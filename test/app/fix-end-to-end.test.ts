@@ -2,16 +2,16 @@ import { execFile } from 'node:child_process';
 import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FixOutput } from '../../src/jobs/fix/fix-output.js';
 import type { StoredJob } from '../../src/queue/types.js';
 import {
   APP_SLUG,
-  mockGitHub,
   startTestApp,
   type AppHarness,
   type GitHubMock,
+  expectGitHubMockSettled,
+  startGitHubMock,
 } from '../support/app-harness.js';
 import { basicAuthHeader } from '../support/git-http-server.js';
 import {
@@ -67,9 +67,7 @@ let model: ScriptedModelServer | undefined;
 let app: AppHarness | undefined;
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  github = mockGitHub();
+  github = startGitHubMock();
   gh = fixGitHub(github, OWNER, REPO);
 });
 
@@ -78,13 +76,7 @@ afterEach(async () => {
   await model?.close();
   await repo?.close();
   app = model = repo = undefined;
-  github.stop();
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(github.invalid).toEqual([]);
-  expect(github.unmatched).toEqual([]);
-  expect(pending).toEqual([]);
+  expectGitHubMockSettled(github);
 });
 
 /** A model step: one apply_patch call. */

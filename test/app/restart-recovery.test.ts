@@ -1,14 +1,14 @@
 import { rm } from 'node:fs/promises';
-import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReviewJob } from '../../src/jobs/job.js';
 import { defaultQueuePath, SqliteJobStore } from '../../src/queue/sqlite-job-store.js';
 import {
   makeStateDir,
-  mockGitHub,
   startTestApp,
   type AppHarness,
   type GitHubMock,
+  expectGitHubMockSettled,
+  startGitHubMock,
 } from '../support/app-harness.js';
 import { TEST_INSTALLATION } from '../support/webhook-payloads.js';
 
@@ -36,9 +36,7 @@ let stateDir: string;
 let app: AppHarness | undefined;
 
 beforeEach(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  github = mockGitHub();
+  github = startGitHubMock();
   stateDir = await makeStateDir();
 });
 
@@ -46,13 +44,7 @@ afterEach(async () => {
   await app?.close();
   app = undefined;
   await rm(stateDir, { recursive: true, force: true });
-  github.stop();
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(github.invalid).toEqual([]);
-  expect(github.unmatched).toEqual([]);
-  expect(pending).toEqual([]);
+  expectGitHubMockSettled(github);
 });
 
 /** What a process that died mid-review leaves behind: the job running, its check run's id. */

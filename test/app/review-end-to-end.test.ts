@@ -1,15 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { basicAuthHeader } from '../support/git-http-server.js';
 import { findingFingerprint } from '../../src/github/post-review.js';
 import type { ReviewOutput } from '../../src/jobs/review/finding.js';
 import {
-  mockGitHub,
   startTestApp,
   type AppHarness,
   type GitHubMock,
+  expectGitHubMockSettled,
+  startGitHubMock,
 } from '../support/app-harness.js';
 import {
   startScriptedModelServer,
@@ -53,9 +53,7 @@ let model: ScriptedModelServer | undefined;
 let app: AppHarness | undefined;
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  github = mockGitHub();
+  github = startGitHubMock();
 });
 
 afterEach(async () => {
@@ -63,13 +61,7 @@ afterEach(async () => {
   await model?.close();
   await repo?.close();
   app = model = repo = undefined;
-  github.stop();
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(github.invalid).toEqual([]);
-  expect(github.unmatched).toEqual([]);
-  expect(pending).toEqual([]);
+  expectGitHubMockSettled(github);
 });
 
 const repository = {

@@ -6,19 +6,20 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import nock from 'nock';
+import type nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findingFingerprint } from '../../src/github/post-review.js';
 import type { Finding, ReviewOutput } from '../../src/jobs/review/finding.js';
 import {
   githubUser,
-  mockGitHub,
   startTestApp,
   type AppHarness,
   type GitHubMock,
   type ListedReview,
   type ListedReviewComment,
   type ReviewCommentRequest,
+  expectGitHubMockSettled,
+  startGitHubMock,
 } from '../support/app-harness.js';
 import {
   startScriptedModelServer,
@@ -28,7 +29,11 @@ import {
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
-import { createMultiFilePrRepo, type MultiFilePrRepo } from './multi-file-pr-repo.js';
+import {
+  createMultiFilePrRepo,
+  FEATURE_CHANGES,
+  type MultiFilePrRepo,
+} from './multi-file-pr-repo.js';
 
 const OWNER = 'octo-org';
 const REPO = 'widgets';
@@ -46,9 +51,7 @@ let model: ScriptedModelServer | undefined;
 let app: AppHarness | undefined;
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  github = mockGitHub();
+  github = startGitHubMock();
 });
 
 afterEach(async () => {
@@ -56,13 +59,7 @@ afterEach(async () => {
   await model?.close();
   await repo?.close();
   app = model = repo = undefined;
-  github.stop();
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(github.invalid).toEqual([]);
-  expect(github.unmatched).toEqual([]);
-  expect(pending).toEqual([]);
+  expectGitHubMockSettled(github);
 });
 
 const repository = {
@@ -593,40 +590,9 @@ describe('publishing a review of a multi-file pull request', () => {
     // A push: sum fixed (math.js lines 3-4 become one), formatPercent appended to format.js.
     const secondHead = await pr.push(
       {
-        'src/math.js': [
-          '// Math helpers.',
-          'export function sum(a, b) {',
-          '  return Number(a) + Number(b);',
-          '}',
-          '',
-          'export function product(a, b) {',
-          '  return a * b;',
-          '}',
-          '',
-          'export function square(x) {',
-          '  return x * x;',
-          '}',
-          '',
-          'export function cube(x) {',
-          '  return x * x * x;',
-          '}',
-          '',
-          'export function mean(values) {',
-          '  let total = 0;',
-          '  for (const value of values) total += value;',
-          '  return total / values.length;',
-          '}',
-          '',
-        ].join('\n'),
+        'src/math.js': MATH_WITH_SUM_FIXED,
         'src/format.js': [
-          'export function formatPrice(cents) {',
-          '  return `$${(cents / 100).toFixed(2)}`;',
-          '}',
-          '',
-          'export function formatCount(n) {',
-          '  return `${n} items`;',
-          '}',
-          '',
+          String(FEATURE_CHANGES['src/format.js']),
           'export function formatPercent(ratio) {',
           '  return `${ratio * 100}%`;',
           '}',

@@ -1,12 +1,12 @@
-import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredJob } from '../../src/queue/types.js';
 import {
-  mockGitHub,
   startTestApp,
   type AppHarness,
   type GitHubMock,
   type StartAppOptions,
+  expectGitHubMockSettled,
+  startGitHubMock,
 } from '../support/app-harness.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 
@@ -21,20 +21,12 @@ let github: GitHubMock;
 const apps: AppHarness[] = [];
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  github = mockGitHub();
+  github = startGitHubMock();
 });
 
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
-  github.stop();
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(github.invalid).toEqual([]);
-  expect(github.unmatched).toEqual([]);
-  expect(pending).toEqual([]);
+  expectGitHubMockSettled(github);
 });
 
 async function startApp(options: StartAppOptions = {}): Promise<AppHarness> {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nock from 'nock';
+import { expect } from 'vitest';
 import type { ModelConfig } from '../../src/model/model-config.js';
 import type { JobStatus, StoredJob } from '../../src/queue/types.js';
 import type { AppConfig } from '../../src/triggers/app-config.js';
@@ -258,6 +259,27 @@ export interface GitHubMock {
   writes(): GitHubCall[];
   /** Stops listening; call once per test. */
   stop(): void;
+}
+
+/** A test's GitHub: nock answers api.github.com, and only loopback is reachable otherwise. */
+export function startGitHubMock(): GitHubMock {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  return mockGitHub();
+}
+
+/**
+ * Ends a test's GitHub: the mock stops, nock is reset, and the test fails on any body
+ * GitHub's schema refused, any request no mock took, and any mock left unused.
+ */
+export function expectGitHubMockSettled(github: GitHubMock): void {
+  github.stop();
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  nock.enableNetConnect();
+  expect(github.invalid).toEqual([]);
+  expect(github.unmatched).toEqual([]);
+  expect(pending).toEqual([]);
 }
 
 export function mockGitHub(): GitHubMock {
