@@ -14,16 +14,21 @@ export const FIX_TEST_TIMEOUT_MS = 180_000;
 /** The identity a repository's own config gives its user, for --branch. */
 export const USER_IDENTITY = { name: 'Fix User', email: 'fix.user@example.invalid' } as const;
 
+/** The fixture's package.json, with this `scripts.test`. */
+export function fixturePackageJson(testScript: string): string {
+  return `${JSON.stringify(
+    { name: 'fix-fixture', private: true, type: 'module', scripts: { test: testScript } },
+    null,
+    2,
+  )}\n`;
+}
+
 /**
  * A repository whose test fails until sum() adds: `npm test` (package.json scripts.test)
  * runs test.js, which also writes coverage.txt, as a coverage tool would.
  */
 export const FIX_REPO_FILES: Readonly<Record<string, string>> = {
-  'package.json': `${JSON.stringify(
-    { name: 'fix-fixture', private: true, type: 'module', scripts: { test: 'node test.js' } },
-    null,
-    2,
-  )}\n`,
+  'package.json': fixturePackageJson('node test.js'),
   'sum.js': 'export const sum = (a, b) => a - b;\n',
   'test.js':
     "import { writeFileSync } from 'node:fs';\n" +

@@ -8,6 +8,7 @@ import { testApiKey, type CliResult } from '../support/run-cli.js';
 import {
   addFilePatch,
   FIX_REPO_FILES,
+  fixturePackageJson,
   FIX_RUN_TIMEOUT_MS,
   FIX_SUMMARY,
   FIX_TEST_TIMEOUT_MS,
@@ -392,11 +393,7 @@ describe('patchling fix: no test command', () => {
       files: {
         ...FIX_REPO_FILES,
         // npm init's placeholder: running it proves nothing, so it does not count.
-        'package.json': `${JSON.stringify({
-          name: 'fix-fixture',
-          type: 'module',
-          scripts: { test: 'echo "Error: no test specified" && exit 1' },
-        })}\n`,
+        'package.json': fixturePackageJson('echo "Error: no test specified" && exit 1'),
       },
     });
     result = await scenario.run(['fix', DESCRIPTION], { timeoutMs: FIX_RUN_TIMEOUT_MS });
@@ -429,11 +426,7 @@ describe('patchling fix: fix.test_command from .github/patchling.yml', () => {
       files: {
         ...FIX_REPO_FILES,
         // Would fail if it were run: the configured command wins over detection.
-        'package.json': `${JSON.stringify({
-          name: 'fix-fixture',
-          type: 'module',
-          scripts: { test: 'node no-such-test.js' },
-        })}\n`,
+        'package.json': fixturePackageJson('node no-such-test.js'),
         'check.js':
           "import { sum } from './sum.js';\n" +
           "if (sum(2, 3) !== 5) process.exit(3);\nconsole.log('check.js: sum ok');\n",
