@@ -24,6 +24,13 @@ export const SECRET_ENV_NAMES = [
   'PRIVATE_KEY',
 ] as const;
 
+/** The secret values of an environment (SECRET_ENV_NAMES), set ones only. */
+export function secretsOfEnv(env: Readonly<Record<string, string | undefined>>): string[] {
+  return SECRET_ENV_NAMES.map((name) => env[name]).filter((value): value is string =>
+    Boolean(value),
+  );
+}
+
 export interface RunEnvironment {
   readonly model: ModelClient;
   readonly sandbox: Sandbox;
@@ -69,7 +76,7 @@ export async function prepareRunEnvironment(options: {
   );
   const redactor = new SecretRedactor([
     options.modelConfig.apiKey,
-    ...SECRET_ENV_NAMES.map((name) => options.env[name]),
+    ...secretsOfEnv(options.env),
     ...(options.extraSecrets ?? []),
   ]);
   const log = new RunLogWriter(runLogPath(options.stateDir, options.runId), redactor);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describeError, UserError } from '../errors.js';
 import { createGitHubClient } from '../github/create-github-client.js';
 import type { GitHubRateLimitWait } from '../github/throttle-options.js';
-import { SECRET_ENV_NAMES } from '../jobs/prepare-agent-run.js';
+import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { JobDeadlineExceeded } from '../queue/errors.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { readActionContext, type ActionContext } from './action/context.js';
@@ -54,7 +54,7 @@ export async function main(
   // Before anything else is printed, so no later line can show them.
   const secrets = secretInputs(env);
   for (const secret of secrets) maskSecret(write, secret);
-  const redactor = new SecretRedactor([...secrets, ...SECRET_ENV_NAMES.map((name) => env[name])]);
+  const redactor = new SecretRedactor([...secrets, ...secretsOfEnv(env)]);
   const out = createRunnerConsole(write, (text) => redactor.redact(text));
 
   let inputs: ActionInputs;

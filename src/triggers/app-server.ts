@@ -11,7 +11,7 @@ import { createGitHubClient, type GitHubClient } from '../github/create-github-c
 import { createProgressCheckRun } from '../github/progress-check-run.js';
 import { createProgressComment } from '../github/progress-comment.js';
 import { createJobHandler } from '../jobs/create-job-handler.js';
-import { SECRET_ENV_NAMES } from '../jobs/prepare-agent-run.js';
+import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { SqliteJobStore, defaultQueuePath } from '../queue/sqlite-job-store.js';
 import { submitJob } from '../queue/submit-job.js';
@@ -55,7 +55,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     config.privateKey,
     config.webhookSecret,
     options.modelConfig.apiKey,
-    ...SECRET_ENV_NAMES.map((name) => options.env[name]),
+    ...secretsOfEnv(options.env),
   ]);
   const safeLog = (entry: Record<string, unknown>) =>
     log(JSON.parse(redactor.redact(JSON.stringify(entry))) as Record<string, unknown>);

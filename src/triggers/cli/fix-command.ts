@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { UserError } from '../../errors.js';
 import { fixChanges, type FixChangesResult } from '../../jobs/fix/fix-changes.js';
-import { SECRET_ENV_NAMES } from '../../jobs/prepare-agent-run.js';
+import { secretsOfEnv } from '../../jobs/prepare-agent-run.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { commitChanges } from '../../workspace/git/commit-changes.js';
@@ -78,9 +78,7 @@ export async function runFix(
     if (flags.branch.startsWith('-')) throw new UserError(`Not a branch name: ${flags.branch}`);
     await userGit('switch', `--create=${flags.branch}`);
   }
-  const secrets = [modelConfig.apiKey, ...SECRET_ENV_NAMES.map((name) => io.env[name])].filter(
-    (value): value is string => Boolean(value),
-  );
+  const secrets = [modelConfig.apiKey, ...secretsOfEnv(io.env)].filter(Boolean);
   const redactor = new SecretRedactor(secrets);
   const redact = (text: string) => redactor.redact(text);
 

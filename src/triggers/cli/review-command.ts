@@ -12,7 +12,7 @@ import {
 } from '../../jobs/review/review-changes.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
-import { SECRET_ENV_NAMES } from '../../jobs/prepare-agent-run.js';
+import { secretsOfEnv } from '../../jobs/prepare-agent-run.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { findMergeBase } from '../../workspace/git/find-merge-base.js';
 import { runGit } from '../../workspace/git/run-git.js';
@@ -75,10 +75,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
     signal: io.signal,
     excludesFile,
   });
-  const redactor = new SecretRedactor([
-    modelConfig.apiKey,
-    ...SECRET_ENV_NAMES.map((name) => io.env[name]),
-  ]);
+  const redactor = new SecretRedactor([modelConfig.apiKey, ...secretsOfEnv(io.env)]);
   const redact = (text: string) => redactor.redact(text);
 
   let result: ReviewChangesResult;
