@@ -21,6 +21,7 @@ import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
+import { probotLogger } from './probot-log.js';
 import { webhookIntake } from './webhook-intake.js';
 
 export interface AppServer {
@@ -178,7 +179,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     appId: config.appId,
     privateKey: config.privateKey,
     secret: config.webhookSecret,
-    logLevel: 'warn',
+    // Probot's own lines (a refused signature, say) as the App's: one JSON object, redacted.
+    log: probotLogger(safeLog),
     baseUrl: config.githubApiUrl,
   });
   const middleware = await createNodeMiddleware(webhookIntake({ submit, log: safeLog }), {
