@@ -198,9 +198,8 @@ function report(
   if (result.status === 'completed') {
     if (!flags.json) io.stdout(`${redact(answer)}\n`);
   } else {
-    io.stderr(
-      `patchling: ${redact(result.message)} (run ${result.runId}; resume with \`patchling exec resume ${result.runId}\`)\n`,
-    );
+    // The run finished (its log says so), so `exec resume` would refuse it: no such hint.
+    io.stderr(`patchling: ${redact(result.message)} (run ${result.runId})\n`);
   }
   return exitCodeFor(result.status);
 }
