@@ -200,9 +200,20 @@ function report(
   } else {
     // The run finished (its log says so), so `exec resume` would refuse it: no such hint.
     io.stderr(`patchling: ${redact(result.message)} (run ${result.runId})\n`);
+    // An answer that failed --output-schema is still the model's work: keep it, marked,
+    // out of stdout (which promises a matching answer).
+    if (flags.outputSchema && result.finalMessage !== undefined) {
+      const marked = `${UNMATCHED_ANSWER_MARK}\n${redact(result.finalMessage)}\n`;
+      io.stderr(marked);
+      if (flags.outputLastMessage) writeFileSync(flags.outputLastMessage, marked);
+    }
   }
   return exitCodeFor(result.status);
 }
+
+/** The first line of a kept final answer that did not match --output-schema. */
+export const UNMATCHED_ANSWER_MARK =
+  '--- the final answer, which does NOT match the output schema ---';
 
 function exitCodeFor(status: AgentResult['status']): number {
   return status === 'completed'
