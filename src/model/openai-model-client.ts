@@ -94,7 +94,7 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
     } catch (error) {
       if (stalled) throw stallError();
       if (external?.aborted) throw external.reason;
-      throw classifyModelError(error, provider, clock.now());
+      throw classifyModelError(error, provider, clock.now(), config.baseURL);
     } finally {
       clearTimeout(idle);
       external?.removeEventListener('abort', forwardAbort);
