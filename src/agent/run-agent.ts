@@ -142,6 +142,8 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     );
     history.splice(0, history.length, ...result.history);
     recordUsage(result.usage, result.requestBytes, turns);
+    // The summary request's size says nothing about the compacted history's.
+    lastTurnTokens = 0;
     emit({
       type: 'compacted',
       reason,
@@ -183,7 +185,6 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       }
       if (lastTurnTokens >= model.profile.contextWindow * (options.compactAt ?? 0.8)) {
         await compact('threshold');
-        lastTurnTokens = 0;
       }
 
       turns += 1;

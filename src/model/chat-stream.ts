@@ -133,6 +133,13 @@ export class ChatStreamReader {
         'truncated',
       );
     }
+    if (this.finishReason === 'error') {
+      // OpenRouter ends a stream that failed upstream this way; what came before is partial.
+      throw new TransientModelError(
+        `${this.provider} ended the stream with finish_reason "error"`,
+        'server',
+      );
+    }
     const items: OutputItem[] = [];
     const text = this.text.join('');
     if (text !== '') items.push({ type: 'message', text });

@@ -46,7 +46,9 @@ const responseSchema = z.object({
   output: z.array(z.unknown()).nullish(),
   usage: usageSchema.nullish(),
   incomplete_details: z.object({ reason: z.string().nullish() }).nullish(),
-  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+  error: z
+    .object({ code: z.union([z.string(), z.number()]).nullish(), message: z.string().nullish() })
+    .nullish(),
 });
 const eventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('response.output_text.delta'), delta: z.string() }),

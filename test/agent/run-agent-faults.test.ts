@@ -226,6 +226,22 @@ describe.each(['responses', 'chat'] as const)(
       );
     });
 
+    it('compacts once for a context error, even when the summary request itself was large', async () => {
+      server.push(
+        step.toolCalls([{ name: 'read_note', arguments: { path: 'src/a.ts' } }]),
+        step.contextLengthExceeded(),
+        step.text('Summary: read src/a.ts.', { usage: { inputTokens: 950, outputTokens: 20 } }),
+        step.text('done'),
+      );
+      const profile = { ...PROVIDER_PROFILES.openai, contextWindow: 1000 };
+      const { result, events } = run(api, { profile });
+      expect(await result).toMatchObject({ status: 'completed', finalMessage: 'done' });
+      expect(events.filter((e) => e.type === 'compacted')).toEqual([
+        expect.objectContaining({ reason: 'context_window', method: 'summary' }),
+      ]);
+      expect(server.requests).toHaveLength(4);
+    });
+
     const misbehaviours: [string, ScriptStep, RegExp][] = [
       [
         'a tool call anyway',

@@ -180,6 +180,23 @@ describe('Chat Completions streams that are not what the reader expects', () => 
     expect(server.requests).toHaveLength(1);
   });
 
+  it('retries a stream that OpenRouter ends with finish_reason "error", never taking its partial text', async () => {
+    server.push(
+      {
+        kind: 'inject',
+        turn: { text: 'partial text' },
+        afterEvents: 2,
+        events: [data({ choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] })],
+        end: 'cut',
+      },
+      step.text('whole'),
+    );
+    const { events, onEvent } = collect();
+    const turn = await client().streamTurn(request, { onEvent });
+    expect(turn.items).toEqual([{ type: 'message', text: 'whole' }]);
+    expect(retries(events)).toEqual([expect.objectContaining({ reason: 'provider error' })]);
+  });
+
   it('retries a stream of skipped chunks that ends without a finish reason', async () => {
     server.push(
       {
