@@ -15,6 +15,7 @@ import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
 import { pendingCalls, toHistoryItems } from './history-items.js';
+import { describeEmptyAnswer, outputLimitNotice } from './turn-notices.js';
 import { loadPrompt } from './load-prompt.js';
 
 export interface Budgets {
@@ -208,17 +209,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       // Servers may send several calls even when the profile did not ask for parallel
       // calls; the loop runs whatever arrives, in order.
       const calls = pendingCalls(turn.items, cutOff);
-      if (cutOff) {
-        emit({
-          type: 'turn_notice',
-          turn: turns,
-          kind: 'output_limit',
-          message:
-            calls.length > 0
-              ? `turn ${turns} was cut off at the output token limit; ${calls.filter((c) => !c.parsed.ok).length} of its ${calls.length} tool call(s) had incomplete arguments`
-              : `turn ${turns} was cut off at the output token limit; asking the model to continue`,
-        });
-      }
+      if (cutOff) emit(outputLimitNotice(turns, calls));
       if (calls.length > 0) {
         await runCalls(calls);
         continue;
@@ -233,7 +224,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
       if (finalMessage === '') {
-        const message = `turn ${turns} ended with an empty answer (no text, no tool call${turn.finishReason === 'content_filter' ? "; the provider's content filter stopped it" : ''})`;
+        const message = describeEmptyAnswer(turns, turn.finishReason);
         if (nudgesLeft <= 0) {
           return finish(
             'failed',
