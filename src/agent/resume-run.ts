@@ -32,6 +32,7 @@ export function resumeStateFromLog(events: readonly AgentEvent[]): ResumeState {
         history.push(...event.items);
         break;
       case 'compacted':
+      case 'history_shed':
         history = [...event.history];
         break;
       case 'turn_started':
