@@ -263,7 +263,11 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof BudgetExhausted) {
-      return finish('budget_exceeded', BUDGET_MESSAGES[reason.budget], { budget: reason.budget });
+      const message =
+        reason.budget === 'max_turns'
+          ? `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`
+          : BUDGET_MESSAGES[reason.budget];
+      return finish('budget_exceeded', message, { budget: reason.budget });
     }
     return finish('failed', describeError(reason));
   } finally {

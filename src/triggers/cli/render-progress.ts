@@ -63,7 +63,7 @@ export function createProgressRenderer(
         break;
       case 'run_finished':
         line(
-          `${event.status}: ${event.message} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
+          `${event.status}: ${event.message}${event.budget === 'max_turns' ? ' (raise it with --max-turns N)' : ''} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
         );
         break;
       case 'items':
