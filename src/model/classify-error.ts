@@ -89,6 +89,14 @@ function classifyApiError(error: APIError, provider: string, now: number): Error
       { cause: error },
     );
   }
+  // Before the context check: "the image exceeds the maximum size" is about bytes, not tokens.
+  const namesSize = (status === 400 || status === 413) && TOO_LARGE_MESSAGE.test(message);
+  if (namesSize && !(code !== undefined && CONTEXT_CODES.has(code))) {
+    return new RequestTooLargeError(
+      `the request is too large for ${provider} (${status}): ${summarize(message)}`,
+      { cause: error },
+    );
+  }
   if (isContextWindowError(status, code, message)) {
     return new ContextWindowExceeded(
       `the conversation exceeds the model's context window: ${message}`,
@@ -97,9 +105,9 @@ function classifyApiError(error: APIError, provider: string, now: number): Error
       },
     );
   }
-  if (status === 413 || (status === 400 && TOO_LARGE_MESSAGE.test(message))) {
+  if (status === 413) {
     return new RequestTooLargeError(
-      `the request is too large for ${provider} (${status}): ${summarize(message)}`,
+      `the request is too large for ${provider} (413): ${summarize(message)}`,
       { cause: error },
     );
   }
