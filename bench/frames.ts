@@ -53,7 +53,8 @@ export async function benchFrames(frames = FRAMES): Promise<BenchResult[]> {
     const { wallMs, peakKiB, code, stderr } = await runCli(repo, server.baseURL, state, frames);
     if (code !== 0) throw new Error(`patchling exec exited ${code}: ${stderr.slice(-2000)}`);
     const total = sizes.reduce((a, b) => a + b, 0);
-    const logBytes = await runLogBytes(state);
+    const logBytes = await folderBytes(state, 'runs');
+    const storeBytes = await folderBytes(state, 'images');
     const setup = `${frames} frames ${WIDTH}x${HEIGHT}, one view_image per turn, ${sizes.length} requests`;
     return [
       { name: 'frames: first request', value: round(sizes[0]! / MB, 3), unit: 'MB', note: setup },
@@ -63,6 +64,12 @@ export async function benchFrames(frames = FRAMES): Promise<BenchResult[]> {
       { name: 'frames: wall time', value: round(wallMs / 1000, 1), unit: 's' },
       { name: 'frames: peak RSS of the CLI', value: round(peakKiB / 1024, 1), unit: 'MiB' },
       { name: 'frames: run log', value: round(logBytes / MB, 2), unit: 'MB' },
+      {
+        name: 'frames: image store beside the run log',
+        value: round(storeBytes / MB, 2),
+        unit: 'MB',
+        note: `each distinct image once; the bench's frames are ${VARIANTS} distinct images`,
+      },
     ];
   } finally {
     await server.close();
@@ -71,10 +78,13 @@ export async function benchFrames(frames = FRAMES): Promise<BenchResult[]> {
   }
 }
 
-async function runLogBytes(state: string): Promise<number> {
-  const runs = path.join(state, 'runs');
+/** Bytes of the files in `<state>/<folder>`; 0 when there is no such folder. */
+async function folderBytes(state: string, folder: string): Promise<number> {
+  const dir = path.join(state, folder);
   let total = 0;
-  for (const name of await readdir(runs)) total += (await stat(path.join(runs, name))).size;
+  for (const name of await readdir(dir).catch(() => [])) {
+    total += (await stat(path.join(dir, name))).size;
+  }
   return total;
 }
 
