@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { step, type RecordedRequest } from '../support/model-server/index.js';
 import {
   nonProgressLines,
+  parseJsonLines,
   rawPrefixThrough,
   startScenario,
   textOfItem,
@@ -59,9 +60,20 @@ describe.each([
     ]);
     const names = await writeFrames(scenario.repo.dir, 11);
     const flags = names.flatMap((name) => ['-i', name]);
-    const result = await scenario.run(['exec', ...apiFlags, ...flags, 'Compare the frames.']);
-    expect(nonProgressLines(result.stderr)).toEqual([]);
+    const result = await scenario.run([
+      'exec',
+      '--json',
+      ...apiFlags,
+      ...flags,
+      'Compare the frames.',
+    ]);
+    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+    // --json carries images as references, not their base64.
+    const events = parseJsonLines(result.stdout);
+    expect(events.at(-1)).toMatchObject({ type: 'run_finished', finalMessage: 'Seen them.' });
+    expect(result.stdout).toContain('"type":"image_ref"');
+    expect(result.stdout).not.toContain((await frame(11)).toString('base64').slice(0, 200));
 
     const [first, second] = scenario.server.requests;
     expect(imagesIn(first)).toBe(8);

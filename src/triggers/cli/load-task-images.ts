@@ -4,7 +4,6 @@ import { UserError } from '../../errors.js';
 import { prepareImages } from '../../images/prepare-images.js';
 import { toImageContent } from '../../images/prepare-image.js';
 import type { ImageContent } from '../../model/types.js';
-import type { CliIo } from './exec-command.js';
 
 /**
  * Images attached to the task itself (`-i`), at most. They ride in the conversation's head
@@ -12,6 +11,13 @@ import type { CliIo } from './exec-command.js';
  * 300 frames on the command line the first request alone was 30 MB.
  */
 export const MAX_TASK_IMAGES = 8;
+
+/** The part of the CLI's io that loading images uses (kept structural: no import cycle). */
+export interface ImageLoadIo {
+  readonly cwd: string;
+  readonly stderrIsTTY: boolean;
+  readonly stderr: (text: string) => void;
+}
 
 export interface TaskImages {
   /** Attached to the task message. */
@@ -28,7 +34,7 @@ export interface TaskImages {
  */
 export async function loadTaskImages(
   files: readonly string[],
-  io: CliIo,
+  io: ImageLoadIo,
   workspace: string,
 ): Promise<TaskImages> {
   const attached = files.slice(0, MAX_TASK_IMAGES);
@@ -56,7 +62,10 @@ export async function loadTaskImages(
   return { images: await loadImages(attached, io), listed };
 }
 
-export async function loadImages(files: readonly string[], io: CliIo): Promise<ImageContent[]> {
+export async function loadImages(
+  files: readonly string[],
+  io: ImageLoadIo,
+): Promise<ImageContent[]> {
   if (files.length === 0) return [];
   const results = await prepareImages(
     files.map((file) => path.resolve(io.cwd, file)),
