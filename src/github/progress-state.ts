@@ -68,6 +68,7 @@ export function applyAgentEvent(state: ProgressState, event: AgentEvent): Progre
     case 'usage':
     case 'compacted':
     case 'turn_notice':
+    case 'history_shed':
     case 'output_repair':
     case 'run_finished':
       return state;

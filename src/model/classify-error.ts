@@ -4,9 +4,14 @@ import {
   ProviderRejectedError,
   QuotaExhaustedError,
   RateLimitedError,
+  RequestTooLargeError,
   TransientModelError,
 } from './errors.js';
-import { isContextWindowMessage, namesRequestContent } from './provider-error-wordings.js';
+import {
+  isContextWindowMessage,
+  namesRequestContent,
+  namesRequestSize,
+} from './provider-error-wordings.js';
 import { parseRetryHint } from './retry-hints.js';
 import { PatchlingError } from '../errors.js';
 
@@ -149,9 +154,22 @@ export function classifyProviderFailure(
       options,
     );
   }
+  // Before the context check: "the image exceeds the maximum size" is about bytes, not tokens.
+  if ((status === 400 || status === 413) && namesRequestSize(message) && !is(CONTEXT_KINDS)) {
+    return new RequestTooLargeError(
+      `the request is too large for ${provider} (${status}): ${summarize(message)}`,
+      options,
+    );
+  }
   if (is(CONTEXT_KINDS) || isContextWindowMessage(message, status)) {
     return new ContextWindowExceeded(
       `the conversation exceeds the model's context window: ${message}`,
+      options,
+    );
+  }
+  if (status === 413) {
+    return new RequestTooLargeError(
+      `the request is too large for ${provider} (413): ${summarize(message)}`,
       options,
     );
   }
@@ -210,6 +228,13 @@ function providerMessage(error: APIError): string {
   if (typeof body === 'string') return body;
   if (body && typeof body.message === 'string') return body.message;
   return error.message.replace(/^\d{3} /, '');
+}
+
+/** An HTML error page says nothing useful past its title: keep the text short and flat. */
+function summarize(message: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(message)?.[1];
+  const text = (title ?? message.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || '(no message)';
 }
 
 /** Everything the provider said, for hints hidden in nested fields (Gemini's retryDelay). */

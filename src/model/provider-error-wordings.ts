@@ -52,6 +52,19 @@ const REQUEST_CONTENT_WORDINGS: readonly RegExp[] = [
 const CONTEXT_WINDOW_WORDINGS_ON_4XX =
   /context (?:length|window)|too many tokens|prompt is too long|exceeds? the (?:model's )?(?:context|maximum)|input (?:is )?too long/i;
 
+/**
+ * Errors about the request's bytes or image count rather than its tokens, trusted on a
+ * 400 or 413. OpenAI: "Too many images in request. Max is 500."; Gemini: "Request payload
+ * size exceeds the limit"; Azure and others: "image ... exceeds the maximum size", "image
+ * too large"; CDNs in front of a provider: "413 Request Entity Too Large".
+ */
+const REQUEST_SIZE_WORDINGS =
+  /too many images|image(?:s)? (?:is |are )?too (?:large|big)|images? (?:size )?exceeds?|(?:payload|request|body) (?:size )?(?:is )?(?:too large|exceeds)|maximum (?:number of )?images|entity too large/i;
+
+export function namesRequestSize(message: string): boolean {
+  return REQUEST_SIZE_WORDINGS.test(message);
+}
+
 export function isContextWindowMessage(message: string, status: number | undefined): boolean {
   if (CONTEXT_WINDOW_WORDINGS.some((pattern) => pattern.test(message))) return true;
   return (status === 400 || status === 413) && CONTEXT_WINDOW_WORDINGS_ON_4XX.test(message);
