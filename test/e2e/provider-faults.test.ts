@@ -44,6 +44,10 @@ describe('patchling exec against a llama-server that cuts a tool call off at max
   it('answers the broken call, never replays its arguments, and finishes', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${FINAL}\n`);
+    // The user sees it on the progress lines (stderr, terminal or not).
+    expect(result.stderr).toMatch(
+      /turn 1 was cut off at the output token limit; 1 of its 1 tool call/,
+    );
     const [, second] = scenario.server.requests;
     for (const args of replayedArguments(second!)) expect(() => JSON.parse(args)).not.toThrow();
   });
