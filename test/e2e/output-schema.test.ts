@@ -4,7 +4,14 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNMATCHED_ANSWER_MARK } from '../../src/triggers/cli/exec-command.js';
 import { step, type ScriptStep } from '../support/model-server/index.js';
-import { bodyOf, inputOf, startScenario, textOfItem, type Scenario } from './harness.js';
+import {
+  bodyOf,
+  inputOf,
+  startScenario,
+  textOfItem,
+  type Scenario,
+  nonProgressLines,
+} from './harness.js';
 
 const SCHEMA = {
   type: 'object',
@@ -41,7 +48,7 @@ async function runWithSchema(script: ScriptStep[], extraArgs: readonly string[] 
 describe('patchling exec --output-schema', () => {
   it('prints the JSON answer that matches the schema, and asks the provider to enforce it', async () => {
     const { result, requests } = await runWithSchema([step.text(JSON.stringify(ANSWER))]);
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(ANSWER);
     expect(bodyOf(requests[0]).text).toEqual({
@@ -72,6 +79,12 @@ describe('patchling exec --output-schema', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/did not match the output schema/);
+    expect(requests).toHaveLength(2);
+    // A failed run is finished: resume is not suggested, and would refuse.
+    expect(result.stderr).not.toMatch(/resume/);
+    const runId = /\(run (\S+)\)/.exec(result.stderr)?.[1] ?? '';
+    const again = await scenario?.run(['exec', 'resume', runId]);
+    expect(again?.stderr).toMatch(/already finished/);
     expect(requests).toHaveLength(2);
   });
 
