@@ -62,7 +62,7 @@ describe('compose.yaml', () => {
     expect(compose.secrets['github-app-private-key']?.file).toBe('./patchling.private-key.pem');
   });
 
-  it('keeps Redis behind a profile until the App can use it', () => {
+  it('keeps Redis behind a profile: the SQLite queue in the volume is the default', () => {
     expect(compose.services.redis?.profiles).toEqual(['redis']);
   });
 });
