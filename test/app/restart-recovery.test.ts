@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReviewJob } from '../../src/jobs/job.js';
+import type { Job, ReviewJob } from '../../src/jobs/job.js';
+import { jobEnqueueInput } from '../../src/jobs/job-enqueue-input.js';
 import { defaultQueuePath, SqliteJobStore } from '../../src/queue/sqlite-job-store.js';
 import {
   makeStateDir,
@@ -49,13 +50,15 @@ afterEach(async () => {
 
 /** What a process that died mid-review leaves behind: the job running, its check run's id. */
 async function leaveRunningReview(maxAttempts: number): Promise<string> {
-  const store = SqliteJobStore.open({ path: defaultQueuePath(stateDir) });
+  const store = SqliteJobStore.open<Job>({ path: defaultQueuePath(stateDir) });
   try {
-    const { job } = await store.enqueue({
-      deliveryId: 'delivery-1:review',
-      job: review,
-      maxAttempts,
-    });
+    const { job } = await store.enqueue(
+      jobEnqueueInput({
+        deliveryId: 'delivery-1:review',
+        job: review,
+        maxAttempts,
+      }),
+    );
     const claimed = await store.claimNext({ deadlineMs: 60_000 });
     expect(claimed?.id).toBe(job.id);
     await store.setProgress(job.id, { check_run: CHECK_RUN_ID });
