@@ -2,72 +2,13 @@
  * The JobStore contract, run against both backends: the embedded SQLite file and BullMQ
  * on a real redis-server. Two stores on one backend stand for two App instances.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
-import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import type { JobStore } from '../../src/queue/types.js';
-import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
-import { helpJob, jobInput, reviewJob, useTempStores, waitUntil } from './helpers.js';
+import { LOCK_MS, useBackends } from './backends.js';
+import { helpJob, jobInput, reviewJob, waitUntil } from './helpers.js';
 
-const sqliteStores = useTempStores();
-let redis: RedisServer | undefined;
-const redisStores: BullmqJobStore<Job>[] = [];
-
-beforeAll(async () => {
-  if (HAS_REDIS) redis = await startRedis();
-}, 30_000);
-
-afterAll(async () => {
-  for (const store of redisStores.splice(0)) await store.close();
-  await redis?.stop();
-});
-
-interface Backend {
-  readonly name: string;
-  /** Opens `count` stores on one fresh queue (one per "instance"). */
-  open(count: number): Promise<JobStore<Job>[]>;
-  /** Lets `other` take over the jobs whose worker stopped heartbeating (`staleMs` ago). */
-  recover(other: JobStore<Job>): Promise<void>;
-}
-
-const LOCK_MS = 600;
-
-const sqlite: Backend = {
-  name: 'SQLite',
-  async open(count) {
-    const file = await sqliteStores.dbPath();
-    return Array.from({ length: count }, () => sqliteStores.open(file));
-  },
-  async recover(other) {
-    await other.recoverInterrupted({ staleAfterMs: LOCK_MS });
-  },
-};
-
-const bullmq: Backend = {
-  name: 'BullMQ on Redis',
-  async open(count) {
-    const queueName = `contract-${randomUUID()}`;
-    const stores: BullmqJobStore<Job>[] = [];
-    for (let i = 0; i < count; i++) {
-      stores.push(
-        await BullmqJobStore.open<Job>({
-          url: redis!.url,
-          queueName,
-          lockDurationMs: LOCK_MS,
-          stalledIntervalMs: 200,
-          groupBackoffMs: 100,
-        }),
-      );
-    }
-    redisStores.push(...stores);
-    return stores;
-  },
-  // BullMQ's own stalled check moves the job back; nothing to call.
-  async recover() {},
-};
-
-const backends = HAS_REDIS ? [sqlite, bullmq] : [sqlite];
+const backends = useBackends();
 
 describe.each(backends)('the job store contract on $name', (backend) => {
   async function one(): Promise<JobStore<Job>> {
@@ -211,7 +152,7 @@ describe.each(backends)('the job store contract on $name', (backend) => {
     await dead!.setProgress(job.id, { comment: 7 });
     // `dead` stops heartbeating. Within a few lock periods another instance claims it.
     const started = Date.now();
-    let taken: Awaited<ReturnType<typeof alive.claimNext>>;
+    let taken: Awaited<ReturnType<JobStore<Job>['claimNext']>>;
     await waitUntil(async () => {
       await backend.recover(alive!);
       taken = await alive!.claimNext();
