@@ -85,8 +85,10 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   private readonly stalled: string[] = [];
   private readonly overAttempts: StoredJob<P>[] = [];
   private readonly options: Required<Omit<BullmqJobStoreOptions, 'url'>>;
+  private readonly url: string;
 
   private constructor(options: BullmqJobStoreOptions) {
+    this.url = options.url;
     this.options = {
       queueName: options.queueName ?? 'patchling',
       prefix: options.prefix ?? 'bull',
@@ -96,11 +98,15 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       groupBackoffMs: options.groupBackoffMs ?? 2000,
       keepFinishedMs: options.keepFinishedMs ?? 7 * 24 * 3_600_000,
     };
-    // BullMQ's workers need maxRetriesPerRequest null; a failed command still rejects on
-    // a closed connection, and the pool reports it as a store error.
-    const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
-    this.connection = new Redis(options.url, redisOptions);
-    this.workerConnection = new Redis(options.url, redisOptions);
+    // The store's own connection fails fast while Redis is unreachable (no offline queue):
+    // an enqueue must reject, so the webhook is not acknowledged, rather than wait. BullMQ's
+    // worker connection must retry forever (maxRetriesPerRequest null), as its docs say.
+    this.connection = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+    });
+    this.workerConnection = new Redis(options.url, { maxRetriesPerRequest: null });
     const { queueName, prefix } = this.options;
     this.base = `${prefix}:${queueName}:patchling`;
     this.queue = new Queue<BullJobData<P>>(queueName, { connection: this.connection, prefix });
@@ -354,14 +360,16 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       const job = await this.get(id);
       if (!job) continue;
       if (job.status === 'superseded' || job.supersededBy !== undefined) superseded.push(job);
-      else if (job.status === 'queued') requeued.push(job);
+      // One with no attempt left is failed by the next claim, and reported then.
+      else if (job.status === 'queued' && job.attempts < job.maxAttempts) requeued.push(job);
     }
     return { requeued, failed: this.overAttempts.splice(0), superseded };
   }
 
   watch(listener: (signal: StoreSignal) => void): () => void {
     const channel = `${this.base}:signals`;
-    const subscriber = this.connection.duplicate();
+    // Its own connection (a subscribed one takes no other command), resubscribed on reconnect.
+    const subscriber = new Redis(this.url, { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined);
     void subscriber.subscribe(channel).catch(() => undefined);
