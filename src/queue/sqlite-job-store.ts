@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { GroupCommit } from './sqlite-group-commit.js';
+import { WalSync } from './sqlite-wal-sync.js';
 import { rowToJob, toJsonColumn, type JobRow } from './sqlite-job-row.js';
 import { configureDatabase, migrate, type SqliteSynchronous } from './sqlite-schema.js';
 import type {
@@ -33,10 +35,13 @@ export interface SqliteJobStoreOptions {
   /** How long a write waits for another connection's lock. Default 5 s. */
   readonly busyTimeoutMs?: number;
   /**
-   * Default FULL: an enqueued job is on disk before enqueue resolves, so a webhook is never
-   * acknowledged for a job a power cut could lose. NORMAL trades that for speed on slow disks.
+   * Default 'FULL_OFF_THREAD': an enqueued job is on disk before enqueue resolves (so a
+   * webhook is never acknowledged for a job a power cut could lose), and the fsync runs on
+   * the thread pool, not the event loop (sqlite-wal-sync.ts). FULL: the same guarantee
+   * with SQLite's own fsync inside each commit, blocking the process. NORMAL trades the
+   * guarantee for speed on slow disks (a process crash loses nothing, a power cut may).
    */
-  readonly synchronous?: SqliteSynchronous;
+  readonly synchronous?: SqliteSynchronous | 'FULL_OFF_THREAD';
 }
 
 /** Where the queue lives by default: beside the run logs, in Patchling's state directory. */
@@ -58,13 +63,23 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
   private readonly newId: () => string;
   private readonly defaultMaxAttempts: number;
   private readonly sql: ReturnType<typeof prepareStatements>;
+  /** The frequent writes (enqueue, heartbeat, progress) share commits: see sqlite-group-commit.ts. */
+  private readonly commits: GroupCommit;
+  /** Present in FULL_OFF_THREAD: every write waits for it before it resolves. */
+  private readonly walSync: WalSync | undefined;
 
-  private constructor(db: Database.Database, options: SqliteJobStoreOptions) {
+  private constructor(
+    db: Database.Database,
+    options: SqliteJobStoreOptions,
+    walSync: WalSync | undefined,
+  ) {
+    this.walSync = walSync;
     this.db = db;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? randomUUID;
     this.defaultMaxAttempts = options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.sql = prepareStatements(db);
+    this.commits = new GroupCommit(db);
   }
 
   static open<P = unknown>(options: SqliteJobStoreOptions): SqliteJobStore<P> {
@@ -72,9 +87,12 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const db = new Database(options.path, { timeout: busyTimeoutMs });
     try {
-      configureDatabase(db, { busyTimeoutMs, synchronous: options.synchronous ?? 'FULL' });
+      const mode = options.synchronous ?? 'FULL_OFF_THREAD';
+      const offThread = mode === 'FULL_OFF_THREAD';
+      configureDatabase(db, { busyTimeoutMs, synchronous: offThread ? 'NORMAL' : mode });
       migrate(db);
-      return new SqliteJobStore<P>(db, options);
+      const walSync = offThread ? new WalSync(`${options.path}-wal`) : undefined;
+      return new SqliteJobStore<P>(db, options, walSync);
     } catch (error) {
       db.close();
       throw error;
@@ -82,46 +100,44 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
   }
 
   async enqueue(input: EnqueueInput<P>): Promise<EnqueueResult<P>> {
-    return this.db
-      .transaction((): EnqueueResult<P> => {
-        const existing = this.sql.byDelivery.get(input.deliveryId);
-        if (existing) {
-          return {
-            job: rowToJob<P>(existing),
-            duplicate: true,
-            superseded: [],
-            supersededRunning: [],
-          };
-        }
-        const now = this.now();
-        const key = input.supersedeKey ?? null;
-        const inserted = this.sql.insert.get({
-          id: this.newId(),
-          deliveryId: input.deliveryId,
-          kind: input.kind,
-          key,
-          group: input.group ?? null,
-          payload: JSON.stringify(input.payload),
-          maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.defaultMaxAttempts)),
-          now,
-        })!;
-        if (key === null) {
-          return {
-            job: rowToJob<P>(inserted),
-            duplicate: false,
-            superseded: [],
-            supersededRunning: [],
-          };
-        }
-        const by = { key, seq: inserted.seq, newId: inserted.id, now };
+    return this.durable((): EnqueueResult<P> => {
+      const existing = this.sql.byDelivery.get(input.deliveryId);
+      if (existing) {
+        return {
+          job: rowToJob<P>(existing),
+          duplicate: true,
+          superseded: [],
+          supersededRunning: [],
+        };
+      }
+      const now = this.now();
+      const key = input.supersedeKey ?? null;
+      const inserted = this.sql.insert.get({
+        id: this.newId(),
+        deliveryId: input.deliveryId,
+        kind: input.kind,
+        key,
+        group: input.group ?? null,
+        payload: JSON.stringify(input.payload),
+        maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.defaultMaxAttempts)),
+        now,
+      })!;
+      if (key === null) {
         return {
           job: rowToJob<P>(inserted),
           duplicate: false,
-          superseded: this.sql.supersedeQueued.all(by).map((r) => r.id),
-          supersededRunning: this.sql.markRunningSuperseded.all(by).map((r) => r.id),
+          superseded: [],
+          supersededRunning: [],
         };
-      })
-      .immediate();
+      }
+      const by = { key, seq: inserted.seq, newId: inserted.id, now };
+      return {
+        job: rowToJob<P>(inserted),
+        duplicate: false,
+        superseded: this.sql.supersedeQueued.all(by).map((r) => r.id),
+        supersededRunning: this.sql.markRunningSuperseded.all(by).map((r) => r.id),
+      };
+    });
   }
 
   async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {
@@ -131,6 +147,7 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
     const row = this.db
       .transaction(() => this.sql.claim.get({ now, deadline, excluded }))
       .immediate();
+    if (row) await this.walSync?.sync();
     return row ? rowToJob<P>(row) : undefined;
   }
 
@@ -168,14 +185,17 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
 
   async heartbeat(id: string, options: ClaimGuard = {}): Promise<HeartbeatResult> {
     const guard = this.guard(id, options);
-    const row = this.db.transaction(() => this.sql.heartbeat.get(guard)).immediate();
-    if (row) return row.superseded_by === null ? 'running' : 'superseded';
-    const current = this.sql.byId.get(id);
-    return current?.status === 'superseded' ? 'superseded' : 'lost';
+    return this.durable((): HeartbeatResult => {
+      const row = this.sql.heartbeat.get(guard);
+      if (row) return row.superseded_by === null ? 'running' : 'superseded';
+      const current = this.sql.byId.get(id);
+      return current?.status === 'superseded' ? 'superseded' : 'lost';
+    });
   }
 
   async setProgress(id: string, progress: Readonly<Record<string, unknown>>): Promise<boolean> {
-    return this.write(this.sql.setProgress, { id, progress: JSON.stringify(progress) });
+    const params = { id, progress: JSON.stringify(progress) };
+    return this.durable(() => this.sql.setProgress.run(params).changes === 1);
   }
 
   async get(id: string): Promise<StoredJob<P> | undefined> {
@@ -219,7 +239,7 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
     const now = this.now();
     const staleAfterMs = options.staleAfterMs ?? 0;
     const staleBefore = staleAfterMs > 0 ? now - staleAfterMs : null;
-    return this.db
+    const recovered = this.db
       .transaction((): RecoveryResult<P> => {
         const params = { now, staleBefore };
         const jobs = (rows: JobRow[]) => rows.map((row) => rowToJob<P>(row));
@@ -230,18 +250,33 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
         };
       })
       .immediate();
+    await this.walSync?.sync();
+    return recovered;
   }
 
   async close(): Promise<void> {
+    await this.walSync?.close();
     if (this.db.open) this.db.close();
+  }
+
+  /** A write in the next group commit, resolved once it is on disk. */
+  private async durable<T>(work: () => T): Promise<T> {
+    const value = await this.commits.run(work);
+    await this.walSync?.sync();
+    return value;
   }
 
   private guard(id: string, options: ClaimGuard): Guarded {
     return { id, now: this.now(), attempt: options.attempt ?? null };
   }
 
-  private write<P extends object>(statement: Statement<[P], unknown>, params: P): boolean {
-    return this.db.transaction(() => statement.run(params).changes === 1).immediate();
+  private async write<Q extends object>(
+    statement: Statement<[Q], unknown>,
+    params: Q,
+  ): Promise<boolean> {
+    const changed = this.db.transaction(() => statement.run(params).changes === 1).immediate();
+    if (changed) await this.walSync?.sync();
+    return changed;
   }
 }
 

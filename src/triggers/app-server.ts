@@ -17,6 +17,7 @@ import { jobEnqueueInput } from '../jobs/job-enqueue-input.js';
 import type { Job } from '../jobs/job.js';
 import { submitJob } from '../queue/submit-job.js';
 import type { JobEvent } from '../queue/job-events.js';
+import type { JobHandler } from '../queue/execute-job.js';
 import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
@@ -45,6 +46,8 @@ export interface AppServerOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Tests: start without claiming jobs (to inspect the queue). */
   readonly startWorkers?: boolean;
+  /** Replaces the job handler (the bench runs stand-in reviews); default: the real jobs. */
+  readonly runJob?: JobHandler<Job>;
   /** Redis backend: a dead instance's job is taken over after about this long. Tests shorten it. */
   readonly queueTimings?: {
     readonly lockDurationMs?: number;
@@ -210,23 +213,28 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       metrics.onJobEvent(event);
       safeLog(describeJobEvent(event));
     },
-    run: createJobHandler({
-      store,
-      githubFor,
-      gitTokenFor,
-      submit,
-      botLogin: resolveBotLogin,
-      commandName: config.commandName,
-      agent: {
-        cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
-        modelConfig: options.modelConfig,
-        stateDir: options.stateDir,
-        workRoot: path.join(options.stateDir, 'workspaces'),
-        secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
-        maxTurns: config.maxTurns,
-      },
-      log: safeLog,
-    }),
+    run:
+      options.runJob ??
+      createJobHandler({
+        store,
+        githubFor,
+        gitTokenFor,
+        submit,
+        botLogin: resolveBotLogin,
+        commandName: config.commandName,
+        agent: {
+          cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
+          modelConfig: options.modelConfig,
+          stateDir: options.stateDir,
+          workRoot: path.join(options.stateDir, 'workspaces'),
+          secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
+          maxTurns: config.maxTurns,
+          onAgentEvent: (event) => {
+            if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
+          },
+        },
+        log: safeLog,
+      }),
   });
 
   const probot = new Probot({

@@ -227,3 +227,35 @@ describe('SqliteJobStore', () => {
     expect(() => stores.open(file)).toThrow(QueueSchemaError);
   });
 });
+
+describe('SqliteJobStore under a burst', () => {
+  it('stores 300 concurrent enqueues in shared commits, each durable when it resolves, a redelivery among them stored once', async () => {
+    const file = await stores.dbPath();
+    const store = stores.open(file);
+    const results = await Promise.all([
+      ...Array.from({ length: 300 }, (_, i) =>
+        store.enqueue(jobInput({ deliveryId: `burst-${i}`, job: helpJob(i) })),
+      ),
+      store.enqueue(jobInput({ deliveryId: 'burst-7', job: helpJob(7) })),
+    ]);
+    expect(results.filter((r) => r.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(300);
+    // Another connection (another process) sees every one of them.
+    const other = stores.open(file);
+    expect((await other.counts()).queued).toBe(300);
+    expect((await other.getByDelivery('burst-299'))?.payload).toEqual(helpJob(299));
+  });
+
+  it('a write that fails in a shared commit rejects alone; the others are stored', async () => {
+    const store = stores.open(await stores.dbPath());
+    const good = store.enqueue(jobInput({ deliveryId: 'good', job: helpJob(1) }));
+    // A payload JSON cannot hold: its own write throws inside the shared commit.
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const bad = store.enqueue({ deliveryId: 'bad', kind: 'help', payload: cyclic as never });
+    await expect(bad).rejects.toThrow();
+    expect((await good).duplicate).toBe(false);
+    expect(await store.getByDelivery('good')).toBeDefined();
+    expect(await store.getByDelivery('bad')).toBeUndefined();
+  });
+});
