@@ -8,6 +8,7 @@ import {
   type BullJobData,
   type JobMeta,
 } from './bullmq-job-record.js';
+import { isLockError, subscribeSignals, TAKE_SUPERSEDE_KEY, TYPES_OF } from './bullmq-redis.js';
 import { DEFAULT_MAX_ATTEMPTS } from './sqlite-job-store.js';
 import type {
   ClaimGuard,
@@ -50,20 +51,6 @@ interface Claim<P> {
   readonly token: string;
   readonly job: BullJob<BullJobData<P>>;
 }
-
-/**
- * Supersede by key, atomically across processes: the key remembers the newest job (by
- * enqueue seq). A newer job takes the key and returns the one it replaced; an older one
- * (it lost a race with a newer push) is told so and returns the newer one's id.
- */
-const TAKE_SUPERSEDE_KEY = `
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
-local current = redis.call('HGET', KEYS[1], 'id')
-if tonumber(ARGV[2]) > seq then
-  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'seq', ARGV[2])
-  return {'newest', current or ''}
-end
-return {'older', current or ''}`;
 
 /**
  * The JobStore on Redis through BullMQ, for several App instances on one Redis. BullMQ
@@ -367,22 +354,9 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   }
 
   watch(listener: (signal: StoreSignal) => void): () => void {
-    const channel = `${this.base}:signals`;
-    // Its own connection (a subscribed one takes no other command), resubscribed on reconnect.
-    const subscriber = new Redis(this.url, { maxRetriesPerRequest: null });
+    const { subscriber, stop } = subscribeSignals(this.url, `${this.base}:signals`, listener);
     this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    void subscriber.subscribe(channel).catch(() => undefined);
-    subscriber.on('message', (_channel: string, text: string) => {
-      try {
-        listener(JSON.parse(text) as StoreSignal);
-      } catch {
-        // A malformed or failing signal is dropped; polling and heartbeats still catch up.
-      }
-    });
-    return () => {
-      void subscriber.quit().catch(() => undefined);
-    };
+    return stop;
   }
 
   async close(): Promise<void> {
@@ -460,19 +434,4 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       throw error;
     }
   }
-}
-
-const TYPES_OF = {
-  all: ['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'],
-  queued: ['waiting', 'delayed', 'prioritized'],
-  running: ['active'],
-  succeeded: ['completed'],
-  failed: ['failed', 'waiting', 'delayed'],
-  superseded: ['completed', 'waiting', 'delayed', 'prioritized'],
-} as const;
-
-/** BullMQ's refusal of a token that no longer holds the job's lock. */
-function isLockError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /lock|not in the active state|Missing key/i.test(message);
 }
