@@ -8,7 +8,14 @@ import {
   type BullJobData,
   type JobMeta,
 } from './bullmq-job-record.js';
-import { isLockError, subscribeSignals, TAKE_SUPERSEDE_KEY, TYPES_OF } from './bullmq-redis.js';
+import {
+  COUNTED_TYPES,
+  countsOf,
+  isLockError,
+  subscribeSignals,
+  TAKE_SUPERSEDE_KEY,
+  TYPES_OF,
+} from './bullmq-redis.js';
 import { DEFAULT_MAX_ATTEMPTS } from './sqlite-job-store.js';
 import type {
   ClaimGuard,
@@ -307,22 +314,8 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   }
 
   async counts(): Promise<JobCounts> {
-    const c = await this.queue.getJobCounts(
-      'waiting',
-      'delayed',
-      'prioritized',
-      'active',
-      'completed',
-      'failed',
-    );
     const superseded = Number((await this.connection.get(`${this.base}:superseded`)) ?? 0);
-    return {
-      queued: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0),
-      running: c.active ?? 0,
-      succeeded: Math.max(0, (c.completed ?? 0) - superseded),
-      failed: c.failed ?? 0,
-      superseded,
-    };
+    return countsOf(await this.queue.getJobCounts(...COUNTED_TYPES), superseded);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { StoreSignal } from './types.js';
+import type { JobCounts, StoreSignal } from './types.js';
 
 /** Redis pieces of the BullMQ store that are not BullMQ's: a Lua script, pub/sub, mappings. */
 
@@ -57,4 +57,27 @@ export const TYPES_OF = {
 export function isLockError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /lock|not in the active state|Missing key/i.test(message);
+}
+
+export const COUNTED_TYPES = [
+  'waiting',
+  'delayed',
+  'prioritized',
+  'active',
+  'completed',
+  'failed',
+] as const;
+
+/**
+ * The store's counts from BullMQ's: a superseded job BullMQ moved to completed (so a claim
+ * could skip it) is counted by Patchling's own counter, not as a success.
+ */
+export function countsOf(c: Readonly<Record<string, number>>, superseded: number): JobCounts {
+  return {
+    queued: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0),
+    running: c.active ?? 0,
+    succeeded: Math.max(0, (c.completed ?? 0) - superseded),
+    failed: c.failed ?? 0,
+    superseded,
+  };
 }
