@@ -200,6 +200,11 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
         await this.finishSuperseded(job, token);
         continue;
       }
+      if (meta.final === 'failed') {
+        // Failed while queued (fail() without a claim): moved where BullMQ keeps failures.
+        await job.moveToFailed(new Error(meta.error ?? 'failed'), token, false);
+        continue;
+      }
       const attempts = attemptsOf(job, meta);
       if (attempts > job.data.maxAttempts) {
         // Claimed more often than allowed: every earlier claim died with its worker.

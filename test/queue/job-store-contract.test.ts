@@ -77,6 +77,18 @@ describe.each(backends)('the job store contract on $name', (backend) => {
     expect(again!).toMatchObject({ id: job.id, attempts: 2 });
   });
 
+  it('a queued job failed by hand is never claimed', async () => {
+    const store = await one();
+    const { job } = await store.enqueue(jobInput({ deliveryId: 'f', job: helpJob(1) }));
+    expect(await store.fail(job.id, 'refused: the config is invalid')).toBe(true);
+    expect(await store.get(job.id)).toMatchObject({
+      status: 'failed',
+      error: 'refused: the config is invalid',
+    });
+    expect(await store.claimNext()).toBeUndefined();
+    expect(await store.get(job.id)).toMatchObject({ status: 'failed' });
+  });
+
   it('a released job (shutdown) goes back without counting the attempt', async () => {
     const store = await one();
     const { job } = await store.enqueue(jobInput({ deliveryId: 'x', job: helpJob(1) }));
