@@ -1,4 +1,4 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -12,6 +12,7 @@ import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
 import { SANDBOX_POLICIES } from './types.js';
+import { prepareWorkspaceSweep } from './workspace-sweep.js';
 import type { Sandbox, SandboxLimits, SandboxPolicy } from './types.js';
 
 export interface CreateSandboxOptions {
@@ -76,7 +77,12 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       tmpdir: parentEnv.TMPDIR ?? os.tmpdir(),
       nodeBinDir: path.dirname(await realpath(process.execPath)),
     });
-    return createDirectSandbox({ workspace, env, limits });
+    return createDirectSandbox({
+      workspace,
+      env,
+      limits,
+      sweep: await prepareWorkspaceSweep(workspace),
+    });
   }
 
   const support = await checkSandboxSupport({ bwrapPath: options.bwrapPath });
@@ -99,14 +105,13 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     tmpdir: '/tmp',
     nodeBinDir: layout.nodeBinDir,
   });
-  const gitPath = path.join(workspace, '.git');
-  const git = await lstat(gitPath).catch(() => undefined);
+  const sweep = await prepareWorkspaceSweep(workspace);
 
   const sandbox = createBubblewrapSandbox({
     bwrapPath: support.bwrapPath,
     workspace,
     policy,
-    gitPath: git !== undefined && (git.isDirectory() || git.isFile()) ? gitPath : undefined,
+    sweep,
     hostMounts: layout.mounts,
     env,
     limits,

@@ -17,7 +17,7 @@ export const SANDBOX_POLICIES: readonly SandboxPolicy[] = [
 ];
 
 export interface CommandRequest {
-  /** argv; a shell command is ['bash', '-lc', script]. */
+  /** argv; a shell command is ['bash', '-c', script]. */
   readonly argv: readonly string[];
   /** Absolute path inside the workspace (or the workspace itself). */
   readonly cwd: string;
@@ -45,6 +45,11 @@ export interface CommandResult {
   readonly outputTruncated: boolean;
   /** true when the command was killed for printing more than the total output limit. */
   readonly outputLimitExceeded?: boolean;
+  /**
+   * What the command left in the workspace that Patchling removed or defused afterwards
+   * (nested repositories, FIFOs, set-id bits), one sentence each, for the model.
+   */
+  readonly neutralised?: readonly string[];
 }
 
 /** Resource limits applied to every command of a sandbox. */
