@@ -5,7 +5,8 @@ import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
 import type { ProcessLimitStrategy } from './process-limit.js';
 import { runProcess } from './run-process.js';
-import { SandboxCgroup } from './sandbox-cgroup.js';
+import { createCommandCgroups } from './command-cgroups.js';
+import type { MemoryLimitStrategy } from './memory-limit.js';
 import type { CommandRequest, CommandResult, Sandbox, SandboxLimits } from './types.js';
 import { withSweep } from './workspace-sweep.js';
 import type { WorkspaceSweep } from './workspace-sweep.js';
@@ -22,6 +23,7 @@ export interface BubblewrapSandboxConfig {
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
   readonly processLimit: ProcessLimitStrategy;
+  readonly memoryLimit: MemoryLimitStrategy;
   readonly runAs?: { readonly uid: number; readonly gid: number };
   readonly onWarning: (message: string) => void;
 }
@@ -34,15 +36,12 @@ const ARGS_FD = 6;
 /** A Sandbox that runs each command in a fresh bubblewrap container. */
 export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbox {
   const etc = synthesizeEtcFiles(SANDBOX_IDENTITY);
-  const { limits, processLimit } = config;
-  const cgroup =
-    processLimit.kind === 'cgroup'
-      ? new SandboxCgroup(processLimit.parent, limits.maxProcesses, config.onWarning)
-      : undefined;
+  const { limits, processLimit, memoryLimit } = config;
+  const cgroups = createCommandCgroups(processLimit, memoryLimit, limits, config.onWarning);
 
   const run = async (request: CommandRequest): Promise<CommandResult> => {
     const cwd = await checkCommandRequest(config.workspace, request);
-    const cgroupProcsFile = await cgroup?.acquire();
+    const lease = await cgroups.enter();
     try {
       const bwrapArgs = buildBubblewrapArgs({
         policy: config.policy,
@@ -63,7 +62,8 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         args: buildLauncherArgs({
           maxFileSizeBytes: limits.maxFileSizeBytes,
           maxProcesses: limits.maxProcesses,
-          cgroupProcsFile,
+          cgroupProcsFiles: lease.procsFiles,
+          ...(memoryLimit.kind === 'rlimit' ? { maxAddressSpaceBytes: limits.maxMemoryBytes } : {}),
           // The options travel on a pipe (--args), not in argv: bwrap's pid-1 reaper is a
           // fork of it, and its /proc/1/cmdline is readable inside. There it shows
           // `bwrap --args 6 -- <command>`, not the host paths, mounts and environment.
@@ -84,16 +84,16 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         maxTotalOutputBytes: limits.maxTotalOutputBytes,
       });
       return await withSweep(
-        result,
+        await lease.finish(result),
         config.policy === 'workspace-write' ? config.sweep : undefined,
       );
     } finally {
-      if (cgroupProcsFile !== undefined) cgroup?.release();
+      lease.release();
     }
   };
 
   const close = async (): Promise<void> => {
-    await cgroup?.close();
+    await cgroups.close();
   };
   return { policy: config.policy, workspace: config.workspace, run, close };
 }

@@ -8,6 +8,8 @@ import { createDirectSandbox } from './direct-sandbox.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
 import { describeHostLayout } from './host-layout.js';
 import { resolveSandboxLimits } from './limits.js';
+import { detectMemoryLimit } from './memory-limit.js';
+import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
@@ -93,6 +95,17 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const processLimit = await detectProcessLimit({ hostUid, cgroupParent: options.cgroupParent });
   if (processLimit.kind === 'none') onWarning(`Sandbox: ${processLimit.reason}`);
   if (processLimit.kind === 'cgroup') await sweepStaleCgroups(processLimit.parent);
+  // Under runAs the launcher runs as that user, who cannot join root's cgroups.
+  const memoryLimit: MemoryLimitStrategy =
+    options.runAs === undefined
+      ? await detectMemoryLimit({ cgroupParent: options.cgroupParent })
+      : { kind: 'rlimit' };
+  if (
+    memoryLimit.kind === 'cgroup' &&
+    (processLimit.kind !== 'cgroup' || memoryLimit.parent !== processLimit.parent)
+  ) {
+    await sweepStaleCgroups(memoryLimit.parent);
+  }
 
   const layout = await describeHostLayout({
     extraReadOnlyPaths: options.extraReadOnlyPaths ?? [],
@@ -116,6 +129,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     env,
     limits,
     processLimit,
+    memoryLimit,
     runAs: options.runAs,
     onWarning,
   });

@@ -28,6 +28,8 @@ export function createDirectSandbox(config: DirectSandboxConfig): Sandbox {
       args: buildLauncherArgs({
         maxFileSizeBytes: config.limits.maxFileSizeBytes,
         maxProcesses: config.limits.maxProcesses,
+        // No cgroup here: the address-space limit is what holds without one.
+        maxAddressSpaceBytes: config.limits.maxMemoryBytes,
         command: request.argv,
       }),
       cwd,

@@ -13,6 +13,7 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = Object.freeze({
   maxOutputBytes: 1 * MiB,
   maxTotalOutputBytes: 256 * MiB,
   tmpfsSizeBytes: 512 * MiB,
+  maxMemoryBytes: 4096 * MiB,
 });
 
 // bwrap, its pid-1 reaper, the launch shell and the command itself need a few slots.
@@ -28,6 +29,9 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
   }
   if (limits.maxProcesses < MIN_PROCESSES) {
     throw new UserError(`Sandbox limit maxProcesses must be at least ${MIN_PROCESSES}.`);
+  }
+  if (limits.maxMemoryBytes < 64 * MiB) {
+    throw new UserError('Sandbox limit maxMemoryBytes must be at least 64 MiB.');
   }
   if (limits.maxOutputBytes < 1024) {
     throw new UserError('Sandbox limit maxOutputBytes must be at least 1024.');

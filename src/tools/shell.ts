@@ -147,6 +147,12 @@ function formatResult(
   } else {
     lines.push(`Exit code: ${result.exitCode}`);
   }
+  if (result.memoryLimitExceeded) {
+    lines.push(
+      'Memory: a process was killed for using more memory than the sandbox allows; use less ' +
+        '(smaller inputs, fewer parallel workers, a lower heap size) rather than retrying as is.',
+    );
+  }
   lines.push(`Wall time: ${(result.durationMs / 1000).toFixed(1)} s`);
 
   const output = truncateMiddle(result.output, maxOutputBytes);

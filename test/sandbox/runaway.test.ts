@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chown, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectMemoryLimit } from '../../src/sandbox/memory-limit.js';
 import { detectProcessLimit } from '../../src/sandbox/process-limit.js';
 import type { CommandResult, Sandbox } from '../../src/sandbox/types.js';
 import {
@@ -163,6 +164,51 @@ describe('output and file size', () => {
       'head -c 3000000 /dev/zero > /tmp/fill; echo "status=$?"',
     );
     expect(result.output).toMatch(/No space left on device/);
+  });
+});
+
+describe('memory', () => {
+  const LIMIT = 256 * 1024 * 1024;
+  const grab = (mib: number): string =>
+    `node -e "const a = []; for (let i = 0; i < ${mib / 16}; i++) a.push(Buffer.alloc(2 ** 24, 1)); console.log('GOT', ${mib})"`;
+
+  it('kills a command that allocates past maxMemoryBytes, and says it was for memory', async () => {
+    const sandbox = await openSandbox({ workspace, limits: { maxMemoryBytes: LIMIT } });
+    const within = await runScript(sandbox, grab(64));
+    expect(within.output).toContain('GOT 64');
+    expect(within.memoryLimitExceeded).toBeUndefined();
+
+    const beyond = await runScript(sandbox, `${grab(512)}; echo "status=$?"`, {
+      timeoutMs: 60_000,
+    });
+    expect(beyond.output).not.toContain('GOT 512');
+    expect(beyond.timedOut).toBe(false);
+    const strategy = await detectMemoryLimit();
+    if (strategy.kind === 'cgroup') {
+      expect(beyond.output).toContain('status=137'); // SIGKILL from the OOM killer
+      expect(beyond.memoryLimitExceeded).toBe(true);
+    } else {
+      expect(beyond.output).toMatch(/RangeError|out of memory/i);
+    }
+  });
+
+  it('as root with runAs, caps the address space instead (RLIMIT_AS)', async (context) => {
+    if (process.getuid?.() !== 0) context.skip();
+    const { dir, remove } = await makeTempDir('patchling-runas-mem-');
+    try {
+      await chown(dir, 65534, 65534);
+      const sandbox = await openSandbox({
+        workspace: dir,
+        runAs: { uid: 65534, gid: 65534 },
+        limits: { maxMemoryBytes: 2 * LIMIT * 4 },
+      });
+      const result = await runScript(sandbox, `${grab(64)}; ${grab(3072)}`, { timeoutMs: 60_000 });
+      expect(result.output).toContain('GOT 64');
+      expect(result.output).not.toContain('GOT 3072');
+      expect(result.output).toMatch(/RangeError|allocation failed|out of memory/i);
+    } finally {
+      await remove();
+    }
   });
 });
 
