@@ -127,7 +127,10 @@ export function runProcess(options: RunProcessOptions): Promise<CommandResult> {
 
     child.on('exit', () => {
       if (options.killGroupOnExit) killGroup();
-      drainTimer = setTimeout(() => child.stdout?.destroy(), DRAIN_GRACE_MS);
+      // Killed: what was printed so far is the result, and processes still being torn down
+      // (a fork bomb's thousands) must not hold the answer past the timeout.
+      if (killedFor !== undefined) child.stdout?.destroy();
+      else drainTimer = setTimeout(() => child.stdout?.destroy(), DRAIN_GRACE_MS);
     });
 
     child.on('close', (code, signal) => {

@@ -105,6 +105,25 @@ describe('fork bombs', () => {
     expect(peak).toBeLessThanOrEqual(MAX); // ...and stopped at the limit
   });
 
+  it('kills a fork bomb at its timeout, not a drain period later', async () => {
+    // A high limit, so the bomb is thousands strong when the timeout strikes.
+    const sandbox = await openSandbox({ workspace, limits: { maxProcesses: 4096 } });
+    const marker = uniqueMarker('forkbomb-timeout');
+    const started = Date.now();
+    const result = await runScript(
+      sandbox,
+      `: ${marker}; bomb() { bomb | bomb & }; bomb; sleep 100`,
+      {
+        timeoutMs: 3000,
+      },
+    );
+    expect(result.timedOut).toBe(true);
+    // Before, the answer waited for the output pipe to drain, 2 s past the kill at least.
+    expect(result.durationMs).toBeLessThan(3000 + 1500);
+    expect(Date.now() - started).toBeLessThan(3000 + 1500);
+    expect(await waitForNoProcesses(marker, 5000)).toBe(0);
+  });
+
   it('as root with runAs, stops a fork bomb through RLIMIT_NPROC alone', async (context) => {
     if (process.getuid?.() !== 0) context.skip();
     const { dir, remove } = await makeTempDir('patchling-runas-');
