@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { promisify } from 'node:util';
-import { SystemError } from '../errors.js';
-
-const execFileAsync = promisify(execFile);
+import { listHazardCandidates } from './list-hazard-candidates.js';
 
 /**
  * Something in a workspace that a host process could act on once the sandbox is gone:
@@ -51,9 +47,7 @@ export function isGitDirName(name: string): boolean {
  * clones) and are left out; the workspace's own `.git` is a hazard like any other when it
  * is not known (a command made one in a workspace that had none).
  *
- * The walk is `find` (C, d_type, no symlinks followed): a Node walk over a checkout with
- * node_modules is several times slower. Only candidates come back; each is checked with
- * lstat here.
+ * The walk (list-hazard-candidates.ts) only returns candidates; each is checked with lstat here.
  */
 export async function findWorkspaceHazards(
   root: string,
@@ -65,7 +59,7 @@ export async function findWorkspaceHazards(
     hazards.push({ ...hazard, location, id, path: location.toString('utf8') });
   };
   const rootBytes = Buffer.from(root);
-  for (const candidate of await listCandidates(root)) {
+  for (const candidate of await listHazardCandidates(root)) {
     const stats = await lstat(candidate).catch(() => undefined);
     if (stats === undefined) continue;
     const id = inodeId(stats);
@@ -109,74 +103,6 @@ function isBelow(dir: Buffer, location: Buffer): boolean {
 /** The device and inode of a file: what identifies it whatever it is renamed to. */
 export function inodeId(stats: Stats): string {
   return `${stats.dev}:${stats.ino}`;
-}
-
-async function listCandidates(root: string): Promise<Buffer[]> {
-  const args = [
-    root,
-    // Every `.git` directory is reported and not walked (its objects are not ours to check;
-    // a nested one is removed whole). Other spellings (`.GIT`, `git~1`) are filtered in Node.
-    '(',
-    '-iname',
-    '.git',
-    '-type',
-    'd',
-    '-prune',
-    '-print0',
-    ')',
-    '-o',
-    '(',
-    '-iname',
-    '*git*',
-    '-o',
-    '-name',
-    '*~1*',
-    '-o',
-    '-name',
-    'HEAD',
-    '-o',
-    '-type',
-    'p',
-    '-o',
-    '-type',
-    's',
-    '-o',
-    '-type',
-    'b',
-    '-o',
-    '-type',
-    'c',
-    '-o',
-    '-perm',
-    '/6000',
-    ')',
-    '-print0',
-  ];
-  try {
-    const { stdout } = await execFileAsync('find', args, {
-      encoding: 'buffer',
-      maxBuffer: 256 * 1024 * 1024,
-      env: { LC_ALL: 'C' },
-    });
-    return splitNul(stdout);
-  } catch (error) {
-    // find exits 1 when some directory could not be read; what it did list still counts.
-    const stdout = (error as { stdout?: Buffer }).stdout;
-    if (stdout !== undefined && (error as { code?: unknown }).code === 1) return splitNul(stdout);
-    throw new SystemError(`Could not scan the workspace ${root}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
-function splitNul(buffer: Buffer): Buffer[] {
-  const entries: Buffer[] = [];
-  let start = 0;
-  for (let end = buffer.indexOf(0); end !== -1; end = buffer.indexOf(0, start)) {
-    if (end > start) entries.push(buffer.subarray(start, end));
-    start = end + 1;
-  }
-  return entries;
 }
 
 async function isBareRepositoryShape(dir: Buffer): Promise<boolean> {
