@@ -7,7 +7,7 @@ import { checkSandboxSupport } from './check-sandbox-support.js';
 import { createDirectSandbox } from './direct-sandbox.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
 import { describeHostLayout } from './host-layout.js';
-import { resolveSandboxLimits } from './limits.js';
+import { resolveSandboxLimits, sandboxLimitsFromEnv } from './limits.js';
 import { detectMemoryLimit } from './memory-limit.js';
 import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
@@ -61,10 +61,10 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   }
   const onWarning = options.onWarning ?? (() => undefined);
   const workspace = await resolveWorkspaceRoot(options.workspace);
-  const limits = resolveSandboxLimits(options.limits);
+  const parentEnv = options.parentEnv ?? process.env;
+  const limits = resolveSandboxLimits({ ...sandboxLimitsFromEnv(parentEnv), ...options.limits });
   const allowlist = options.envAllowlist ?? [];
   assertEnvAllowlistSafe(allowlist);
-  const parentEnv = options.parentEnv ?? process.env;
 
   if (policy === 'danger-full-access') {
     onWarning(

@@ -38,3 +38,20 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
   }
   return Object.freeze(limits);
 }
+
+/** The operator's override of the memory limit, in MiB: the same for the App, the Action and the CLI. */
+export const MEMORY_LIMIT_ENV = 'PATCHLING_SANDBOX_MEMORY_MB';
+
+/** Limits the operator set through the environment (only the memory limit so far). */
+export function sandboxLimitsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<SandboxLimits> {
+  const text = env[MEMORY_LIMIT_ENV]?.trim();
+  if (text === undefined || text === '') return {};
+  if (!/^\d+$/.test(text)) {
+    throw new UserError(
+      `${MEMORY_LIMIT_ENV} must be a whole number of MiB, got ${JSON.stringify(text)}.`,
+    );
+  }
+  return { maxMemoryBytes: Number(text) * MiB };
+}

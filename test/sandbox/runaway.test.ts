@@ -211,6 +211,18 @@ describe('memory', () => {
     }
   });
 
+  it('takes the limit from PATCHLING_SANDBOX_MEMORY_MB, and refuses a malformed one', async () => {
+    const sandbox = await openSandbox({
+      workspace,
+      parentEnv: { PATH: process.env.PATH, PATCHLING_SANDBOX_MEMORY_MB: '256' },
+    });
+    const result = await runScript(sandbox, grab(512), { timeoutMs: 60_000 });
+    expect(result.output).not.toContain('GOT 512');
+    await expect(
+      openSandbox({ workspace, parentEnv: { PATCHLING_SANDBOX_MEMORY_MB: '4g' } }),
+    ).rejects.toThrow(/PATCHLING_SANDBOX_MEMORY_MB must be a whole number of MiB/);
+  });
+
   it('as root with runAs, caps the address space instead (RLIMIT_AS)', async (context) => {
     if (process.getuid?.() !== 0) context.skip();
     const { dir, remove } = await makeTempDir('patchling-runas-mem-');
