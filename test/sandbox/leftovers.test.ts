@@ -156,6 +156,22 @@ describe('nested repositories', () => {
   });
 });
 
+describe("Patchling's commit path and ignored clones", () => {
+  it('commits around a nested clone that .gitignore excludes, and never records it', async () => {
+    repo = await makeGitRepo(
+      { 'README.md': 'hello\n', '.gitignore': 'vendor/\n' },
+      'patchling-ignored-',
+    );
+    await mkdir(path.join(repo.dir, 'vendor'));
+    await run('git', ['init', '-q', path.join(repo.dir, 'vendor/lib')]);
+    await writeFile(path.join(repo.dir, 'README.md'), 'changed\n');
+    const sha = await commitChanges({ dir: repo.dir, message: 'Change', author: BOT });
+    const tree = (await userGit(repo.dir, 'ls-tree', '-r', '--full-tree', sha)).stdout;
+    expect(tree).not.toContain('vendor');
+    expect(await exists(path.join(repo.dir, 'vendor/lib/.git'))).toBe(true);
+  });
+});
+
 describe('set-id files, FIFOs and device nodes', () => {
   it('leaves no set-uid/set-gid bit and no FIFO behind', async () => {
     const { dir, remove } = await makeTempDir('patchling-setid-');
