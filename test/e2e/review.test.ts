@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { step, type ScriptStep } from '../support/model-server/index.js';
 import type { CliOptions, CliResult } from '../support/run-cli.js';
-import { startScenario, type JsonObject, type Scenario } from './harness.js';
+import { startScenario, type JsonObject, type Scenario, nonProgressLines } from './harness.js';
 import {
   commitFiles,
   diffSent,
@@ -120,7 +121,7 @@ describe('patchling review: the report', () => {
 
     const result = await review(s, []);
 
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     // Most severe first; a range prints as start-end.
     expect(result.stdout).toBe(
@@ -171,7 +172,7 @@ describe('patchling review: the report', () => {
 
     const result = await review(s, ['--json']);
 
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     const json = parseJson(result);
     expect(Object.keys(json).sort()).toEqual(
@@ -398,6 +399,37 @@ describe('patchling review: the checkout config filters findings', () => {
   });
 });
 
+describe('patchling review: files it reads from the checkout', () => {
+  it('refuses a .github/patchling.yml that links to a host file, quoting none of it', async () => {
+    const { scenario: s } = await featureScenario([]);
+    const hostFile = path.join(s.repo.dir, '..', `host-secret-${process.pid}.txt`);
+    await writeFile(hostFile, 'review:\n  fail_on: HOST-SECRET-CONTENT\n');
+    try {
+      await mkdir(path.join(s.repo.dir, '.github'), { recursive: true });
+      await symlink(hostFile, path.join(s.repo.dir, CONFIG_PATH));
+      const result = await review(s, []);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('leads outside the workspace through a symbolic link');
+      expect(result.stderr).not.toContain('HOST-SECRET-CONTENT');
+      expect(s.server.requests).toHaveLength(0);
+    } finally {
+      await rm(hostFile, { force: true });
+    }
+  });
+
+  it('does not hang on a FIFO named .github/patchling.yml', async () => {
+    const { scenario: s } = await featureScenario([]);
+    await mkdir(path.join(s.repo.dir, '.github'), { recursive: true });
+    execFileSync('mkfifo', [path.join(s.repo.dir, CONFIG_PATH)]);
+    const result = await review(s, []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '".github/patchling.yml" in the workspace is not a regular file',
+    );
+    expect(s.server.requests).toHaveLength(0);
+  });
+});
+
 describe('patchling review: what is compared', () => {
   it('--uncommitted reviews only staged, unstaged and untracked changes', async () => {
     const s = await scenario([reviewAnswer([])], {
@@ -554,7 +586,7 @@ describe('patchling review: what is compared', () => {
     await commitFiles(dir, { 'lib/util.js': '// util\n' }, 'revert');
 
     const text = await review(s, ['-C', path.join(dir, 'lib')], { cwd: s.stateDir });
-    expect(text.stderr).toBe('');
+    expect(nonProgressLines(text.stderr)).toEqual([]);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe('No findings.\n\nReviewed 0 files.\n');
 
@@ -646,8 +678,8 @@ describe('patchling review: a change in several parts', () => {
     const result = await review(s, []);
 
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(
-      names.map((name, i) => `reviewing part ${i + 1} of 3: ${name}.js\n`).join(''),
+    expect(nonProgressLines(result.stderr)).toEqual(
+      names.map((name, i) => `reviewing part ${i + 1} of 3: ${name}.js`),
     );
     expect(s.server.requests).toHaveLength(3);
     for (const [i, name] of names.entries()) {
