@@ -5,6 +5,7 @@ import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
 import { benchWebhookAck } from './webhook-ack.js';
+import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['webhook ack, workers busy', benchWebhookAckBusy],
 ];
 
 const only = process.argv.slice(2);
