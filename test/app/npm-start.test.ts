@@ -87,7 +87,8 @@ describe('npm start', () => {
     for (const line of stdout.split('\n').filter((l) => l !== ''))
       expect(() => JSON.parse(line)).not.toThrow();
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(await health.text()).toBe('ok');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
 
     started.kill('SIGTERM');
     await exited;

@@ -228,7 +228,9 @@ describe('the App in the container', () => {
     ]);
     cleanups.push(() => engine.result(['rm', '-f', '-v', name]));
 
-    expect(await waitForHealthz(`http://127.0.0.1:${port}/healthz`)).toBe('ok');
+    expect(JSON.parse(await waitForHealthz(`http://127.0.0.1:${port}/healthz`))).toMatchObject({
+      status: 'ok',
+    });
     if (engine.isPodman) {
       await engine.exec(['healthcheck', 'run', name]);
     } else {
