@@ -1,6 +1,7 @@
 import { buildBubblewrapArgs } from './bubblewrap-args.js';
 import type { HostMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
+import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
 import type { ProcessLimitStrategy } from './process-limit.js';
@@ -21,6 +22,12 @@ export interface BubblewrapSandboxConfig {
   readonly processLimit: ProcessLimitStrategy;
   readonly runAs?: { readonly uid: number; readonly gid: number };
   readonly onWarning: (message: string) => void;
+  /** Network through Patchling's egress proxy; absent: no network at all. */
+  readonly egress?: {
+    readonly socketPath: string;
+    readonly nodePath: string;
+    readonly noProxy?: readonly string[];
+  };
 }
 
 // fds 0-2 are stdio; the synthetic /etc files follow on 3, 4, 5 (see runProcess extraInputs).
@@ -34,6 +41,10 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
     processLimit.kind === 'cgroup'
       ? new SandboxCgroup(processLimit.parent, limits.maxProcesses, config.onWarning)
       : undefined;
+
+  const egress = config.egress;
+  // Set last: a request cannot point its proxy variables elsewhere.
+  const egressEnv = egress === undefined ? {} : egressProxyEnv(egress.noProxy);
 
   const run = async (request: CommandRequest): Promise<CommandResult> => {
     const cwd = await checkCommandRequest(config.workspace, request);
@@ -49,10 +60,15 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         hostname: SANDBOX_IDENTITY.hostname,
         home: SANDBOX_IDENTITY.home,
         cwd,
-        env: { ...config.env, ...request.env },
+        env: { ...config.env, ...request.env, ...egressEnv },
         tmpfsSizeBytes: limits.tmpfsSizeBytes,
         etcFds: ETC_FDS,
-        command: request.argv,
+        ...(egress === undefined
+          ? { command: request.argv }
+          : {
+              egressSocket: egress.socketPath,
+              command: wrapWithForwarder(egress.nodePath, request.argv),
+            }),
       });
       return await runProcess({
         file: LAUNCHER_SHELL,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describeError, UserError } from '../errors.js';
 import { createGitHubClient } from '../github/create-github-client.js';
 import type { GitHubRateLimitWait } from '../github/throttle-options.js';
+import { networkSettingsFromEnv, type NetworkSettings } from '../egress/network-settings.js';
 import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { JobDeadlineExceeded } from '../queue/errors.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
@@ -59,9 +60,11 @@ export async function main(
 
   let inputs: ActionInputs;
   let context: ActionContext;
+  let network: NetworkSettings;
   try {
     inputs = readActionInputs(env);
     context = readActionContext(env);
+    network = networkSettingsFromEnv(env);
   } catch (error) {
     const outcome: ActionOutcome = { status: 'failed', job: 'none', summary: describeError(error) };
     return finish(env, out, redactor, outcome, error instanceof UserError ? 'usage' : 'failed');
@@ -127,6 +130,8 @@ export async function main(
           workRoot: context.workRoot,
           secrets: [inputs.githubToken, inputs.modelConfig.apiKey],
           maxTurns: inputs.maxTurns,
+          network,
+          ...(env.GITHUB_WORKSPACE ? { installedCheckout: env.GITHUB_WORKSPACE } : {}),
         },
         log,
       },

@@ -20,6 +20,7 @@ import type { EnqueueInput, EnqueueResult, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
+import { networkSettingsFromEnv } from '../egress/network-settings.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { webhookIntake } from './webhook-intake.js';
 
@@ -50,6 +51,8 @@ export interface AppServerOptions {
  */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const { config } = options;
+  // Read before anything starts: a bad PATCHLING_NETWORK_ALLOW is a startup error.
+  const network = networkSettingsFromEnv(options.env);
   const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   const redactor = new SecretRedactor([
     config.privateKey,
@@ -169,6 +172,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         workRoot: path.join(options.stateDir, 'workspaces'),
         secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
         maxTurns: config.maxTurns,
+        network,
       },
       log: safeLog,
     }),
