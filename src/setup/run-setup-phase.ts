@@ -168,7 +168,8 @@ export async function runSetupPhase(options: SetupPhaseOptions): Promise<SetupOu
     });
     try {
       result = await sandbox.run({
-        argv: ['bash', '-c', detected.command],
+        // As GitHub Actions runs a `run:` step: the first failing command fails setup.
+        argv: ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', detected.command],
         cwd: sandbox.workspace,
         timeoutMs: options.settings.timeout * 1000,
         // Quiet, and no calls home that the allowlist would refuse anyway.
