@@ -64,6 +64,7 @@ export async function publishFix(input: PublishFixInput): Promise<PublishedFix> 
   });
 
   let push: PushTarget;
+  let fellBack = false;
   const failures: string[] = [];
   try {
     push = await pushOrPropose(input, target.push);
@@ -75,16 +76,16 @@ export async function publishFix(input: PublishFixInput): Promise<PublishedFix> 
     try {
       await pushTo(input, fallback);
       push = fallback;
+      fellBack = true;
     } catch (fallbackError) {
       failures.push(`pushing to \`${fallback.branch}\`: ${describeError(fallbackError)}`);
       return patchOnly(input, secrets, failures);
     }
   }
 
-  const pushedNote =
-    push.branch === target.push.branch
-      ? ''
-      : ` (\`${target.push.branch}\` refused the push, so the fix went to \`${push.branch}\`)`;
+  const pushedNote = fellBack
+    ? ` (\`${target.push.branch}\` refused the push, so the fix went to \`${push.branch}\`)`
+    : '';
   const commitLink = `${target.htmlBase}/${push.owner}/${push.repo}/commit/${sha}`;
   if (push.openPullRequestInto === undefined) {
     return {
