@@ -3,6 +3,7 @@ import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
+import { benchSetup } from './setup.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import type { BenchResult } from './bench-result.js';
 
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['images', benchImages],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['setup', benchSetup],
 ];
 
 const only = process.argv.slice(2);

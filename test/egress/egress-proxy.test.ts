@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../src/egress/allowlist.js';
 import { startEgressProxy, type EgressProxy } from '../../src/egress/egress-proxy.js';
 import { reportEgressRefusals } from '../../src/egress/report-egress-refusals.js';
+import { prepareRunEnvironment } from '../../src/jobs/prepare-agent-run.js';
+import { testModelConfig } from '../support/test-model-config.js';
 import { closeSandboxes, makeTempDir, openSandbox } from '../sandbox/helpers.js';
 
 let allowedPort: number;
@@ -196,6 +199,44 @@ describe('a sandbox with egress', () => {
       expect(quiet.output).not.toContain('Denied');
     } finally {
       await sandbox.close?.();
+    }
+  });
+});
+
+describe('the agent phase opted into the allowlist', () => {
+  it('reaches allowed hosts, hears of refusals as denied approvals, and keeps its own loopback direct', async () => {
+    const environment = await prepareRunEnvironment({
+      workspace,
+      policy: 'workspace-write',
+      modelConfig: testModelConfig('http://127.0.0.1:9/v1', 'responses'),
+      stateDir: path.join(workspace, '.git', 'patchling-state'),
+      runId: 'agent-network-test',
+      env: {},
+      network: parseAllowlist(`127.0.0.1:${allowedPort}`, 'test'),
+    });
+    try {
+      const run = (script: string) =>
+        environment.sandbox.run({
+          argv: ['node', '-e', script],
+          cwd: workspace,
+          timeoutMs: 20_000,
+        });
+      // NO_PROXY holds loopback: a test suite's own server inside the sandbox still works.
+      const local = await run(
+        "const s = require('node:http').createServer((q, r) => r.end('inside')).listen(0, '127.0.0.1', () => fetch('http://127.0.0.1:' + s.address().port).then(async (r) => { console.log('LOCAL', await r.text()); s.close(); }));",
+      );
+      expect(local.output).toContain('LOCAL inside');
+
+      const refused = await run(
+        `fetch('https://registry.npmjs.org/left-pad').then((r) => console.log('GOT', r.status), (e) => console.log('FAILED'))`,
+      );
+      expect(refused.output).toContain('FAILED');
+      expect(refused.output).toContain(
+        "Denied: Patchling's egress proxy refused registry.npmjs.org:443: it is not in the egress allowlist",
+      );
+    } finally {
+      environment.log.close();
+      await environment.sandbox.close?.();
     }
   });
 });
