@@ -21,7 +21,13 @@ export async function runJobSetup(input: {
   readonly progress: ProgressReporter;
   readonly signal: AbortSignal;
 }): Promise<
-  | { readonly ok: true; readonly outcome: SetupOutcome; readonly note?: string }
+  | {
+      readonly ok: true;
+      readonly outcome: SetupOutcome;
+      /** A failed setup the job went on without: one sentence, and the output's tail. */
+      readonly note?: string;
+      readonly details?: string;
+    }
   | { readonly ok: false; readonly message: string; readonly details: string }
 > {
   const { deps, jobId } = input;
@@ -47,12 +53,16 @@ export async function runJobSetup(input: {
     ...(outcome.status === 'skipped' ? {} : { durationMs: outcome.durationMs }),
   });
   if (outcome.status !== 'failed') return { ok: true, outcome };
-  const what = `Setup (\`${outcome.command}\`) ${
+  // A multi-line setup.run would not read well inline: name where it came from instead.
+  const which = outcome.command.trim().includes('\n')
+    ? outcome.source
+    : `\`${outcome.command.trim()}\``;
+  const what = `Setup (${which}) ${
     outcome.timedOut ? 'timed out' : `failed with exit code ${outcome.exitCode ?? 'none'}`
   }`;
   const details = `<details><summary>The end of the setup output</summary>\n\n\`\`\`\n${outcome.tail.replace(/```/g, '`\u200b``')}\n\`\`\`\n</details>`;
   if (outcome.stop) {
     return { ok: false, message: `${what}; setup.on_failure is stop.`, details };
   }
-  return { ok: true, outcome, note: `${what}; the job went on without it.` };
+  return { ok: true, outcome, note: `${what}; the job went on without it.`, details };
 }

@@ -160,3 +160,74 @@ describe('the App fixes an issue in a repository that needs its npm dependencies
     expect(gh.finalProgress(PROGRESS_ID)).toContain('✅ **Patchling fix** is done.');
   }, 180_000);
 });
+
+describe('a fix whose setup fails', () => {
+  const FAILING_SETUP = 'setup:\n  run: |\n    echo installing\n    echo boom >&2\n    exit 3\n';
+  const SUM_PATCH = [
+    '*** Begin Patch',
+    '*** Update File: sum.js',
+    '@@',
+    '-exports.sum = (a, b) => a - b;',
+    '+exports.sum = (a, b) => a + b;',
+    '*** End Patch',
+    '',
+  ].join('\n');
+
+  async function run(yaml: string, script: Parameters<typeof startScriptedModelServer>[0]) {
+    github.installationAuth(TEST_INSTALLATION.id);
+    github.app();
+    github.repoConfig(OWNER, REPO, yaml);
+    github.permission(OWNER, REPO, REQUESTER, 'write');
+    gh.progressComment(ISSUE, PROGRESS_ID);
+    github.repoConfig(OWNER, REPO, yaml);
+    gh.issueComments(ISSUE, []);
+    gh.issue(ISSUE, { title: TITLE, body: ISSUE_BODY, author: 'octo-reporter' });
+    gh.repository();
+    repo = await createFixRepo({ owner: OWNER, repo: REPO, token: github.installationToken });
+    model = await startScriptedModelServer(script);
+    app = await startTestApp({
+      config: { cloneBaseUrl: repo.url },
+      modelConfig: testModelConfig(model.baseURL, 'responses'),
+    });
+    await app.deliver(
+      'issues',
+      webhookPayload('issues', 'labeled', {
+        issue: { number: ISSUE, title: TITLE, body: ISSUE_BODY, state: 'open' },
+        label: { name: 'patchling' },
+        repository: repositoryJson(OWNER, REPO),
+        sender: { login: REQUESTER, id: REQUESTER_ID, type: 'User' },
+      }),
+    );
+    return app.settled(2, 90_000);
+  }
+
+  it('goes on without it by default, and says so with the fix', async () => {
+    gh.user(BOT, BOT_ID);
+    gh.user(REQUESTER, REQUESTER_ID);
+    gh.createPullRequest(NEW_PR);
+    const jobs = await run(FAILING_SETUP, [
+      step.toolCalls([
+        { name: 'apply_patch', arguments: { input: SUM_PATCH }, callId: 'call_patch' },
+      ]),
+      step.text(JSON.stringify({ ...FIX_REPORT, files_changed: ['sum.js'] })),
+    ]);
+    const note = 'Setup (setup.run) failed with exit code 3; the job went on without it.';
+    expect(jobs[1]?.result).toMatchObject({
+      status: 'completed',
+      message: `Opened the draft pull request #${NEW_PR}: Changed the code, and \`npm test\` passes. ${note}`,
+    });
+  }, 120_000);
+
+  it('stops the job with the end of the setup output under setup.on_failure: stop', async () => {
+    const jobs = await run(`${FAILING_SETUP}  on_failure: stop\n`, []);
+    expect(jobs[1]?.result).toMatchObject({
+      status: 'failed',
+      message: 'Setup (setup.run) failed with exit code 3; setup.on_failure is stop.',
+    });
+    const final = gh.finalProgress(PROGRESS_ID);
+    expect(final).toContain('The end of the setup output');
+    expect(final).toContain('installing\nboom');
+    expect(model?.requests).toEqual([]);
+    expect(Object.keys(await (repo as FixRepo).refs(OWNER, REPO))).toEqual(['refs/heads/main']);
+  }, 120_000);
+});

@@ -136,7 +136,10 @@ export async function runFixJob(
     });
     deps.log({ msg: 'fix finished', jobId, runId: result.runId, status: result.status });
     if (result.status !== 'ready') {
-      await progress.failed(failureReason(result, target), renderFixFailureDetails(result));
+      await progress.failed(
+        failureReason(result, target),
+        withSetupNote(renderFixFailureDetails(result), setup),
+      );
       return {
         status: result.status === 'budget_exceeded' ? 'budget_exceeded' : 'failed',
         runId: result.runId,
@@ -160,11 +163,12 @@ export async function runFixJob(
       await progress.failed(published.reason, published.details);
       return { status: 'failed', runId: result.runId, message: redactor.redact(published.reason) };
     }
-    await progress.succeeded({ summary: published.summary, link: published.link });
+    const summary = setup.note ? `${published.summary} ${setup.note}` : published.summary;
+    await progress.succeeded({ summary, link: published.link });
     return {
       status: 'completed',
       runId: result.runId,
-      message: redactor.redact(published.summary),
+      message: redactor.redact(summary),
       ...(result.report ? { finalMessage: redactor.redact(result.report.summary) } : {}),
     };
   } catch (error) {
@@ -213,4 +217,10 @@ function failureReason(result: FixChangesResult, target: FixTarget): string {
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** A setup that failed without stopping the job is said wherever the job's result is. */
+function withSetupNote(details: string, setup: { note?: string; details?: string }): string {
+  if (setup.note === undefined) return details;
+  return [setup.note, setup.details, details].filter(Boolean).join('\n\n');
 }
