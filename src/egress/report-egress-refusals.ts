@@ -12,8 +12,8 @@ import { refusalText } from './egress-proxy.js';
  */
 export function reportEgressRefusals(sandbox: Sandbox, proxy: EgressProxy): Sandbox {
   return {
-    policy: sandbox.policy,
-    workspace: sandbox.workspace,
+    // Whatever else a Sandbox carries passes through unchanged.
+    ...sandbox,
     run: async (request) => {
       proxy.takeRefusals();
       const result = await sandbox.run(request);

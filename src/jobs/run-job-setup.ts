@@ -51,6 +51,10 @@ export async function runJobSetup(input: {
     status: outcome.status,
     ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
     ...(outcome.status === 'skipped' ? {} : { durationMs: outcome.durationMs }),
+    // The output, capped, for whoever debugs a repository's setup from the logs.
+    ...(outcome.status === 'installed' || outcome.status === 'failed'
+      ? { outputTail: outcome.output.trimEnd().split('\n').slice(-40).join('\n') }
+      : {}),
   });
   if (outcome.status !== 'failed') return { ok: true, outcome };
   // A multi-line setup.run would not read well inline: name where it came from instead.
