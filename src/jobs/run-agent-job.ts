@@ -37,6 +37,8 @@ export interface AgentJobDeps {
    * instead of running setup.
    */
   readonly installedCheckout?: string;
+  /** The setup cache's cap (PATCHLING_SETUP_CACHE_MAX_MB); absent: the default. */
+  readonly setupCacheMaxBytes?: number;
   /** Called once the progress comment or check run exists, to persist its id for a restart. */
   readonly onProgressCreated: (progress: {
     kind: 'comment' | 'check_run';

@@ -41,6 +41,7 @@ export async function runJobSetup(input: {
     sandboxEnv: input.config.sandbox.env,
     secrets: input.secrets,
     ...(deps.installedCheckout ? { installedCheckout: deps.installedCheckout } : {}),
+    ...(deps.setupCacheMaxBytes ? { cacheMaxBytes: deps.setupCacheMaxBytes } : {}),
     signal: input.signal,
     onProgress: (line) => deps.log({ msg: 'setup', jobId, line }),
     onWarning: (warning) => deps.log({ msg: 'warning', jobId, warning }),

@@ -3,13 +3,27 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SystemError } from '../errors.js';
+import { SystemError, UserError } from '../errors.js';
 import { isRegularFile } from './detect-setup-command.js';
 
 const run = promisify(execFile);
 
 /** Default size of the whole cache (every repository): 4 GiB. */
 export const DEFAULT_SETUP_CACHE_MAX_BYTES = 4 * 1024 ** 3;
+
+/** PATCHLING_SETUP_CACHE_MAX_MB, the operator's cap on the whole cache; unset: the default. */
+export function setupCacheMaxBytesFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): number {
+  const text = env.PATCHLING_SETUP_CACHE_MAX_MB?.trim();
+  if (text === undefined || text === '') return DEFAULT_SETUP_CACHE_MAX_BYTES;
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new UserError(
+      `PATCHLING_SETUP_CACHE_MAX_MB must be a whole number of megabytes (at least 1), got ${JSON.stringify(text)}.`,
+    );
+  }
+  return Number(text) * 1024 * 1024;
+}
 
 /**
  * The files whose content decides what setup installs. Lockfiles above all; manifests

@@ -21,6 +21,7 @@ import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { networkSettingsFromEnv } from '../egress/network-settings.js';
+import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { webhookIntake } from './webhook-intake.js';
 
@@ -53,6 +54,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const { config } = options;
   // Read before anything starts: a bad PATCHLING_NETWORK_ALLOW is a startup error.
   const network = networkSettingsFromEnv(options.env);
+  const setupCacheMaxBytes = setupCacheMaxBytesFromEnv(options.env);
   const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   const redactor = new SecretRedactor([
     config.privateKey,
@@ -173,6 +175,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
         maxTurns: config.maxTurns,
         network,
+        setupCacheMaxBytes,
       },
       log: safeLog,
     }),

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectSetupCommand } from '../../src/setup/detect-setup-command.js';
-import { SetupCache, setupCacheKey } from '../../src/setup/setup-cache.js';
+import {
+  DEFAULT_SETUP_CACHE_MAX_BYTES,
+  SetupCache,
+  setupCacheKey,
+  setupCacheMaxBytesFromEnv,
+} from '../../src/setup/setup-cache.js';
 
 const run = promisify(execFile);
 let scratch: string;
@@ -147,5 +152,19 @@ describe('detectSetupCommand', () => {
     expect(await detectSetupCommand(dir)).toBeUndefined();
     await symlink('/etc/hostname', path.join(dir, 'package-lock.json'));
     expect(await detectSetupCommand(dir)).toBeUndefined();
+  });
+});
+
+describe('setupCacheMaxBytesFromEnv', () => {
+  it('reads megabytes, defaults to 4 GiB, and refuses anything else', () => {
+    expect(setupCacheMaxBytesFromEnv({})).toBe(DEFAULT_SETUP_CACHE_MAX_BYTES);
+    expect(setupCacheMaxBytesFromEnv({ PATCHLING_SETUP_CACHE_MAX_MB: '512' })).toBe(
+      512 * 1024 * 1024,
+    );
+    for (const bad of ['0', '1.5', '2G', '-3']) {
+      expect(() => setupCacheMaxBytesFromEnv({ PATCHLING_SETUP_CACHE_MAX_MB: bad })).toThrow(
+        'PATCHLING_SETUP_CACHE_MAX_MB must be a whole number of megabytes',
+      );
+    }
   });
 });

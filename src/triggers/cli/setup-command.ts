@@ -5,6 +5,7 @@ import { UserError } from '../../errors.js';
 import { networkSettingsFromEnv } from '../../egress/network-settings.js';
 import { secretsOfEnv } from '../../jobs/prepare-agent-run.js';
 import { runSetupPhase, type SetupOutcome } from '../../setup/run-setup-phase.js';
+import { setupCacheMaxBytesFromEnv } from '../../setup/setup-cache.js';
 import type { CliIo } from './exec-command.js';
 import { findRepositoryRoot, readCheckoutConfig, runUserGit } from './run-settings.js';
 
@@ -38,6 +39,7 @@ export async function runSetup(flags: SetupFlags, io: CliIo): Promise<number> {
     network,
     stateDir: stateDir(io.env),
     cacheScope: await cacheScopeOf(workspace, io),
+    cacheMaxBytes: setupCacheMaxBytesFromEnv(io.env),
     sandboxEnv: config.sandbox.env,
     secrets: secretsOfEnv(io.env),
     ...(io.signal ? { signal: io.signal } : {}),
