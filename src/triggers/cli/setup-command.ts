@@ -31,7 +31,7 @@ export async function runSetup(flags: SetupFlags, io: CliIo): Promise<number> {
   if (!existsSync(path.join(workspace, '.git'))) {
     throw new UserError(`${cwd} is not in a git checkout.`);
   }
-  const config = readCheckoutConfig(workspace);
+  const config = await readCheckoutConfig(workspace);
   const network = networkSettingsFromEnv(io.env);
   const outcome = await runSetupPhase({
     workspace,
