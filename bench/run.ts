@@ -6,6 +6,7 @@ import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSetup } from './setup.js';
 import { benchWebhookAck } from './webhook-ack.js';
+import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -21,6 +22,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['webhook ack, workers busy', benchWebhookAckBusy],
   ['setup', benchSetup],
 ];
 

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../agent/events.js';
+import type { AgentEvent, RunStatus } from '../agent/events.js';
 import type { NetworkSettings } from '../egress/network-settings.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -45,6 +45,8 @@ export interface AgentJobDeps {
     id: number;
   }) => Promise<void>;
   readonly log: (entry: Record<string, unknown>) => void;
+  /** Every agent event as well, for the operator's metrics (model retries, rate-limit waits). */
+  readonly onAgentEvent?: (event: AgentEvent) => void;
 }
 
 /**
