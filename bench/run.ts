@@ -4,6 +4,7 @@ import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
+import { benchSetup } from './setup.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
@@ -22,6 +23,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['webhook ack, workers busy', benchWebhookAckBusy],
+  ['setup', benchSetup],
 ];
 
 const only = process.argv.slice(2);

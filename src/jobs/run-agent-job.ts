@@ -1,4 +1,5 @@
 import type { AgentEvent, RunStatus } from '../agent/events.js';
+import type { NetworkSettings } from '../egress/network-settings.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
@@ -28,6 +29,16 @@ export interface AgentJobDeps {
   readonly workRoot: string;
   readonly secrets: readonly string[];
   readonly maxTurns: number;
+  /** The operator's network settings for setup and the agent; absent: the defaults. */
+  readonly network?: NetworkSettings;
+  /**
+   * The Action: the workflow's own checkout. Dependencies it already installed there
+   * (node_modules, .venv, venv, vendor) are copied into the job's workspace as they are,
+   * instead of running setup.
+   */
+  readonly installedCheckout?: string;
+  /** The setup cache's cap (PATCHLING_SETUP_CACHE_MAX_MB); absent: the default. */
+  readonly setupCacheMaxBytes?: number;
   /** Called once the progress comment or check run exists, to persist its id for a restart. */
   readonly onProgressCreated: (progress: {
     kind: 'comment' | 'check_run';

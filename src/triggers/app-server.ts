@@ -22,6 +22,8 @@ import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
+import { networkSettingsFromEnv } from '../egress/network-settings.js';
+import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { createAppMetrics, handleHealth } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
@@ -65,6 +67,9 @@ export interface AppServerOptions {
  */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const { config } = options;
+  // Read before anything starts: a bad PATCHLING_NETWORK_ALLOW is a startup error.
+  const network = networkSettingsFromEnv(options.env);
+  const setupCacheMaxBytes = setupCacheMaxBytesFromEnv(options.env);
   const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   const redactor = new SecretRedactor([
     config.privateKey,
@@ -229,6 +234,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           workRoot: path.join(options.stateDir, 'workspaces'),
           secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
           maxTurns: config.maxTurns,
+          network,
+          setupCacheMaxBytes,
           onAgentEvent: (event) => {
             if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
           },

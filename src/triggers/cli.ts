@@ -6,6 +6,7 @@ import { packageVersion } from '../util/package-version.js';
 import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
 import { runFix, type FixFlags } from './cli/fix-command.js';
 import { runReview, type ReviewFlags } from './cli/review-command.js';
+import { runSetup, type SetupFlags } from './cli/setup-command.js';
 
 /**
  * The `patchling` command. Parses, hands over to a command module, and maps the outcome
@@ -94,6 +95,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   ).action(async (description: string | undefined, flags: FixFlags) => {
     exitCode = await runFix(description, flags, io);
   });
+
+  program
+    .command('setup')
+    .description(
+      "Install the checkout's dependencies as jobs do: setup.run or the lockfiles, through the egress allowlist, cached.",
+    )
+    .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+    .option('--no-cache', 'run setup even when a cached result exists (and do not store one)')
+    .option('--json', 'print the outcome as one JSON object on stdout')
+    .action(async (flags: SetupFlags) => {
+      exitCode = await runSetup(flags, io);
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

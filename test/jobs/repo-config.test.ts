@@ -34,6 +34,7 @@ describe('parseRepoConfig: defaults', () => {
       scan: {},
       bots: { allow: [] },
       sandbox: { env: [] },
+      setup: { timeout: 600, on_failure: 'continue', cache: true },
     });
   });
 
@@ -245,5 +246,31 @@ describe('formatConfigProblems', () => {
       '`.github/patchling.yml` on the default branch is invalid, so Patchling did not run:\n' +
         '- review.auto: expected true or false, got "yes"',
     );
+  });
+});
+
+describe('parseRepoConfig: setup', () => {
+  it('reads the script, its timeout, the failure policy, the network and the cache switch', () => {
+    const config = configOf(
+      'setup:\n  run: |\n    npm ci\n    npm run build\n  timeout: 300\n  on_failure: stop\n' +
+        '  network: [registry.npmjs.org, "*.pythonhosted.org:443"]\n  cache: false\n',
+    );
+    expect(config.setup).toEqual({
+      run: 'npm ci\nnpm run build\n',
+      timeout: 300,
+      on_failure: 'stop',
+      network: ['registry.npmjs.org', '*.pythonhosted.org:443'],
+      cache: false,
+    });
+  });
+
+  it('names each bad value', () => {
+    expect(problemsOf('setup:\n  on_failure: retry\n  timeout: 5\n').join('\n')).toMatch(
+      /setup\.on_failure[\s\S]*setup\.timeout|setup\.timeout[\s\S]*setup\.on_failure/,
+    );
+    expect(problemsOf('setup:\n  network: ["http://evil.example"]\n')[0]).toContain(
+      'setup.network: "http://evil.example" is a URL',
+    );
+    expect(problemsOf('setup:\n  runs: npm ci\n')[0]).toContain('setup');
   });
 });
