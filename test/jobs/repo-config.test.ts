@@ -31,7 +31,16 @@ describe('parseRepoConfig: defaults', () => {
         approve_when_clean: false,
       },
       fix: { label: 'patchling', allow_workflow_changes: false, allow_fork_copies: false },
-      scan: {},
+      scan: {
+        paths: [],
+        ignore_paths: [],
+        min_confidence: 0.7,
+        notify_at: 'high',
+        fix: false,
+        fix_at: 'high',
+        max_tokens: 2_000_000,
+        timeout_minutes: 60,
+      },
       bots: { allow: [] },
       sandbox: { env: [] },
     });

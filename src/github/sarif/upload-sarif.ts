@@ -21,7 +21,9 @@ export interface UploadSarifOptions {
   readonly startedAt?: Date | undefined;
   /** Waits between status checks; a test passes a fake. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** The first wait; each next one doubles, up to 15 s. Default 1 s. */
   readonly pollIntervalMs?: number | undefined;
+  /** Default 20 (about four minutes in all). */
   readonly maxPolls?: number | undefined;
 }
 
@@ -49,9 +51,11 @@ export async function uploadSarif(options: UploadSarifOptions): Promise<UploadOu
   const accepted = Accepted.safeParse(response.data);
   if (!accepted.success) throw new SystemError('GitHub accepted the SARIF upload without an id');
   const sarifId = accepted.data.id;
-  const polls = options.maxPolls ?? 30;
+  const polls = options.maxPolls ?? 20;
+  let wait = options.pollIntervalMs ?? 1_000;
   for (let poll = 0; poll < polls; poll++) {
-    await options.sleep(options.pollIntervalMs ?? 5_000);
+    await options.sleep(wait);
+    wait = Math.min(wait * 2, 15_000);
     const status = await options.github.request(
       'GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}',
       {
