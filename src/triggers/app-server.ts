@@ -15,6 +15,7 @@ import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { SqliteJobStore, defaultQueuePath } from '../queue/sqlite-job-store.js';
 import { submitJob } from '../queue/submit-job.js';
+import { listScheduledRepositories, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { EnqueueInput, EnqueueResult, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
@@ -107,9 +108,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     return token;
   };
   let botLogin: Promise<string> | undefined;
-  const resolveBotLogin = () => {
-    // Our client, not a bare Octokit: retries, a request timeout, redaction.
-    botLogin ??= createGitHubClient({
+  // Our client, not a bare Octokit: retries, a request timeout, redaction. As the App itself.
+  const appClient = () =>
+    createGitHubClient({
       auth: {
         authStrategy: createAppAuth,
         auth: { appId: config.appId, privateKey: config.privateKey },
@@ -117,7 +118,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       baseUrl: config.githubApiUrl,
       redactor,
       throttle: { onRateLimit: () => undefined, onSecondaryRateLimit: () => undefined },
-    })
+    });
+  const resolveBotLogin = () => {
+    botLogin ??= appClient()
       .request('GET /app')
       .then(({ data }) => `${data?.slug ?? config.commandName}[bot]`)
       .catch((error: unknown) => {
@@ -195,6 +198,16 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (options.startWorkers !== false) pool.start();
+  const scanTimer =
+    config.scanTimerMs !== undefined && config.scanTimerMs > 0
+      ? startScanTimer({
+          intervalMs: config.scanTimerMs,
+          listTargets: () => listScheduledRepositories(appClient(), githubFor, safeLog),
+          submit,
+          now: () => new Date(),
+          log: safeLog,
+        })
+      : undefined;
   safeLog({ msg: 'Patchling App listening', port, webhookPath: config.webhookPath });
 
   return {
@@ -204,6 +217,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     pool,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await scanTimer?.stop();
       await pool.stop({ drainMs: 10_000 });
       await store.close();
     },
