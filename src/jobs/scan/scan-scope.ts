@@ -65,15 +65,18 @@ export async function scanScope(options: ScanScopeOptions): Promise<ScanScope> {
   let since: string | undefined;
   if (options.since !== undefined) {
     const ref = assertRevision(options.since, 'since');
-    since = (
+    // --quiet: an unknown ref prints nothing (and simple-git may then resolve with '').
+    const resolved = (
       await runGit(context, `Resolving ${ref}`, (git) =>
         git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]),
-      ).catch(() => {
-        throw new UserError(`--since ${ref} is not a commit in this repository.`);
-      })
+      ).catch(() => '')
     ).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(resolved)) {
+      throw new UserError(`--since ${ref} is not a commit in this repository.`);
+    }
+    since = resolved;
     const names = await runGit(context, 'Listing the files changed since the last scan', (git) =>
-      git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', '-z', since ?? ref, head]),
+      git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', '-z', resolved, head]),
     );
     only = names.split('\0').filter((name) => name !== '');
   }
