@@ -14,6 +14,7 @@ import {
   type GitHubMock,
 } from '../support/app-harness.js';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
+import { withBody } from '../support/nock-request.js';
 import {
   startScriptedModelServer,
   type ScriptedModelServer,
@@ -190,13 +191,18 @@ describe('/patchling scan in the App, end to end', () => {
       .get(statusRoute)
       .reply(200, { processing_status: 'complete', analyses_url: 'x', errors: null });
     let issue: { title?: string; body?: string } | undefined;
-    github.scope.post(`/repos/${OWNER}/${REPO}/issues`).reply(201, (_uri, body) => {
-      issue = body as typeof issue;
-      return {
-        number: NEW_ISSUE,
-        html_url: `https://github.com/${OWNER}/${REPO}/issues/${NEW_ISSUE}`,
-      };
-    });
+    github.scope.post(`/repos/${OWNER}/${REPO}/issues`).reply(
+      withBody((body) => {
+        issue = body as typeof issue;
+        return [
+          201,
+          {
+            number: NEW_ISSUE,
+            html_url: `https://github.com/${OWNER}/${REPO}/issues/${NEW_ISSUE}`,
+          },
+        ];
+      }),
+    );
 
     app = await startTestApp({
       config: { cloneBaseUrl: served.server.url, maxTurns: 4 },
