@@ -6,7 +6,14 @@ import type { SarifLog, SarifResult, SarifRun } from './sarif-types.js';
  * upload limits). Beyond the results limit GitHub keeps only the most severe results
  * anyway, so Patchling trims before sending and says what it trimmed.
  */
-export const SARIF_LIMITS = {
+export interface SarifLimits {
+  readonly maxGzippedBytes: number;
+  readonly maxResults: number;
+  readonly maxFlowLocations: number;
+  readonly maxRelatedLocations: number;
+}
+
+export const SARIF_LIMITS: SarifLimits = {
   /** The gzipped file. */
   maxGzippedBytes: 10 * 1024 * 1024,
   /** Results GitHub shows per run (it accepts 25,000 but includes the top 5,000). */
@@ -15,7 +22,7 @@ export const SARIF_LIMITS = {
   maxFlowLocations: 1_000,
   /** Locations GitHub includes per result. */
   maxRelatedLocations: 100,
-} as const;
+};
 
 export interface FittedSarif {
   readonly log: SarifLog;
@@ -31,7 +38,7 @@ export interface FittedSarif {
  * severe first) until the count and the compressed size fit. Every cut is noted in the
  * run's notifications, so the upload itself says it is not everything.
  */
-export function fitSarifLimits(log: SarifLog, limits = SARIF_LIMITS): FittedSarif {
+export function fitSarifLimits(log: SarifLog, limits: SarifLimits = SARIF_LIMITS): FittedSarif {
   const notes: string[] = [];
   let runs = log.runs.map((run) => ({
     ...run,
@@ -85,7 +92,7 @@ function severityScore(result: SarifResult): number {
   return severity === 'critical' ? 9.5 : severity === 'high' ? 8 : severity === 'medium' ? 5.5 : 2;
 }
 
-function capResult(result: SarifResult, limits: typeof SARIF_LIMITS): SarifResult {
+function capResult(result: SarifResult, limits: SarifLimits): SarifResult {
   const related = result.relatedLocations;
   const flows = result.codeFlows?.map((flow) => ({
     threadFlows: flow.threadFlows.map((thread) => ({
