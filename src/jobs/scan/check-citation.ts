@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolveWorkspacePath } from '../../workspace/resolve-workspace-path.js';
 import type { Candidate } from './scan-output.js';
 
@@ -22,6 +22,8 @@ export async function checkCitation(
   }
   let text: string;
   try {
+    // A regular file only: a FIFO or a device would block the read or never end.
+    if (!(await stat(file)).isFile()) return `cited path ${candidate.path} is not a file`;
     const buffer = await readFile(file);
     if (buffer.length > MAX_CITED_FILE_BYTES)
       return `cited file ${candidate.path} is too large to check`;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { redactDeep } from '../../github/redact-request.js';
 import { buildSarif } from '../../github/sarif/build-sarif.js';
 import { fitSarifLimits, type FittedSarif } from '../../github/sarif/fit-sarif-limits.js';
@@ -40,7 +40,9 @@ export async function scanSarif(
     category: scanCategory(result),
     readFile: async (file) => {
       try {
-        return await readFile(await resolveWorkspacePath(options.workspace, file), 'utf8');
+        const resolved = await resolveWorkspacePath(options.workspace, file);
+        // A regular file only: a FIFO or a device would block the read.
+        return (await stat(resolved)).isFile() ? await readFile(resolved, 'utf8') : undefined;
       } catch {
         return undefined;
       }
