@@ -46,8 +46,8 @@ describe('mergeByRootCause', () => {
         'CWE-89',
         'high',
         [
-          { path: 'app/db.py', line: 11 },
           { path: 'app/db.py', line: 40 },
+          { path: 'app/db.py', line: 11 },
         ],
       ],
       ['CWE-79', 'high', []],
