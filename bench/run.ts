@@ -1,4 +1,5 @@
 import { benchExec } from './exec.js';
+import { benchFrames } from './frames.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
@@ -16,6 +17,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['sandbox', benchSandbox],
   ['exec', benchExec],
   ['images', benchImages],
+  ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
 ];

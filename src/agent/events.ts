@@ -63,6 +63,32 @@ export type AgentEvent =
   | {
       readonly type: 'compacted';
       readonly reason: 'threshold' | 'context_window';
+      /**
+       * `summary`: the model's hand-off summary. `mechanical`: its answer was unusable (or
+       * the request failed), so Patchling wrote a factual note instead (`why` says why).
+       */
+      readonly method?: 'summary' | 'mechanical';
+      readonly why?: string;
+      readonly history: readonly ConversationItem[];
+    }
+  /** Something about a turn the user should know, in one sentence (`message`). */
+  | {
+      readonly type: 'turn_notice';
+      readonly turn: number;
+      /** `output_limit`: cut off at the output token limit; `empty_answer`: no text, no call. */
+      readonly kind: 'output_limit' | 'empty_answer';
+      readonly message: string;
+    }
+  /**
+   * The history was rewritten to bound its size: old images stubbed (image_budget), or
+   * images and old tool output shed after the provider refused the request as too large.
+   * Carries the new history, so resume starts from exactly what the next request sends.
+   */
+  | {
+      readonly type: 'history_shed';
+      readonly reason: 'image_budget' | 'request_too_large';
+      readonly imagesDropped: number;
+      readonly outputsShortened: number;
       readonly history: readonly ConversationItem[];
     }
   | { readonly type: 'output_repair'; readonly errors: string }

@@ -1,11 +1,10 @@
 import { describeError } from '../errors.js';
-import { ContextWindowExceeded } from '../model/errors.js';
+import { ContextWindowExceeded, RequestTooLargeError } from '../model/errors.js';
 import type {
   ConversationItem,
   ModelClient,
   ModelEvent,
   ModelRequest,
-  OutputItem,
   Usage,
 } from '../model/types.js';
 import { addUsage, ZERO_USAGE } from '../model/types.js';
@@ -15,7 +14,10 @@ import { compactHistory } from './compact-history.js';
 import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from './events.js';
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
+import { pendingCalls, toHistoryItems } from './history-items.js';
+import { describeEmptyAnswer, outputLimitNotice } from './turn-notices.js';
 import { loadPrompt } from './load-prompt.js';
+import { boundImages, shedForSize, type ImageBudget, type ShedResult } from './shed-history.js';
 
 export interface Budgets {
   readonly maxTurns: number;
@@ -45,6 +47,8 @@ export interface AgentRunOptions {
   readonly resume?: ResumePoint;
   /** Compact when a turn's tokens reach this share of the context window. */
   readonly compactAt?: number;
+  /** Images the history may carry before the oldest are stubbed (shed-history.ts). */
+  readonly imageBudget?: ImageBudget;
   readonly now?: () => Date;
 }
 
@@ -79,6 +83,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   let usage = options.resume?.usage ?? ZERO_USAGE;
   let requestBytes = options.resume?.requestBytes ?? 0;
   let repairsLeft = 1;
+  let nudgesLeft = 1;
   let lastTurnTokens = 0;
 
   const controller = new AbortController();
@@ -140,8 +145,21 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       streamOptions,
     );
     history.splice(0, history.length, ...result.history);
-    recordUsage(result.turn.usage, result.turn.requestBytes, turns);
-    emit({ type: 'compacted', reason, history });
+    recordUsage(result.usage, result.requestBytes, turns);
+    // The summary request's size says nothing about the compacted history's.
+    lastTurnTokens = 0;
+    emit({
+      type: 'compacted',
+      reason,
+      method: result.method,
+      ...(result.why === undefined ? {} : { why: result.why }),
+      history,
+    });
+  };
+  const replaceHistory = (shed: ShedResult, reason: 'image_budget' | 'request_too_large') => {
+    history.splice(0, history.length, ...shed.history);
+    const { imagesDropped, outputsShortened } = shed;
+    emit({ type: 'history_shed', reason, imagesDropped, outputsShortened, history });
   };
   const finish = (
     status: RunStatus,
@@ -169,6 +187,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     // A resumed run first finishes the calls the killed process had not.
     await runCalls(unansweredCalls(history));
     let compactedForOverflow = false;
+    let shedForTooLarge = false;
     for (;;) {
       if (turns >= budgets.maxTurns) throw new BudgetExhausted('max_turns');
       if (budgets.maxTokens !== undefined && usage.totalTokens >= budgets.maxTokens) {
@@ -176,8 +195,10 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       }
       if (lastTurnTokens >= model.profile.contextWindow * (options.compactAt ?? 0.8)) {
         await compact('threshold');
-        lastTurnTokens = 0;
       }
+
+      const bounded = boundImages(history, setup.initialItems.length, options.imageBudget);
+      if (bounded) replaceHistory(bounded, 'image_budget');
 
       turns += 1;
       emit({ type: 'turn_started', turn: turns });
@@ -185,6 +206,16 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       try {
         turn = await model.streamTurn({ ...base, input: history }, streamOptions);
       } catch (error) {
+        // Too large for the provider: shed images and old output, and try once more.
+        if (error instanceof RequestTooLargeError && !shedForTooLarge) {
+          const shed = shedForSize(history, setup.initialItems.length);
+          if (shed) {
+            turns -= 1;
+            shedForTooLarge = true;
+            replaceHistory(shed, 'request_too_large');
+            continue;
+          }
+        }
         // Answer an overflow by compacting, once per turn; a second overflow is real.
         if (!(error instanceof ContextWindowExceeded) || compactedForOverflow) throw error;
         turns -= 1;
@@ -193,21 +224,15 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
       compactedForOverflow = false;
+      shedForTooLarge = false;
       recordUsage(turn.usage, turn.requestBytes, turns);
-      append(turn.items.flatMap(toConversationItem));
+      const cutOff = turn.finishReason === 'length';
+      append(toHistoryItems(turn.items));
 
-      const calls = turn.items.flatMap((item): PendingCall[] =>
-        item.type === 'function_call'
-          ? [
-              {
-                callId: item.callId,
-                name: item.name,
-                arguments: item.arguments,
-                parsed: item.parsed,
-              },
-            ]
-          : [],
-      );
+      // Servers may send several calls even when the profile did not ask for parallel
+      // calls; the loop runs whatever arrives, in order.
+      const calls = pendingCalls(turn.items, cutOff);
+      if (cutOff) emit(outputLimitNotice(turns, calls));
       if (calls.length > 0) {
         await runCalls(calls);
         continue;
@@ -217,8 +242,26 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         .flatMap((item) => (item.type === 'message' ? [item.text] : []))
         .join('\n')
         .trim();
-      if (turn.finishReason === 'length') {
+      if (cutOff) {
         append([userText('Your answer was cut off at the output limit. Continue, more briefly.')]);
+        continue;
+      }
+      if (finalMessage === '') {
+        const message = describeEmptyAnswer(turns, turn.finishReason);
+        if (nudgesLeft <= 0) {
+          return finish(
+            'failed',
+            `the model gave no answer: ${message}, after being asked once to answer`,
+          );
+        }
+        nudgesLeft -= 1;
+        emit({
+          type: 'turn_notice',
+          turn: turns,
+          kind: 'empty_answer',
+          message: `${message}; asking once for an answer`,
+        });
+        append([userText(loadPrompt('empty-answer'))]);
         continue;
       }
       if (!output) return finish('completed', 'completed', { finalMessage });
@@ -240,31 +283,16 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof BudgetExhausted) {
-      return finish('budget_exceeded', BUDGET_MESSAGES[reason.budget], { budget: reason.budget });
+      const message =
+        reason.budget === 'max_turns'
+          ? `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`
+          : BUDGET_MESSAGES[reason.budget];
+      return finish('budget_exceeded', message, { budget: reason.budget });
     }
     return finish('failed', describeError(reason));
   } finally {
     if (deadline) clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-function toConversationItem(item: OutputItem): ConversationItem[] {
-  switch (item.type) {
-    case 'message':
-      return item.text === ''
-        ? []
-        : [{ type: 'message', role: 'assistant', content: [{ type: 'text', text: item.text }] }];
-    case 'function_call':
-      return [
-        { type: 'function_call', callId: item.callId, name: item.name, arguments: item.arguments },
-      ];
-    case 'reasoning':
-      return [item];
-    default: {
-      const unhandled: never = item;
-      throw new Error(`unknown output item ${JSON.stringify(unhandled)}`);
-    }
   }
 }
 

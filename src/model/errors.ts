@@ -20,9 +20,10 @@ export class RateLimitedError extends SystemError {
   }
 }
 
-export type TransientKind = 'server' | 'network' | 'stall' | 'truncated';
+/** `protocol`: bytes the reader could not make sense of (quoted in the message). */
+export type TransientKind = 'server' | 'network' | 'stall' | 'truncated' | 'protocol';
 
-/** 5xx, a dropped connection, a stalled or cut stream: retried with backoff, a bounded number of times. */
+/** 5xx, a dropped connection, a stalled, cut or unreadable stream: retried with backoff, a bounded number of times. */
 export class TransientModelError extends SystemError {
   constructor(
     message: string,
@@ -42,6 +43,13 @@ export class ContextWindowExceeded extends SystemError {
     super(message, { ...options, retryable: false });
   }
 }
+
+/**
+ * The request is larger than the provider takes (HTTP 413, often an HTML page from a CDN;
+ * a 400 about image count or size; or our own pre-send check of the profile's limits).
+ * The agent loop answers by shedding images and old tool output, once.
+ */
+export class RequestTooLargeError extends UserError {}
 
 /** Any other 4xx: the provider's own message, not retried. */
 export class ProviderRejectedError extends UserError {

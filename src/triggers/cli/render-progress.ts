@@ -48,7 +48,21 @@ export function createProgressRenderer(
         break;
       case 'compacted':
         line(
-          `  context compacted (${event.reason === 'threshold' ? 'near the window' : 'window exceeded'})`,
+          `  context compacted (${event.reason === 'threshold' ? 'near the window' : 'window exceeded'})${
+            event.method === 'mechanical'
+              ? ` without a summary: ${event.why ?? 'unusable answer'}`
+              : ''
+          }`,
+        );
+        break;
+      case 'turn_notice':
+        line(`  ⚠ ${event.message}`);
+        break;
+      case 'history_shed':
+        line(
+          event.reason === 'image_budget'
+            ? `  ${event.imagesDropped} older image(s) replaced by stubs to keep requests small`
+            : `  request too large for the provider: dropped ${event.imagesDropped} image(s), shortened ${event.outputsShortened} old output(s); retrying`,
         );
         break;
       case 'output_repair':
@@ -56,7 +70,7 @@ export function createProgressRenderer(
         break;
       case 'run_finished':
         line(
-          `${event.status}: ${event.message} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
+          `${event.status}: ${event.message}${event.budget === 'max_turns' ? ' (raise it with --max-turns N)' : ''} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
         );
         break;
       case 'items':
