@@ -4,6 +4,7 @@ import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchSandbox } from './sandbox.js';
+import { benchScan } from './scan.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import type { BenchResult } from './bench-result.js';
 
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['scan', benchScan],
 ];
 
 const only = process.argv.slice(2);
