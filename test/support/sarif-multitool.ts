@@ -33,8 +33,16 @@ export async function validateWithMultitool(log: unknown): Promise<{
     await run(
       binary,
       ['validate', input, '--rule-kind', 'Gh;Sarif', '--output', output, '--log', 'ForceOverwrite'],
-      // The .NET runtime wants a writable HOME for its caches, and no telemetry.
-      { env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' }, timeout: 120_000 },
+      // No telemetry, and no need for libicu (a fresh machine may lack it): the tool only
+      // compares ASCII rule data and paths.
+      {
+        env: {
+          ...process.env,
+          DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+          DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1',
+        },
+        timeout: 120_000,
+      },
     );
     const report = JSON.parse(await readFile(output, 'utf8')) as {
       runs: { results?: { ruleId: string; level?: string; message: { arguments?: string[] } }[] }[];
