@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
@@ -10,6 +10,7 @@ import { scanRepository, type ScanResult } from '../../jobs/scan/scan-repository
 import { scanSarif } from '../../jobs/scan/scan-sarif.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
+import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 import { loadCliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
 import {
@@ -46,13 +47,13 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
   const workspace = findRepositoryRoot(cwd);
   if (!existsSync(path.join(workspace, '.git')))
     throw new UserError(`${cwd} is not in a git checkout.`);
-  const config = readCheckoutConfig(workspace);
+  const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);
   const failOn = flags.failOn ?? config.scan.fail_on;
   const redactor = new SecretRedactor([modelConfig.apiKey, ...secretsOfEnv(io.env)]);
   const redact = (text: string) => redactor.redact(text);
-  const attributes = path.join(workspace, '.gitattributes');
+  const gitattributes = await readWorkspaceFile(workspace, '.gitattributes');
 
   let result: ScanResult;
   try {
@@ -60,7 +61,7 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
       workspace,
       since: flags.since,
       settings: config.scan,
-      ...(existsSync(attributes) ? { gitattributes: readFileSync(attributes, 'utf8') } : {}),
+      ...(gitattributes === undefined ? {} : { gitattributes }),
       sandboxEnv: config.sandbox.env,
       modelConfig,
       stateDir: stateDir(io.env),
