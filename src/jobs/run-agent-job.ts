@@ -1,4 +1,4 @@
-import type { RunStatus } from '../agent/events.js';
+import type { AgentEvent, RunStatus } from '../agent/events.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
@@ -37,6 +37,8 @@ export interface AgentJobDeps {
   readonly log: (entry: Record<string, unknown>) => void;
   /** Waits between polls of GitHub (the SARIF processing status); tests pass a fake. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Every agent event as well, for the operator's metrics (model retries, rate-limit waits). */
+  readonly onAgentEvent?: (event: AgentEvent) => void;
 }
 
 /**

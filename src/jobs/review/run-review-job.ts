@@ -130,7 +130,10 @@ export async function runReviewJob(
       onBatchStart: (batch) => {
         if (batch.total > 1) progress.running(`Reviewing part ${batch.index} of ${batch.total}`);
       },
-      onEvent: (event) => progress.onAgentEvent(event),
+      onEvent: (event) => {
+        progress.onAgentEvent(event);
+        deps.onAgentEvent?.(event);
+      },
       onWarning: (message) => deps.log({ msg: 'warning', jobId, warning: message }),
     });
     const runId = review.runIds.at(-1);

@@ -10,6 +10,8 @@ import {
 } from '../../../src/jobs/scan/scan-schedule.js';
 import { parseRepoConfig } from '../../../src/jobs/repo-config.js';
 import { SqliteJobStore } from '../../../src/queue/sqlite-job-store.js';
+import { jobEnqueueInput } from '../../../src/jobs/job-enqueue-input.js';
+import type { Job } from '../../../src/jobs/job.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -42,14 +44,14 @@ describe('the scan schedule', () => {
     dirs.push(dir);
     const queue = path.join(dir, 'queue.sqlite');
     let clock = new Date('2026-12-07T03:00:30Z');
-    const tick = (store: SqliteJobStore) =>
+    const tick = (store: SqliteJobStore<Job>) =>
       fireScheduledScans({
         targets: [WEEKLY],
-        submit: (input) => store.enqueue(input),
+        submit: (input) => store.enqueue(jobEnqueueInput(input)),
         now: () => clock,
       });
 
-    let store = SqliteJobStore.open({ path: queue });
+    let store = SqliteJobStore.open<Job>({ path: queue });
     expect((await tick(store)).fired).toEqual([
       'scan-schedule:octo-org/shop:2026-12-07t03:00:00.000z',
     ]);
@@ -61,7 +63,7 @@ describe('the scan schedule', () => {
     await store.close();
 
     // A restart (a new process on the same queue): the period's scan is not fired again.
-    store = SqliteJobStore.open({ path: queue });
+    store = SqliteJobStore.open<Job>({ path: queue });
     clock = new Date('2026-12-09T12:00:00Z');
     expect((await tick(store)).fired).toEqual([]);
     // The next period fires once.
