@@ -79,7 +79,26 @@ const FixConfig = z.strictObject({
   max_changed_files: z.number().int().min(1).max(1_000).optional(),
 });
 
-const ScanConfig = z.strictObject({ schedule: CronSchedule.optional() });
+const ScanSeverity = z.enum(['critical', 'high', 'medium', 'low']);
+const ScanConfig = z.strictObject({
+  schedule: CronSchedule.optional(),
+  /** When not empty, only files these patterns match are scanned. */
+  paths: z.array(z.string().min(1).max(500)).max(200).default([]),
+  ignore_paths: z.array(z.string().min(1).max(500)).max(200).default([]),
+  instructions: Text.optional(),
+  /** Findings no reproduction or reading confirmed are dropped below this confidence. */
+  min_confidence: z.number().min(0).max(1).default(0.7),
+  /** `patchling scan` exits 1 when a finding is at least this severe. */
+  fail_on: ScanSeverity.optional(),
+  /** A new finding at least this severe opens an issue (the App and the Action). */
+  notify_at: ScanSeverity.default('high'),
+  /** Draft fix pull requests for proven findings at least `fix_at` severe. */
+  fix: z.boolean().default(false),
+  fix_at: ScanSeverity.default('high'),
+  /** Tokens (input + output) one scan may spend. */
+  max_tokens: z.number().int().min(10_000).max(100_000_000).default(2_000_000),
+  timeout_minutes: z.number().int().min(1).max(360).default(60),
+});
 const BotsConfig = z.strictObject({ allow: z.array(BotLogin).max(50).default([]) });
 const SandboxConfig = z.strictObject({ env: z.array(EnvName).max(50).default([]) });
 const ModelConfig = z.strictObject({ name: z.string().min(1).max(200).optional() });
