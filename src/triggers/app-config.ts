@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly githubApiUrl: string;
   /** Clone URLs are `${cloneBaseUrl}/OWNER/REPO.git`. */
   readonly cloneBaseUrl: string;
+  /** How often scan.schedule is checked; 0 or absent: never (the timer is off). */
+  readonly scanTimerMs?: number;
   /** PATCHLING_QUEUE_URL: redis://… selects the BullMQ backend; absent, the SQLite file. */
   readonly queueUrl?: string;
   /** Jobs of one installation running at once in this instance (fairness). */
@@ -79,6 +81,7 @@ export function readAppConfig(env: Env): AppConfig {
     maxTurns: number('PATCHLING_MAX_TURNS', 60),
     githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
     cloneBaseUrl: (env.PATCHLING_CLONE_BASE_URL || 'https://github.com').replace(/\/+$/, ''),
+    scanTimerMs: env.PATCHLING_SCAN_TIMER === 'off' ? 0 : duration('PATCHLING_SCAN_TIMER', '10m'),
   };
   const queueUrl = env.PATCHLING_QUEUE_URL || undefined;
   if (queueUrl !== undefined && !/^rediss?:\/\/./.test(queueUrl))
