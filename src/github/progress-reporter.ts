@@ -54,9 +54,24 @@ export interface ProgressSink {
   load(id: number): Promise<ProgressState | undefined>;
 }
 
+/** Starts a timer; the returned function cancels it. Tests pass a controlled clock's. */
+export type StartTimer = (callback: () => void, ms: number) => () => void;
+
+/** setTimeout, unref'd: a pending progress update never keeps the process alive. */
+const realTimer: StartTimer = (callback, ms) => {
+  const timer = setTimeout(callback, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 export interface ProgressReporterOptions {
   readonly now?: () => number;
-  /** At most one intermediate write per this many ms. Default 10 s. Final states are written at once. */
+  /** Default setTimeout; pass one driven by the same clock as `now`. */
+  readonly startTimer?: StartTimer;
+  /**
+   * At most one intermediate write per this many ms. Default 10 s. The first move from
+   * queued to running and final states are written at once.
+   */
   readonly minUpdateIntervalMs?: number;
   readonly log?: { readonly warn: (message: string) => unknown };
   /** Applied to a failure reason before it is shortened, so a cut never splits a secret. */
@@ -69,6 +84,7 @@ export function createProgressReporter(
 ): ProgressReporter {
   const now = options.now ?? Date.now;
   const interval = options.minUpdateIntervalMs ?? 10_000;
+  const startTimer = options.startTimer ?? realTimer;
   const warn = (message: string) => options.log?.warn(message);
   const redact = options.redact ?? ((text: string) => text);
 
@@ -77,7 +93,10 @@ export function createProgressReporter(
   /** The state last written, by identity: the reducers return the same object for no change. */
   let written: ProgressState | undefined;
   let lastWriteAt = Number.NEGATIVE_INFINITY;
-  let timer: NodeJS.Timeout | undefined;
+  /** Whether the move to running was written (or is being written) at once. */
+  let startShown = false;
+  /** Cancels the pending write's timer; undefined when none is pending. */
+  let timer: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   /** Writes run one at a time, in order. */
   let writes: Promise<void> = Promise.resolve();
@@ -98,13 +117,21 @@ export function createProgressReporter(
   }
 
   function schedule(): void {
-    if (closing || id === undefined || timer !== undefined) return;
-    const delay = Math.max(0, lastWriteAt + interval - now());
-    timer = setTimeout(() => {
+    if (closing || id === undefined) return;
+    // The job started: show it at once (a short job would otherwise stay "queued" until it
+    // is done); after that, one write per interval.
+    const showStart = !startShown && state.status === 'running';
+    if (showStart) {
+      startShown = true;
+      timer?.();
+      timer = undefined;
+    }
+    if (timer !== undefined) return;
+    const delay = showStart ? 0 : Math.max(0, lastWriteAt + interval - now());
+    timer = startTimer(() => {
       timer = undefined;
       void flush();
     }, delay);
-    timer.unref();
   }
 
   async function flush(): Promise<void> {
@@ -125,7 +152,7 @@ export function createProgressReporter(
 
   function finish(final: ProgressState): Promise<void> {
     if (closing) return closing;
-    clearTimeout(timer);
+    timer?.();
     timer = undefined;
     state = final;
     const attempt = enqueue(async () => {

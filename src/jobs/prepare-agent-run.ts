@@ -66,10 +66,13 @@ export async function prepareRunEnvironment(options: {
 }): Promise<RunEnvironment> {
   const stored = await findStoredCredentials(options.workspace);
   if (stored) {
+    const fix =
+      stored.kind === 'http extraheader'
+        ? `\`git config --unset-all ${stored.key}\``
+        : `\`git config ${stored.key} URL\` with a URL without the password`;
     throw new UserError(
-      `The checkout keeps credentials in its git config (${stored}), where the model could read them. ` +
-        'Remove them first: with actions/checkout, set `persist-credentials: false`; otherwise ' +
-        '`git config --unset-all http.https://github.com/.extraheader` or a remote URL without a password.',
+      `The checkout keeps credentials in its git config: ${stored.key} (${stored.kind}, ${stored.where}), where the model could read them. ` +
+        `Remove them first: with actions/checkout, set \`persist-credentials: false\`; otherwise ${fix}.`,
     );
   }
   const proxy =

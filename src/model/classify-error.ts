@@ -66,17 +66,24 @@ const TRANSIENT_KINDS = new Set([
  * Turns whatever the SDK threw into one of the model errors, so that one policy decides
  * what to do. Anything already classified passes through unchanged.
  */
-export function classifyModelError(error: unknown, provider: string, now: number): Error {
+export function classifyModelError(
+  error: unknown,
+  provider: string,
+  now: number,
+  /** The endpoint, named in connection failures so a wrong base URL is plain to see. */
+  baseURL?: string,
+): Error {
   if (error instanceof PatchlingError) return error;
+  const at = baseURL ? ` at ${endpointOf(baseURL)}` : '';
 
   if (error instanceof APIConnectionTimeoutError) {
-    return new TransientModelError(`${provider} did not answer in time`, 'network', {
+    return new TransientModelError(`${provider}${at} did not answer in time`, 'network', {
       cause: error,
     });
   }
   if (error instanceof APIConnectionError) {
     return new TransientModelError(
-      `could not reach ${provider}: ${describeCause(error)}`,
+      `could not reach ${provider}${at}: ${describeCause(error)}`,
       'network',
       { cause: error },
     );
@@ -105,7 +112,7 @@ export function classifyModelError(error: unknown, provider: string, now: number
   }
   if (isNetworkError(error)) {
     return new TransientModelError(
-      `connection to ${provider} failed: ${String(error)}`,
+      `connection to ${provider}${at} failed: ${String(error)}`,
       'network',
       { cause: error },
     );
@@ -276,4 +283,14 @@ function isNetworkError(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** The URL without credentials or query (neither belongs in a message). */
+function endpointOf(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(an invalid base URL)';
+  }
 }

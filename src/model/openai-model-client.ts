@@ -113,7 +113,7 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
     } catch (error) {
       if (stalled) throw stallError();
       if (external?.aborted) throw external.reason;
-      const classified = classifyModelError(error, provider, clock.now());
+      const classified = classifyModelError(error, provider, clock.now(), config.baseURL);
       if (classified instanceof PatchlingError) throw classified;
       // Anything else (a TypeError from bytes nobody expected) is the provider's protocol
       // fault: say what arrived, and let the retry policy try again.

@@ -55,6 +55,14 @@ export function readAppConfig(env: Env): AppConfig {
     if (!Number.isInteger(n) || n <= 0) problems.push(`${name} must be a positive whole number`);
     return n;
   };
+  // 0 asks the system for a free port; the App logs the one it got.
+  const port = (raw: string | undefined) => {
+    if (raw === undefined || raw === '') return 3000;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535)
+      problems.push('PORT must be a port number (0 picks a free one)');
+    return n;
+  };
   const duration = (name: string, fallback: string) => {
     const ms = parseDuration(env[name] || fallback);
     if (ms === undefined || ms <= 0) problems.push(`${name} must be a duration such as 30m`);
@@ -64,7 +72,7 @@ export function readAppConfig(env: Env): AppConfig {
     appId,
     privateKey: privateKey ?? '',
     webhookSecret,
-    port: number('PORT', 3000),
+    port: port(env.PORT),
     host: env.HOST || '0.0.0.0',
     webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
     commandName: env.PATCHLING_COMMAND || 'patchling',

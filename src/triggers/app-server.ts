@@ -28,6 +28,7 @@ import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { createAppMetrics, handleHealth } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
+import { probotLogger } from './probot-log.js';
 import { webhookIntake } from './webhook-intake.js';
 
 export interface AppServer {
@@ -251,7 +252,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     appId: config.appId,
     privateKey: config.privateKey,
     secret: config.webhookSecret,
-    logLevel: 'warn',
+    // Probot's own lines (a refused signature, say) as the App's: one JSON object, redacted.
+    log: probotLogger(safeLog),
     baseUrl: config.githubApiUrl,
   });
   const middleware = await createNodeMiddleware(webhookIntake({ submit, log: safeLog }), {

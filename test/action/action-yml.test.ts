@@ -57,7 +57,9 @@ describe('action.yml', () => {
   });
 
   it("defaults to the workflow's token and to the entry's own defaults", () => {
-    expect(actionYml.inputs['api-key']?.required).toBe(true);
+    // Not required: a local server takes no key; the entry stops without one for the others.
+    expect(actionYml.inputs['api-key']?.required).toBe(false);
+    expect(actionYml.inputs['api-key']?.description).toMatch(/local server\s+needs none/);
     expect(actionYml.inputs['github-token']?.default).toBe('${{ github.token }}');
     expect(actionYml.inputs['command-name']?.default).toBe('patchling');
     expect(actionYml.inputs['max-turns']?.default).toBe(String(DEFAULT_MAX_TURNS));

@@ -110,7 +110,9 @@ describe('the Action on issue_comment', () => {
       default_branch: 'main',
       html_url: `https://github.com${R.replace('/repos', '')}`,
     });
+    // Running the moment the job starts (unless the failure came first), then failed.
     scope.patch(`${R}/issues/comments/7001`).reply(200, { id: 7001 });
+    scope.patch(`${R}/issues/comments/7001`).optionally().reply(200, { id: 7001 });
 
     // Nothing listens on port 9: the clone fails at once, without leaving the machine.
     const run = await runAction('issue_comment', issueComment('/patchling fix the typo'), {
@@ -119,7 +121,10 @@ describe('the Action on issue_comment', () => {
 
     expect(run.code).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'failed', job: 'fix' });
-    const final = mock.sent().find((request) => request.method === 'PATCH');
+    const patches = mock.sent().filter((request) => request.method === 'PATCH');
+    for (const early of patches.slice(0, -1))
+      expect((early.body as { body: string }).body).toContain('**Patchling fix** is running');
+    const final = patches.at(-1);
     expect((final?.body as { body: string }).body).toContain('**Patchling fix** failed');
     expect((final?.body as { body: string }).body).toContain('job=action-4242-1-patchling');
     expect(run.stdout).toContain('::error::');

@@ -66,9 +66,16 @@ describe('readAppConfig', () => {
       PATCHLING_CONCURRENCY: '1.5',
       PATCHLING_JOB_TIMEOUT: 'soon',
     });
-    expect(message).toContain('PORT must be a positive whole number');
+    expect(message).toContain('PORT must be a port number (0 picks a free one)');
     expect(message).toContain('PATCHLING_CONCURRENCY must be a positive whole number');
     expect(message).toContain('PATCHLING_JOB_TIMEOUT must be a duration');
+  });
+
+  it('takes PORT=0 (a free port), and refuses a port past 65535', () => {
+    const env = { APP_ID: '1', PRIVATE_KEY: appPrivateKey(), WEBHOOK_SECRET };
+    expect(readAppConfig({ ...env, PORT: '0' }).port).toBe(0);
+    expect(readAppConfig({ ...env, PORT: '8080' }).port).toBe(8080);
+    expect(problemsOf({ ...env, PORT: '65536' })).toContain('PORT must be a port number');
   });
 
   it('reads a complete environment, with \\n-escaped keys and defaults', () => {

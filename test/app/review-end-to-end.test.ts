@@ -160,10 +160,11 @@ describe('a pull request reviewed by the App, end to end', () => {
         { id: CHECK_RUN_ID, status: body.status, conclusion: body.conclusion ?? null },
       ] as const;
     const params = { owner: OWNER, repo: REPO, check_run_id: CHECK_RUN_ID };
-    // The final state, always; an in_progress update only if the run outlasts the
-    // reporter's update interval.
+    // in_progress as soon as the job starts, and the final state, always; more
+    // in_progress updates (one per interval) only while the run lasts.
     github.write('PATCH', CHECK_RUN, params, patched);
-    github.write('PATCH', CHECK_RUN, params, patched, { optional: true });
+    github.write('PATCH', CHECK_RUN, params, patched);
+    github.write('PATCH', CHECK_RUN, params, patched, { optional: true, times: 20 });
     // Nothing posted before; then one review, whose comments are read back for their ids.
     github.reviewHistory(OWNER, REPO, NUMBER);
     const reviews = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: REVIEW_ID });
@@ -256,7 +257,9 @@ describe('a pull request reviewed by the App, end to end', () => {
       status: 'queued',
     });
     const updates = github.calls.filter((call) => call.method === 'PATCH');
-    expect(updates.length).toBeGreaterThanOrEqual(1);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    // In progress the moment the job started, not only after the update interval.
+    expect(updates[0]?.body).toMatchObject({ status: 'in_progress' });
     const final = updates.at(-1)?.body as {
       status?: string;
       conclusion?: string;

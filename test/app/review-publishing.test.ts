@@ -169,8 +169,11 @@ function mockReviewRun(
       { id: options.checkRunId, status: body.status, conclusion: body.conclusion ?? null },
     ] as const;
   const params = { owner: OWNER, repo: REPO, check_run_id: options.checkRunId };
+  // in_progress as soon as the job starts, and the final state; more in_progress
+  // updates (one per interval) only while the run lasts.
   github.write('PATCH', CHECK_RUN, params, patched);
-  github.write('PATCH', CHECK_RUN, params, patched, { optional: true });
+  github.write('PATCH', CHECK_RUN, params, patched);
+  github.write('PATCH', CHECK_RUN, params, patched, { optional: true, times: 20 });
   github.reviewHistory(OWNER, REPO, NUMBER, options.history);
 }
 

@@ -89,6 +89,29 @@ describe('the webhook endpoint', () => {
     expect(await server.store.list()).toEqual([]);
   });
 
+  it("logs a refused signature as one JSON line through the App's log, without the payload", async () => {
+    const { deliver, logs } = started();
+    const payload = webhookPayload('pull_request', 'opened');
+    const before = logs.length;
+    const response = await deliver('pull_request', payload, {
+      signature: signWebhook(JSON.stringify(payload), 'another-secret-of-16+chars'),
+    });
+    expect(response.status).toBe(400);
+    const written = logs.slice(before);
+    expect(written).toContainEqual(
+      expect.objectContaining({
+        msg: 'probot',
+        level: 'error',
+        error: expect.stringMatching(/signature does not match/) as unknown,
+      }),
+    );
+    for (const entry of written) {
+      const line = JSON.stringify(entry);
+      expect(line).not.toContain('\\n    at ');
+      expect(line).not.toContain(payload.repository.full_name);
+    }
+  });
+
   it('refuses a webhook without a signature and stores nothing', async () => {
     const { deliver, server } = started();
     // Probot logs each refusal with the whole payload; the status is what matters here.

@@ -64,6 +64,11 @@ describe('patchling exec on a checkout that keeps credentials', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/keeps credentials in its git config/);
     expect(result.stderr).toMatch(/persist-credentials: false/);
+    // The key it found, and the command that removes that key.
+    expect(result.stderr).toContain('git config: http.https://github.com/.extraheader (');
+    expect(result.stderr).toContain(
+      '`git config --unset-all http.https://github.com/.extraheader`',
+    );
     expect(result.stderr).not.toContain('eC1hY2Nlc3MtdG9rZW46');
     expect(scenario.server.requests).toHaveLength(0);
   });

@@ -220,6 +220,25 @@ describe('patchling fix: the agent changes nothing', () => {
   });
 });
 
+describe('patchling fix: the model fails', () => {
+  let scenario: Scenario;
+  let result: CliResult;
+
+  beforeAll(async () => {
+    scenario = await startScenario([step.badRequest('this model is unavailable')], {
+      files: FIX_REPO_FILES,
+    });
+    result = await scenario.run(['fix', DESCRIPTION], { timeoutMs: FIX_RUN_TIMEOUT_MS });
+  }, FIX_TEST_TIMEOUT_MS);
+  afterAll(() => scenario.close());
+
+  it('exits 1 and its report says why once', () => {
+    expect(result.code, result.stderr).toBe(1);
+    // stdout is the report; stderr's progress lines end with the run's own status line.
+    expect(result.stdout.match(/this model is unavailable/g)).toHaveLength(1);
+  });
+});
+
 describe('patchling fix: usage errors exit 2 before the model is asked', () => {
   let scenario: Scenario;
 

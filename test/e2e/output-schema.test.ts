@@ -1,6 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UNMATCHED_ANSWER_MARK } from '../../src/triggers/cli/exec-command.js';
 import { step, type ScriptStep } from '../support/model-server/index.js';
 import {
   bodyOf,
@@ -29,11 +31,17 @@ afterEach(async () => {
   scenario = undefined;
 });
 
-async function runWithSchema(script: ScriptStep[]) {
+async function runWithSchema(script: ScriptStep[], extraArgs: readonly string[] = []) {
   scenario = await startScenario(script);
   const schemaFile = path.join(scenario.stateDir, 'schema.json');
   await writeFile(schemaFile, JSON.stringify(SCHEMA));
-  const result = await scenario.run(['exec', '--output-schema', schemaFile, 'Report on sum.js.']);
+  const result = await scenario.run([
+    'exec',
+    '--output-schema',
+    schemaFile,
+    ...extraArgs,
+    'Report on sum.js.',
+  ]);
   return { result, requests: scenario.server.requests };
 }
 
@@ -72,5 +80,28 @@ describe('patchling exec --output-schema', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/did not match the output schema/);
     expect(requests).toHaveLength(2);
+    // A failed run is finished: resume is not suggested, and would refuse.
+    expect(result.stderr).not.toMatch(/resume/);
+    const runId = /\(run (\S+)\)/.exec(result.stderr)?.[1] ?? '';
+    const again = await scenario?.run(['exec', 'resume', runId]);
+    expect(again?.stderr).toMatch(/already finished/);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('keeps the answer that failed the schema: on stderr and in -o, marked as not matching', async () => {
+    const out = path.join(os.tmpdir(), `patchling-last-${process.pid}-${Date.now()}.txt`);
+    try {
+      const { result } = await runWithSchema(
+        [step.text('no JSON here'), step.text('still no JSON, sorry')],
+        ['-o', out],
+      );
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const kept = `${UNMATCHED_ANSWER_MARK}\nstill no JSON, sorry\n`;
+      expect(result.stderr).toContain(kept);
+      expect(await readFile(out, 'utf8')).toBe(kept);
+    } finally {
+      await rm(out, { force: true });
+    }
   });
 });

@@ -752,5 +752,7 @@ describe('patchling review: a change in several parts', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/^Skipped sum\.js: not reviewed: .*this model is unavailable/m);
     expect(result.stderr).toMatch(/^patchling: The review failed: .*this model is unavailable/m);
+    // Nothing was reviewed: no "No findings." (that would read as a clean review).
+    expect(result.stdout).not.toMatch(/No findings|Reviewed 0 files/);
   });
 });

@@ -81,13 +81,34 @@ export function testClient(
   return Object.assign(client, { waits });
 }
 
-/** A clock the test moves by hand. */
+/**
+ * A clock the test moves by hand. Timers started with `startTimer` fire only when
+ * `advance` passes their time (in order), so nothing depends on the machine's speed.
+ */
 export function manualClock(start = Date.UTC(2025, 0, 2, 3, 4, 5)) {
   let time = start;
+  let timers: { at: number; callback: () => void }[] = [];
   return {
     now: () => time,
     advance: (ms: number) => {
-      time += ms;
+      const until = time + ms;
+      for (;;) {
+        const due = timers.filter((timer) => timer.at <= until).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        timers = timers.filter((timer) => timer !== due);
+        time = Math.max(time, due.at);
+        due.callback();
+      }
+      time = until;
     },
+    startTimer: (callback: () => void, ms: number): (() => void) => {
+      const timer = { at: time + ms, callback };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+    /** Timers not fired or cancelled yet. */
+    pending: () => timers.length,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgressComment } from '../../src/github/progress-comment.js';
+import type { StartTimer } from '../../src/github/progress-reporter.js';
 import type { ProgressState } from '../../src/github/progress-state.js';
 import { renderProgressBody } from '../../src/github/render-progress.js';
 import { expectValidGitHubRequest } from '../support/github-schemas.js';
@@ -31,7 +32,9 @@ function validate(sent: Sent[]): void {
   }
 }
 
-function reporter(overrides: { minUpdateIntervalMs?: number; now?: () => number } = {}) {
+function reporter(
+  overrides: { minUpdateIntervalMs?: number; now?: () => number; startTimer?: StartTimer } = {},
+) {
   const warnings: string[] = [];
   const progress = createProgressComment({
     octokit: testClient(),
@@ -132,25 +135,66 @@ describe('progress comment', () => {
   });
 
   it('writes at most once per interval, always the latest state', async () => {
+    const clock = manualClock();
     const { scope, sent } = githubApi();
     scope.post(`${R}/issues/7/comments`).reply(201, { id: 555 });
     scope.patch(`${R}/issues/comments/555`).times(3).reply(200, { id: 555 });
-    const { progress } = reporter({ minUpdateIntervalMs: 200 });
+    const { progress } = reporter({
+      minUpdateIntervalMs: 200,
+      now: clock.now,
+      startTimer: clock.startTimer,
+    });
 
     await progress.start();
-    progress.onAgentEvent(planUpdated({ step: 'a', status: 'in_progress' }));
-    progress.onAgentEvent(planUpdated({ step: 'b', status: 'in_progress' }));
+    progress.running('working');
+    clock.advance(0);
     await vi.waitFor(() => expect(sent).toHaveLength(2));
-    progress.onAgentEvent(planUpdated({ step: 'c', status: 'in_progress' }));
-    await vi.waitFor(() => expect(sent).toHaveLength(3));
-    await progress.succeeded({ summary: 'Done.' });
+    await progress.settled();
+    for (const [first, second, write] of [
+      ['a', 'b', 3],
+      ['c', 'd', 4],
+    ] as const) {
+      progress.onAgentEvent(planUpdated({ step: first, status: 'in_progress' }));
+      progress.onAgentEvent(planUpdated({ step: second, status: 'in_progress' }));
+      // Nothing until the interval since the last write has passed; then the latest state.
+      clock.advance(199);
+      await progress.settled();
+      expect(sent).toHaveLength(write - 1);
+      clock.advance(1);
+      await vi.waitFor(() => expect(sent).toHaveLength(write));
+      await progress.settled();
+      expect(bodies(sent)[write - 1]).toContain(`**${second}**`);
+      expect(bodies(sent)[write - 1]).not.toContain(`**${first}**`);
+    }
+    expect(clock.pending()).toBe(0);
+  });
 
-    const [created, first, second] = sent;
-    expect(bodies(sent)[1]).toContain('**b**');
-    expect(bodies(sent)[2]).toContain('**c**');
-    expect((first?.at ?? 0) - (created?.at ?? 0)).toBeGreaterThanOrEqual(150);
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(150);
-    expect(sent).toHaveLength(4);
+  it('writes the move from queued to running at once, then throttles', async () => {
+    const clock = manualClock();
+    const { scope, sent } = githubApi();
+    scope.post(`${R}/issues/7/comments`).reply(201, { id: 555 });
+    scope.patch(`${R}/issues/comments/555`).times(2).reply(200, { id: 555 });
+    const { progress } = reporter({
+      minUpdateIntervalMs: 10_000,
+      now: clock.now,
+      startTimer: clock.startTimer,
+    });
+
+    await progress.start();
+    progress.running('cloning the repository');
+    clock.advance(0);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(bodies(sent)[1]).toContain('is running: cloning the repository');
+    await progress.settled();
+
+    progress.running('reviewing');
+    clock.advance(9_999);
+    await progress.settled();
+    expect(sent).toHaveLength(2);
+    clock.advance(1);
+    await vi.waitFor(() => expect(sent).toHaveLength(3));
+    expect(bodies(sent)[2]).toContain('is running: reviewing');
+    await progress.settled();
   });
 
   it('reaches a final state even when the first post failed', async () => {

@@ -65,7 +65,11 @@ describe('parseRepoConfig: defaults', () => {
     expect(example).toBeDefined();
     const config = configOf(example);
     expect(config.bots.allow).toContain('dependabot[bot]');
+    expect(config.fix.max_changed_files).toBe(20);
+    expect(config.review.verify).toBe('npm test');
     expect(config.scan.schedule).toBeDefined();
+    // The example shows what works today: model.name does nothing yet.
+    expect(example).not.toMatch(/^model:/m);
   });
 });
 

@@ -317,7 +317,9 @@ describe('connection failures', () => {
       .streamTurn(request, { onEvent })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetriesExhaustedError);
-    expect((error as Error).message).toMatch(/could not reach openai: .*ECONNREFUSED/);
+    expect((error as Error).message).toMatch(/could not reach openai at \S+: .*ECONNREFUSED/);
+    // The endpoint it tried, so a wrong OPENAI_BASE_URL is plain to see.
+    expect((error as Error).message).toContain(`could not reach openai at ${baseURL}:`);
     expect(retries(events)).toHaveLength(3);
   });
 

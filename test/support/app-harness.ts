@@ -213,7 +213,8 @@ export interface GitHubMock {
     route: string,
     params: Params,
     reply: (body: Record<string, unknown>) => Reply,
-    options?: { readonly optional?: boolean },
+    /** optional: not required to happen; times: how many such requests it answers (1). */
+    options?: { readonly optional?: boolean; readonly times?: number },
   ): void;
   /**
    * What is on the pull request already, as GitHub lists it (one page each, oldest first):
@@ -323,8 +324,10 @@ export function mockGitHub(): GitHubMock {
     params: Params,
     reply: (body: Record<string, unknown>) => Reply,
     optional = false,
+    times = 1,
   ): void => {
     const interceptor = on.intercept(fill(route, params), method);
+    if (times > 1) interceptor.times(times);
     if (optional) interceptor.optionally();
     interceptor.reply(
       withBody((body) => {
@@ -339,7 +342,7 @@ export function mockGitHub(): GitHubMock {
     );
   };
   const write: GitHubMock['write'] = (method, route, params, reply, options = {}) =>
-    register(scope, method, route, params, reply, options.optional);
+    register(scope, method, route, params, reply, options.optional, options.times);
 
   return {
     scope,

@@ -36,7 +36,11 @@ describe('findStoredCredentials', () => {
       ['config', 'http.https://github.com/.extraheader', 'AUTHORIZATION: basic abc='],
       { cwd: dir },
     );
-    expect(await findStoredCredentials(dir)).toMatch(/\.git\/config:\d+ \(http extraheader\)/);
+    expect(await findStoredCredentials(dir)).toEqual({
+      key: 'http.https://github.com/.extraheader',
+      where: expect.stringMatching(/\.git\/config:\d+$/) as unknown,
+      kind: 'http extraheader',
+    });
   });
 
   it('finds a remote URL with a password, but not one with a user only', async () => {
@@ -50,7 +54,10 @@ describe('findStoredCredentials', () => {
       ['remote', 'set-url', 'origin', 'https://x-access-token:ghs_abc@example.com/o/r.git'],
       { cwd: dir },
     );
-    expect(await findStoredCredentials(dir)).toMatch(/a remote URL with a password/);
+    expect(await findStoredCredentials(dir)).toMatchObject({
+      key: 'remote.origin.url',
+      kind: 'a remote URL with a password',
+    });
   });
 
   it('reads the shared config of a linked worktree', async () => {
@@ -59,6 +66,6 @@ describe('findStoredCredentials', () => {
     const worktree = `${dir}-wt`;
     dirs.push(worktree);
     execFileSync('git', ['worktree', 'add', '-q', worktree], { cwd: dir });
-    expect(await findStoredCredentials(worktree)).toMatch(/extraheader/);
+    expect(await findStoredCredentials(worktree)).toMatchObject({ key: 'http.extraheader' });
   });
 });

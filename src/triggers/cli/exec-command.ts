@@ -207,16 +207,32 @@ function report(
   if (result.status === 'completed') {
     if (!flags.json) io.stdout(`${redact(answer)}\n`);
   } else {
-    // The budget that stopped the run, and the flag that raises it.
-    const resume = `patchling exec resume ${result.runId}`;
-    const next =
-      result.budget === 'max_turns'
-        ? `raise the limit with --max-turns N; continue with \`${resume} --max-turns N\``
-        : `resume with \`${resume}\``;
-    io.stderr(`patchling: ${redact(result.message)} (run ${result.runId}; ${next})\n`);
+    if (result.status === 'budget_exceeded') {
+      // The budget that stopped the run, and the flag that raises it: such a run resumes.
+      const resume = `patchling exec resume ${result.runId}`;
+      const next =
+        result.budget === 'max_turns'
+          ? `raise the limit with --max-turns N; continue with \`${resume} --max-turns N\``
+          : `resume with \`${resume}\``;
+      io.stderr(`patchling: ${redact(result.message)} (run ${result.runId}; ${next})\n`);
+    } else {
+      // A failed run is finished (its log says so): `exec resume` would refuse it.
+      io.stderr(`patchling: ${redact(result.message)} (run ${result.runId})\n`);
+    }
+    // An answer that failed --output-schema is still the model's work: keep it, marked,
+    // out of stdout (which promises a matching answer).
+    if (flags.outputSchema && result.finalMessage !== undefined) {
+      const marked = `${UNMATCHED_ANSWER_MARK}\n${redact(result.finalMessage)}\n`;
+      io.stderr(marked);
+      if (flags.outputLastMessage) writeFileSync(flags.outputLastMessage, marked);
+    }
   }
   return exitCodeFor(result.status);
 }
+
+/** The first line of a kept final answer that did not match --output-schema. */
+export const UNMATCHED_ANSWER_MARK =
+  '--- the final answer, which does NOT match the output schema ---';
 
 function exitCodeFor(status: AgentResult['status']): number {
   return status === 'completed'

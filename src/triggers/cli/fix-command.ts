@@ -191,7 +191,8 @@ function formatFixReport(
   if (result.report?.risks.trim()) lines.push(`Risks: ${result.report.risks.trim()}`);
   if (commit) lines.push(`Committed ${commit.slice(0, 7)} on ${branch ?? 'the branch'}.`);
   else if (result.files.length > 0) lines.push('The change is in the working tree.');
-  lines.push(result.message);
+  // Without a report the message opened the output already: say it once.
+  if (result.report) lines.push(result.message);
   return `${lines.join('\n\n')}\n`;
 }
 

@@ -183,10 +183,16 @@ function formatReport(result: ReviewChangesResult, color: boolean): string {
   if (result.findings.length > 0) {
     parts.push(formatFindingsForTerminal(result.findings.map(shownFinding), { color }));
   }
-  parts.push(result.summary.trim() === '' ? 'No findings.' : result.summary.trim());
-  const lines = [
-    `Reviewed ${result.reviewedFiles.length} file${result.reviewedFiles.length === 1 ? '' : 's'}.`,
-  ];
+  // "No findings." only from a review that happened; a failed one says why on stderr.
+  const happened = result.status === 'completed' || result.status === 'partial';
+  if (result.summary.trim() !== '') parts.push(result.summary.trim());
+  else if (happened) parts.push('No findings.');
+  const lines =
+    happened || result.reviewedFiles.length > 0
+      ? [
+          `Reviewed ${result.reviewedFiles.length} file${result.reviewedFiles.length === 1 ? '' : 's'}.`,
+        ]
+      : [];
   for (const skipped of result.skippedFiles)
     lines.push(`Skipped ${skipped.path}: ${skipped.reason}`);
   if (result.dropped.length > 0) {
@@ -199,8 +205,8 @@ function formatReport(result: ReviewChangesResult, color: boolean): string {
       );
     }
   }
-  parts.push(lines.join('\n'));
-  return `${parts.join('\n\n')}\n`;
+  if (lines.length > 0) parts.push(lines.join('\n'));
+  return parts.length > 0 ? `${parts.join('\n\n')}\n` : '';
 }
 
 /** Only a verified suggestion is shown as one; otherwise the explanation says why not. */
