@@ -2,6 +2,7 @@ import { benchExec } from './exec.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
+import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import type { BenchResult } from './bench-result.js';
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['images', benchImages],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['review', benchReview],
 ];
 
 const only = process.argv.slice(2);

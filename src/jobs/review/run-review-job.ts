@@ -105,6 +105,7 @@ export async function runReviewJob(
       maxBytes: 256 * 1024,
     });
     progress.running('Reviewing');
+    let partsDone = 0;
     const review = await reviewChanges({
       workspace: workspace.dir,
       diff,
@@ -128,8 +129,15 @@ export async function runReviewJob(
       scratchParent: deps.workRoot,
       signal,
       onBatchStart: (batch) => {
-        if (batch.total > 1) progress.running(`Reviewing part ${batch.index} of ${batch.total}`);
+        if (batch.total > 1 && batch.index === 1)
+          progress.running(`Reviewing ${batch.total} parts at once`);
       },
+      onBatchFinish: (batch) => {
+        partsDone += 1;
+        if (batch.total > 1) progress.running(`Reviewed ${partsDone} of ${batch.total} parts`);
+      },
+      onConcurrency: (limit) =>
+        deps.log({ msg: 'review concurrency', jobId, limit, why: 'provider rate limit' }),
       onEvent: (event) => progress.onAgentEvent(event),
       onWarning: (message) => deps.log({ msg: 'warning', jobId, warning: message }),
     });
