@@ -698,7 +698,11 @@ describe('publishing a review of a multi-file pull request', () => {
    * then a push that fixes sum. The model's second answer is `secondAnswer`; the GitHub
    * mocks of the second run are the caller's.
    */
-  async function reviewThenFixSum(firstFindings: readonly Finding[], secondAnswer: string) {
+  async function reviewThenFixSum(
+    firstFindings: readonly Finding[],
+    secondAnswer: string,
+    config?: string,
+  ) {
     const token = github.installationToken;
     const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
     repo = pr;
@@ -708,7 +712,7 @@ describe('publishing a review of a multi-file pull request', () => {
       step.text(secondAnswer),
     ]);
     model = scripted;
-    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321 });
+    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321, ...(config ? { config } : {}) });
     const first = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 80 });
     github.reviewComments(OWNER, REPO, NUMBER, 80, first);
     const started = await startApp(pr);
@@ -844,6 +848,79 @@ describe('publishing a review of a multi-file pull request', () => {
       details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-81`,
     });
     expect(final?.output?.summary).toContain(outcome);
+  }, 90_000);
+
+  it('dismisses its earlier "changes requested" when a complete review finds nothing at that level', async () => {
+    const config = 'review:\n  request_changes_at: P1\n';
+    const sum = plain(SUM);
+    const { pr, app, secondHead, firstReview } = await reviewThenFixSum(
+      [sum],
+      answer('Sum is fixed.', []),
+      config,
+    );
+    expect(firstReview.request.event).toBe('REQUEST_CHANGES');
+    expect(firstReview.listed.state).toBe('CHANGES_REQUESTED');
+
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      config,
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+    mockThreads(firstReview.comments, [resolvedThread]);
+    const dismissals: unknown[] = [];
+    github.write(
+      'PUT',
+      '/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals',
+      { owner: OWNER, repo: REPO, pull_number: NUMBER, review_id: 80 },
+      (body) => {
+        dismissals.push(body);
+        return [200, { ...firstReview.listed, state: 'DISMISSED' }];
+      },
+    );
+
+    await deliverReviewCommand(COMMAND_ID);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => job.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(second.requests.map((r) => r.event)).toEqual(['COMMENT']);
+    expect(dismissals).toEqual([
+      {
+        message: `Patchling reviewed ${secondHead.slice(0, 7)} in full and found nothing at P1 or above.`,
+        event: 'DISMISS',
+      },
+    ]);
+    expect(jobs[3]?.result).toMatchObject({
+      message: expect.stringContaining('1 earlier change request dismissed'),
+    });
+  }, 90_000);
+
+  it('keeps its earlier "changes requested" after an incremental review', async () => {
+    const config = 'review:\n  request_changes_at: P1\n';
+    const { pr, app, secondHead, firstReview } = await reviewThenFixSum(
+      [plain(SUM)],
+      answer('Sum is fixed.', []),
+      config,
+    );
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      config,
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+
+    await deliver('synchronize', pr, firstReview.listed.commit_id);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => job.status)).toContain('succeeded');
+    expect(second.requests).toHaveLength(1);
+    // No PUT .../dismissals was asked for: nock would have listed it as unmatched.
+    expect(github.calls.filter((call) => call.path.endsWith('/dismissals'))).toEqual([]);
   }, 90_000);
 
   it('logs a thread GitHub will not resolve, resolves the others, and completes the review', async () => {

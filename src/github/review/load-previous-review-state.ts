@@ -61,8 +61,10 @@ export async function loadPreviousReviewState(
     posted.set(fingerprint, [...(posted.get(fingerprint) ?? []), ref]);
   };
   let lastReviewedSha: string | undefined;
+  const changesRequested: number[] = [];
   // GitHub lists reviews oldest first: the last marker read is the latest review's.
   for (const item of reviews.filter((r) => byBot(r.user) && r.state !== 'PENDING')) {
+    if (item.state === 'CHANGES_REQUESTED') changesRequested.push(item.id);
     lastReviewedSha = parseReviewMarker(item.body) ?? lastReviewedSha;
     for (const marker of parseFindingMarkers(item.body)) {
       if (marker.path !== undefined) add(marker.fingerprint, { path: marker.path });
@@ -73,7 +75,9 @@ export async function loadPreviousReviewState(
     const marker = parseFindingMarkers(item.body).at(-1);
     if (marker !== undefined) add(marker.fingerprint, { path: item.path, commentId: item.id });
   }
-  return lastReviewedSha === undefined
-    ? { postedFingerprints: posted }
-    : { lastReviewedSha, postedFingerprints: posted };
+  return {
+    ...(lastReviewedSha === undefined ? {} : { lastReviewedSha }),
+    postedFingerprints: posted,
+    ...(changesRequested.length === 0 ? {} : { changesRequested }),
+  };
 }

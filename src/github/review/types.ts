@@ -31,6 +31,8 @@ export interface PreviousReviewState {
   readonly lastReviewedSha?: string;
   /** Fingerprint → every place it was posted (the same issue may sit in several spots). */
   readonly postedFingerprints: ReadonlyMap<string, readonly PostedFindingRef[]>;
+  /** Patchling's own reviews whose state is still CHANGES_REQUESTED (not dismissed). */
+  readonly changesRequested?: readonly number[];
 }
 
 export interface PublishedFinding {

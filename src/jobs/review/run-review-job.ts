@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
 import { describeAbort, describeError } from '../../errors.js';
 import {
+  dismissChangeRequests,
   findingFingerprint,
   loadPreviousReviewState,
   publishReview,
@@ -183,6 +184,11 @@ export async function runReviewJob(
       suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
     }));
     const fullFiles = parseUnifiedDiff(fullDiff);
+    const complete =
+      review.status === 'completed' &&
+      workspace.since === undefined &&
+      review.skippedFiles.length === 0;
+    const event = reviewEvent(config.review, findings, { complete });
     const published = await publishReview({
       octokit: deps.github,
       repo,
@@ -192,12 +198,7 @@ export async function runReviewJob(
       summary: redactor.redact(summaryOf(review.summary, workspace.since, review.dropped.length)),
       reviewedFiles: review.reviewedFiles,
       skippedFiles: review.skippedFiles,
-      event: reviewEvent(config.review, findings, {
-        complete:
-          review.status === 'completed' &&
-          workspace.since === undefined &&
-          review.skippedFiles.length === 0,
-      }),
+      event,
       // A partial review leaves the last complete one as where the next run starts.
       markReviewed: review.status === 'completed',
       commentable: (path, start, end) => commentableRange(fullFiles, path, start, end),
@@ -220,7 +221,20 @@ export async function runReviewJob(
       ]),
       reviewedFiles: review.reviewedFiles,
     });
-    const message = describePublished(published, resolved, review.message);
+    // A complete review that found nothing at the bar lifts Patchling's earlier "changes
+    // requested": left standing, it would block the merge for problems that are gone.
+    const dismissed =
+      complete && event !== 'REQUEST_CHANGES'
+        ? await dismissChangeRequests({
+            octokit: deps.github,
+            repo,
+            pullNumber: job.pullNumber,
+            reviewIds: previous.changesRequested ?? [],
+            message: dismissalMessage(pr.headSha, config.review.request_changes_at),
+            log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
+          })
+        : [];
+    const message = describePublished(published, resolved, dismissed.length, review.message);
     await progress.succeeded({
       summary: message,
       link: `${pr.htmlUrl}#pullrequestreview-${published.reviewId}`,
@@ -321,9 +335,15 @@ function summaryOf(summary: string, since: string | undefined, dropped: number):
   return parts.join('\n\n');
 }
 
+function dismissalMessage(headSha: string, bar: ReviewSettings['request_changes_at']): string {
+  const what = bar === undefined ? 'nothing that requests changes' : `nothing at ${bar} or above`;
+  return `Patchling reviewed ${headSha.slice(0, 7)} in full and found ${what}.`;
+}
+
 function describePublished(
   published: PublishReviewResult,
   resolved: number,
+  dismissed: number,
   outcome: string,
 ): string {
   const parts = [
@@ -333,6 +353,8 @@ function describePublished(
   if (published.skippedAsRepeat.length > 0)
     parts.push(`${published.skippedAsRepeat.length} already posted`);
   if (resolved > 0) parts.push(`${resolved} thread${resolved === 1 ? '' : 's'} resolved`);
+  if (dismissed > 0)
+    parts.push(`${dismissed} earlier change request${dismissed === 1 ? '' : 's'} dismissed`);
   return `${outcome} Posted: ${parts.join(', ')}.`;
 }
 
