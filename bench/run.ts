@@ -1,4 +1,5 @@
 import { benchExec } from './exec.js';
+import { benchGitCache } from './git-cache.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['review', benchReview],
+  ['git cache', benchGitCache],
 ];
 
 const only = process.argv.slice(2);

@@ -4,6 +4,7 @@ import type { ModelConfig } from '../model/model-config.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
 import { runFixJob } from './fix/run-fix-job.js';
 import { runReviewJob } from './review/run-review-job.js';
+import type { GitCacheOptions } from '../workspace/git/repo-cache.js';
 
 /** How the job ended, with the run's last word (redacted) for whoever reports it. */
 export interface AgentJobOutcome {
@@ -26,6 +27,11 @@ export interface AgentJobDeps {
   readonly stateDir: string;
   /** Where job workspaces are made (one fresh directory per job, removed afterwards). */
   readonly workRoot: string;
+  /**
+   * One mirror per repository that job workspaces are filled from (the App's, which lives
+   * long enough to reuse it); absent: each job fetches for itself (the Action).
+   */
+  readonly gitCache?: GitCacheOptions;
   readonly secrets: readonly string[];
   readonly maxTurns: number;
   /** Called once the progress comment or check run exists, to persist its id for a restart. */

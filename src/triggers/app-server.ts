@@ -167,6 +167,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         modelConfig: options.modelConfig,
         stateDir: options.stateDir,
         workRoot: path.join(options.stateDir, 'workspaces'),
+        // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
+        gitCache: { root: path.join(options.stateDir, 'git-cache') },
         secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
         maxTurns: config.maxTurns,
       },

@@ -91,6 +91,10 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
     ...(options.now ? { now: options.now } : {}),
     ...(options.onConcurrency ? { onLimit: options.onConcurrency } : {}),
   });
+  // Sandboxes are created one at a time (milliseconds each): two created in the same
+  // millisecond by one process collide on the name of the sandbox's cgroup probe.
+  const creating = createAdaptiveLimiter({ max: 1 });
+  const setUp = <T>(create: () => Promise<T>) => creating.run(create);
   // Every batch at once, as many running as the limiter allows; the results are read in
   // batch order below, so the review is the same whichever batch finished first.
   const settled = await Promise.allSettled(
@@ -100,13 +104,20 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
         const batchFiles = [...new Set(batch.map((file) => file.path))];
         const info: BatchInfo = { index: position + 1, total, files: batchFiles };
         options.onBatchStart?.(info);
-        const run = await runReviewBatch(options, batch, info, output, (event) => {
-          // The provider is rate limiting: start fewer batches until it calms down.
-          if (event.type === 'model_retry' && event.retry.kind === 'rate_limit') {
-            limiter.rateLimited(event.retry.delayMs);
-          }
-          options.onEvent?.(event, info);
-        });
+        const run = await runReviewBatch(
+          options,
+          batch,
+          info,
+          output,
+          (event) => {
+            // The provider is rate limiting: start fewer batches until it calms down.
+            if (event.type === 'model_retry' && event.retry.kind === 'rate_limit') {
+              limiter.rateLimited(event.retry.delayMs);
+            }
+            options.onEvent?.(event, info);
+          },
+          setUp,
+        );
         options.onBatchFinish?.(info, run.ok);
         return { batchFiles, run };
       }),
@@ -140,12 +151,14 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
     findings: filtered.kept,
     ...(options.settings.verify === undefined ? {} : { verifyCommand: options.settings.verify }),
     sandboxFactory: (scratchDir) =>
-      createSandbox({
-        workspace: scratchDir,
-        policy: 'workspace-write',
-        envAllowlist: options.sandboxEnv,
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      }),
+      setUp(() =>
+        createSandbox({
+          workspace: scratchDir,
+          policy: 'workspace-write',
+          envAllowlist: options.sandboxEnv,
+          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        }),
+      ),
     concurrency: options.concurrency ?? options.settings.concurrency,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.scratchParent ? { scratchParent: options.scratchParent } : {}),

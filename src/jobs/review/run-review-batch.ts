@@ -30,19 +30,23 @@ export async function runReviewBatch(
   info: BatchInfo,
   output: FinalOutputSpec,
   onEvent: (event: AgentEvent) => void,
+  /** Runs the sandbox's creation; the caller serialises it across batches. */
+  setUp: <T>(create: () => Promise<T>) => Promise<T> = (create) => create(),
 ): Promise<BatchRun> {
   const runId = newRunId(new Date());
-  const run = await prepareRunEnvironment({
-    workspace: options.workspace,
-    policy: 'read-only',
-    modelConfig: options.modelConfig,
-    stateDir: options.stateDir,
-    runId,
-    env: options.env,
-    envAllowlist: options.sandboxEnv,
-    ...(options.extraSecrets ? { extraSecrets: options.extraSecrets } : {}),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  const run = await setUp(() =>
+    prepareRunEnvironment({
+      workspace: options.workspace,
+      policy: 'read-only',
+      modelConfig: options.modelConfig,
+      stateDir: options.stateDir,
+      runId,
+      env: options.env,
+      envAllowlist: options.sandboxEnv,
+      ...(options.extraSecrets ? { extraSecrets: options.extraSecrets } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    }),
+  );
   try {
     const result = await runJobAgent(run, {
       runId,

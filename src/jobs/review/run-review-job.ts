@@ -88,6 +88,7 @@ export async function runReviewJob(
       baseRef: pr.baseRef,
       since,
       parentDir: deps.workRoot,
+      cache: deps.gitCache,
       signal,
     });
     if (workspace.mergeBase === undefined) {
