@@ -31,7 +31,9 @@ import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import {
   createMultiFilePrRepo,
+  BASE_FILES,
   FEATURE_CHANGES,
+  type FileChanges,
   type MultiFilePrRepo,
 } from './multi-file-pr-repo.js';
 
@@ -52,7 +54,26 @@ let app: AppHarness | undefined;
 
 beforeEach(() => {
   github = startGitHubMock();
+  headAfterPush = {};
 });
+
+const REPLIES = '/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies';
+/** Accepts Patchling's "Addressed in <sha>" replies to these comments; returns their bodies. */
+function acceptReplies(commentIds: readonly number[]): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  for (const commentId of commentIds) {
+    github.write(
+      'POST',
+      REPLIES,
+      { owner: OWNER, repo: REPO, pull_number: NUMBER, comment_id: commentId },
+      (body) => {
+        bodies.push(body);
+        return [201, { id: commentId + 50_000, in_reply_to_id: commentId, body: body.body }];
+      },
+    );
+  }
+  return bodies;
+}
 
 afterEach(async () => {
   await app?.close();
@@ -104,9 +125,28 @@ function answer(summary: string, findings: readonly Finding[]): string {
   return JSON.stringify(output, null, 2);
 }
 
-const marker = (f: Finding) => `<!-- patchling:finding ${findingFingerprint(f)} -->`;
+/** The code of a finding's lines at the head of FEATURE_CHANGES: what its fingerprint hashes. */
+let headAfterPush: FileChanges = {};
+function codeAt(f: Finding): string | undefined {
+  const text =
+    f.path in headAfterPush
+      ? headAfterPush[f.path]
+      : f.path in FEATURE_CHANGES
+        ? FEATURE_CHANGES[f.path]
+        : (BASE_FILES as FileChanges)[f.path];
+  if (typeof text !== 'string') return undefined;
+  const lines = text.split(/\r?\n/);
+  if (f.end_line > lines.length) return undefined;
+  return lines.slice(f.start_line - 1, f.end_line).join('\n');
+}
+const fingerprintOf = (f: Finding) => findingFingerprint({ ...f, code: codeAt(f) });
+const codeFields = (f: Finding) =>
+  codeAt(f) === undefined
+    ? ''
+    : ` kind=${f.kind ?? 'other'} lines=${f.end_line - f.start_line + 1}`;
+const marker = (f: Finding) => `<!-- patchling:finding ${fingerprintOf(f)}${codeFields(f)} -->`;
 const summaryMarker = (f: Finding) =>
-  `<!-- patchling:finding ${findingFingerprint(f)} path=${encodeURIComponent(f.path)} -->`;
+  `<!-- patchling:finding ${fingerprintOf(f)} path=${encodeURIComponent(f.path)}${codeFields(f)} -->`;
 const reviewMarker = (sha: string) => `<!-- patchling:review sha=${sha} -->`;
 
 /** An inline comment's body as Patchling writes it. */
@@ -521,7 +561,7 @@ describe('publishing a review of a multi-file pull request', () => {
     expect(await readdir(path.join(app.stateDir, 'workspaces'))).toEqual([]);
   }, 60_000);
 
-  it('reviews a later push incrementally: only the new diff, nothing posted twice, no thread resolved on a partial view', async () => {
+  it('reviews a later push incrementally: only the new diff, nothing posted twice; only the thread whose lines the push rewrote is resolved, with a reply', async () => {
     const token = github.installationToken;
     const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
     repo = pr;
@@ -588,19 +628,17 @@ describe('publishing a review of a multi-file pull request', () => {
     expect(firstTask).toContain('-  return a - b;');
 
     // A push: sum fixed (math.js lines 3-4 become one), formatPercent appended to format.js.
-    const secondHead = await pr.push(
-      {
-        'src/math.js': MATH_WITH_SUM_FIXED,
-        'src/format.js': [
-          String(FEATURE_CHANGES['src/format.js']),
-          'export function formatPercent(ratio) {',
-          '  return `${ratio * 100}%`;',
-          '}',
-          '',
-        ].join('\n'),
-      },
-      'Fix sum for strings; add formatPercent',
-    );
+    headAfterPush = {
+      'src/math.js': MATH_WITH_SUM_FIXED,
+      'src/format.js': [
+        String(FEATURE_CHANGES['src/format.js']),
+        'export function formatPercent(ratio) {',
+        '  return `${ratio * 100}%`;',
+        '}',
+        '',
+      ].join('\n'),
+    };
+    const secondHead = await pr.push(headAfterPush, 'Fix sum for strings; add formatPercent');
     expect(secondHead).not.toBe(firstHead);
 
     // What GitHub lists now: Patchling's first review and its comments, served back as
@@ -638,8 +676,11 @@ describe('publishing a review of a multi-file pull request', () => {
       firstCommentId: 2001,
     });
     github.reviewComments(OWNER, REPO, NUMBER, 81, second);
-    // No GraphQL mock: an incremental review resolves no thread (it read the new commits,
-    // not the problems already there), and an unmatched request would fail the test.
+    // The push rewrote sum's lines: its thread is resolved, with a reply. mean's code moved
+    // and price's is untouched (both in files the push changed): their threads stay open.
+    // parse.js is not in the push: its thread is not even looked at.
+    const graphql = mockThreads(firstReview.comments, [resolvedThread]);
+    const replies = acceptReplies([1001]);
     await deliver('synchronize', pr, firstHead);
     const jobs = await app.settled(4, 45_000);
     expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
@@ -681,8 +722,10 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ]);
 
+    expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001')]);
+    expect(replies).toEqual([{ body: `Addressed in ${secondHead.slice(0, 7)}.` }]);
     const outcome =
-      'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted.';
+      'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted, 1 thread resolved.';
     expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
     const final = finalCheckRun(4322);
     expect(final).toMatchObject({
@@ -764,6 +807,7 @@ describe('publishing a review of a multi-file pull request', () => {
     });
     github.reviewComments(OWNER, REPO, NUMBER, 81, second);
     const graphql = mockThreads(firstReview.comments, [resolvedThread]);
+    const replies = acceptReplies([1001]);
     const writesBefore = github.writes().length;
 
     await deliverReviewCommand(COMMAND_ID);
@@ -834,8 +878,10 @@ describe('publishing a review of a multi-file pull request', () => {
       `POST /repos/${OWNER}/${REPO}/check-runs`,
       `POST ${PULL}/reviews`,
       'POST /graphql',
+      `POST ${PULL}/comments/1001/replies`,
       'POST /graphql',
     ]);
+    expect(replies).toEqual([{ body: `Addressed in ${secondHead.slice(0, 7)}.` }]);
     expect(github.writes()[writesBefore]?.body).toEqual({ content: 'eyes' });
 
     const outcome =
@@ -869,6 +915,7 @@ describe('publishing a review of a multi-file pull request', () => {
     });
     const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
     mockThreads(firstReview.comments, [resolvedThread]);
+    acceptReplies([1001]);
     const dismissals: unknown[] = [];
     github.write(
       'PUT',
@@ -914,6 +961,9 @@ describe('publishing a review of a multi-file pull request', () => {
       history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
     });
     const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+    // The push rewrote sum's lines: the incremental review resolves its thread all the same.
+    mockThreads(firstReview.comments, [resolvedThread]);
+    acceptReplies([1001]);
 
     await deliver('synchronize', pr, firstReview.listed.commit_id);
     const jobs = await app.settled(4, 45_000);
@@ -961,6 +1011,8 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ];
     const graphql = mockThreads(firstReview.comments, [refused, resolvedThread]);
+    // Each thread gets its reply before it is resolved, the refused one too.
+    const replies = acceptReplies([1001, 1004]);
 
     await deliverReviewCommand(COMMAND_ID);
     const jobs = await app.settled(4, 45_000);
@@ -981,6 +1033,7 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ]);
     expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001'), resolveThread('PRRT_1004')]);
+    expect(replies).toHaveLength(2);
     const warnings = app.logs.filter(
       (entry) => entry.msg === 'warning' && entry.jobId === jobs[3]?.id,
     );

@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
-import { describeAbort, describeError } from '../../errors.js';
+import { describeAbort } from '../../errors.js';
 import {
   dismissChangeRequests,
   findingFingerprint,
   loadPreviousReviewState,
   publishReview,
-  resolveFixedThreads,
   type PublishableFinding,
   type PublishReviewResult,
   type ReviewEvent,
@@ -24,7 +23,9 @@ import { loadBaseAgentsInstructions } from '../load-base-agents.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
-import { PRIORITY_RANK } from './finding.js';
+import { codeOf, createFileLines } from './finding-code.js';
+import { PRIORITY_RANK, type Finding } from './finding.js';
+import { resolveReviewThreads } from './resolve-review-threads.js';
 import { reviewChanges, type ReviewedFinding, type ReviewSettings } from './review-changes.js';
 
 /**
@@ -177,13 +178,23 @@ export async function runReviewJob(
     }
 
     progress.running('Posting the review');
+    // Each finding carries the code of its lines: its fingerprint (findingFingerprint).
+    const lines = createFileLines(workspace.dir);
+    const withCode = async <T extends Finding>(finding: T) => {
+      const code = await codeOf(lines, finding);
+      return code === undefined ? finding : { ...finding, code };
+    };
     // Model-written text is redacted here as well as by the client: the token is known here.
-    const findings = review.findings.map(toPublishable).map((finding) => ({
-      ...finding,
-      title: redactor.redact(finding.title),
-      explanation: redactor.redact(finding.explanation),
-      suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
-    }));
+    const findings = await Promise.all(
+      review.findings.map(toPublishable).map((finding) =>
+        withCode({
+          ...finding,
+          title: redactor.redact(finding.title),
+          explanation: redactor.redact(finding.explanation),
+          suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
+        }),
+      ),
+    );
     const fullFiles = parseUnifiedDiff(fullDiff);
     const complete =
       review.status === 'completed' &&
@@ -206,21 +217,22 @@ export async function runReviewJob(
       previous,
       log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
     });
-    const resolved = await resolveThreadsOfFixedFindings({
+    const dropped = await Promise.all(review.dropped.map(({ finding }) => withCode(finding)));
+    const resolved = await resolveReviewThreads({
       deps,
       jobId,
       repo,
       pullNumber: job.pullNumber,
       previous,
-      // Only a review of the whole change may say a finding is gone: an incremental one
-      // looked at the new commits, not at the problems already there.
-      incremental: workspace.since !== undefined,
-      stillPresent: new Set([
-        ...published.fingerprints,
-        // Left out by the settings is not fixed.
-        ...review.dropped.map(({ finding }) => findingFingerprint(finding)),
-      ]),
+      headSha: pr.headSha,
+      // Left out by the settings is not fixed.
+      stillPresent: new Set([...published.fingerprints, ...dropped.map(findingFingerprint)]),
       reviewedFiles: review.reviewedFiles,
+      // An incremental review re-checks only the findings on the files it saw rewritten.
+      ...(workspace.since === undefined
+        ? {}
+        : { rewrittenFiles: review.files.map((file) => file.path) }),
+      lines,
     });
     // A complete review that found nothing at the bar lifts Patchling's earlier "changes
     // requested": left standing, it would block the merge for problems that are gone.
@@ -281,37 +293,6 @@ export function reviewEvent(
     return 'REQUEST_CHANGES';
   if (settings.approve_when_clean && findings.length === 0 && scope.complete) return 'APPROVE';
   return 'COMMENT';
-}
-
-/** Resolving threads comes after the review is posted: a failure there is logged, not fatal. */
-async function resolveThreadsOfFixedFindings(input: {
-  deps: AgentJobDeps;
-  jobId: string;
-  repo: { owner: string; repo: string };
-  pullNumber: number;
-  previous: Awaited<ReturnType<typeof loadPreviousReviewState>>;
-  incremental: boolean;
-  stillPresent: ReadonlySet<string>;
-  reviewedFiles: readonly string[];
-}): Promise<number> {
-  if (input.incremental) return 0;
-  const warn = (message: string) =>
-    input.deps.log({ msg: 'warning', jobId: input.jobId, warning: message });
-  try {
-    const result = await resolveFixedThreads({
-      octokit: input.deps.github,
-      repo: input.repo,
-      pullNumber: input.pullNumber,
-      previous: input.previous,
-      stillPresent: input.stillPresent,
-      reviewedFiles: input.reviewedFiles,
-      log: { warn },
-    });
-    return result.resolved.length;
-  } catch (error) {
-    warn(`could not resolve the threads of fixed findings: ${describeError(error)}`);
-    return 0;
-  }
 }
 
 function subjectOf(job: ReviewJob, pr: PullRequestDetails, since: string | undefined): string {
