@@ -1,4 +1,5 @@
 import { benchExec } from './exec.js';
+import { benchFrames } from './frames.js';
 import { benchGitCache } from './git-cache.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['sandbox', benchSandbox],
   ['exec', benchExec],
   ['images', benchImages],
+  ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['review', benchReview],

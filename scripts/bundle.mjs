@@ -14,7 +14,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node22',
   sourcemap: true,
   external: ['sharp', 'better-sqlite3'],
   // Some dependencies still call require(); give the ESM bundle one.

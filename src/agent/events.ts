@@ -65,6 +65,18 @@ export type AgentEvent =
       readonly reason: 'threshold' | 'context_window';
       readonly history: readonly ConversationItem[];
     }
+  /**
+   * The history was rewritten to bound its size: old images stubbed (image_budget), or
+   * images and old tool output shed after the provider refused the request as too large.
+   * Carries the new history, so resume starts from exactly what the next request sends.
+   */
+  | {
+      readonly type: 'history_shed';
+      readonly reason: 'image_budget' | 'request_too_large';
+      readonly imagesDropped: number;
+      readonly outputsShortened: number;
+      readonly history: readonly ConversationItem[];
+    }
   | { readonly type: 'output_repair'; readonly errors: string }
   | ({ readonly type: 'run_finished' } & RunOutcome);
 

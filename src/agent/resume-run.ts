@@ -14,7 +14,8 @@ export type ResumeState =
 /**
  * Rebuilds a run from its log: the setup it started with, and the conversation as it
  * stood when the process stopped. Tool results already logged stay; calls without a
- * result are the ones that did not finish, and runAgent runs those first.
+ * result are the ones that did not finish, and runAgent runs those first. A run stopped
+ * by a budget (turns, tokens, deadline) is resumable too, with the budgets resume is given.
  */
 export function resumeStateFromLog(events: readonly AgentEvent[]): ResumeState {
   const first = events[0];
@@ -32,6 +33,7 @@ export function resumeStateFromLog(events: readonly AgentEvent[]): ResumeState {
         history.push(...event.items);
         break;
       case 'compacted':
+      case 'history_shed':
         history = [...event.history];
         break;
       case 'turn_started':
@@ -42,6 +44,8 @@ export function resumeStateFromLog(events: readonly AgentEvent[]): ResumeState {
         requestBytes = event.requestBytes;
         break;
       case 'run_finished':
+        // A run stopped by a budget goes on when resumed with a larger one.
+        if (event.status === 'budget_exceeded') break;
         return { kind: 'finished', setup, final: event };
       default:
         break;

@@ -1,5 +1,5 @@
 import { describeError } from '../errors.js';
-import { ContextWindowExceeded } from '../model/errors.js';
+import { ContextWindowExceeded, RequestTooLargeError } from '../model/errors.js';
 import type {
   ConversationItem,
   ModelClient,
@@ -16,6 +16,7 @@ import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
 import { loadPrompt } from './load-prompt.js';
+import { boundImages, shedForSize, type ImageBudget, type ShedResult } from './shed-history.js';
 
 export interface Budgets {
   readonly maxTurns: number;
@@ -45,6 +46,8 @@ export interface AgentRunOptions {
   readonly resume?: ResumePoint;
   /** Compact when a turn's tokens reach this share of the context window. */
   readonly compactAt?: number;
+  /** Images the history may carry before the oldest are stubbed (shed-history.ts). */
+  readonly imageBudget?: ImageBudget;
   readonly now?: () => Date;
 }
 
@@ -143,6 +146,11 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     recordUsage(result.turn.usage, result.turn.requestBytes, turns);
     emit({ type: 'compacted', reason, history });
   };
+  const replaceHistory = (shed: ShedResult, reason: 'image_budget' | 'request_too_large') => {
+    history.splice(0, history.length, ...shed.history);
+    const { imagesDropped, outputsShortened } = shed;
+    emit({ type: 'history_shed', reason, imagesDropped, outputsShortened, history });
+  };
   const finish = (
     status: RunStatus,
     message: string,
@@ -169,6 +177,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     // A resumed run first finishes the calls the killed process had not.
     await runCalls(unansweredCalls(history));
     let compactedForOverflow = false;
+    let shedForTooLarge = false;
     for (;;) {
       if (turns >= budgets.maxTurns) throw new BudgetExhausted('max_turns');
       if (budgets.maxTokens !== undefined && usage.totalTokens >= budgets.maxTokens) {
@@ -179,12 +188,25 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         lastTurnTokens = 0;
       }
 
+      const bounded = boundImages(history, setup.initialItems.length, options.imageBudget);
+      if (bounded) replaceHistory(bounded, 'image_budget');
+
       turns += 1;
       emit({ type: 'turn_started', turn: turns });
       let turn;
       try {
         turn = await model.streamTurn({ ...base, input: history }, streamOptions);
       } catch (error) {
+        // Too large for the provider: shed images and old output, and try once more.
+        if (error instanceof RequestTooLargeError && !shedForTooLarge) {
+          const shed = shedForSize(history, setup.initialItems.length);
+          if (shed) {
+            turns -= 1;
+            shedForTooLarge = true;
+            replaceHistory(shed, 'request_too_large');
+            continue;
+          }
+        }
         // Answer an overflow by compacting, once per turn; a second overflow is real.
         if (!(error instanceof ContextWindowExceeded) || compactedForOverflow) throw error;
         turns -= 1;
@@ -193,6 +215,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
       compactedForOverflow = false;
+      shedForTooLarge = false;
       recordUsage(turn.usage, turn.requestBytes, turns);
       append(turn.items.flatMap(toConversationItem));
 
@@ -240,7 +263,11 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof BudgetExhausted) {
-      return finish('budget_exceeded', BUDGET_MESSAGES[reason.budget], { budget: reason.budget });
+      const message =
+        reason.budget === 'max_turns'
+          ? `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`
+          : BUDGET_MESSAGES[reason.budget];
+      return finish('budget_exceeded', message, { budget: reason.budget });
     }
     return finish('failed', describeError(reason));
   } finally {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { SecretRedactor } from '../util/redact-secrets.js';
 import type { AgentEvent } from './events.js';
+import { ImageStore, imagesToRefs, refsToImages } from './image-store.js';
 
 /**
  * Patchling's state directory: PATCHLING_STATE_DIR, else XDG_STATE_HOME/patchling, else
@@ -29,13 +30,20 @@ export function runLogPath(dir: string, runId: string): string {
   return path.join(dir, 'runs', `${runId}.jsonl`);
 }
 
+/** Where the images of the run logs under `runs/` are kept: `images/` beside it. */
+export function imageStoreFor(runLogFile: string): ImageStore {
+  return new ImageStore(path.join(path.dirname(path.dirname(runLogFile)), 'images'));
+}
+
 /**
  * Appends events to the run's JSONL file, one synchronous write per event: a process
  * killed with SIGKILL loses nothing it had written, and resume starts from there.
- * Every line passes through the redactor first.
+ * Every line passes through the redactor first. Images go to the content-addressed
+ * store (image-store.ts) and the line keeps only their hash.
  */
 export class RunLogWriter {
   private fd: number | undefined;
+  private readonly replacer: (key: string, value: unknown) => unknown;
 
   constructor(
     readonly file: string,
@@ -43,11 +51,12 @@ export class RunLogWriter {
   ) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.fd = openSync(file, 'a', 0o600);
+    this.replacer = imagesToRefs(imageStoreFor(file));
   }
 
   write(event: AgentEvent): void {
     if (this.fd === undefined) return;
-    writeSync(this.fd, `${this.redactor.redact(JSON.stringify(event))}\n`);
+    writeSync(this.fd, `${this.redactor.redact(JSON.stringify(event, this.replacer))}\n`);
   }
 
   close(): void {
@@ -56,7 +65,10 @@ export class RunLogWriter {
   }
 }
 
-/** The events of a run log; a torn last line (the process died mid-write) is ignored. */
+/**
+ * The events of a run log, images read back from the store; a torn last line (the
+ * process died mid-write) is ignored.
+ */
 export function readRunLog(file: string): AgentEvent[] {
   let text: string;
   try {
@@ -66,10 +78,13 @@ export function readRunLog(file: string): AgentEvent[] {
   }
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const events: AgentEvent[] = [];
+  const reviver = refsToImages(imageStoreFor(file));
   for (const [index, line] of lines.entries()) {
     try {
-      events.push(JSON.parse(line) as AgentEvent);
-    } catch {
+      events.push(JSON.parse(line, reviver) as AgentEvent);
+    } catch (error) {
+      // A missing image is reported as such (a UserError from the store), not as corruption.
+      if (!(error instanceof SyntaxError)) throw error;
       if (index === lines.length - 1) break;
       throw new UserError(`The run log ${file} is corrupt at line ${index + 1}.`);
     }

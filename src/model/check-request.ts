@@ -1,4 +1,4 @@
-import { UnsupportedRequestError } from './errors.js';
+import { RequestTooLargeError, UnsupportedRequestError } from './errors.js';
 import type { ProviderProfile, WireApi } from './provider-profiles.js';
 import type { ModelRequest } from './types.js';
 
@@ -30,10 +30,14 @@ export function checkRequest(request: ModelRequest, profile: ProviderProfile, ap
     seen.add(tool.name);
   }
 
-  const hasImages = request.input.some(
-    (item) => item.type === 'message' && item.content.some((part) => part.type === 'image'),
+  const images = request.input.reduce(
+    (sum, item) =>
+      item.type === 'message'
+        ? sum + item.content.filter((part) => part.type === 'image').length
+        : sum,
+    0,
   );
-  if (hasImages && !profile.images) {
+  if (images > 0 && !profile.images) {
     problems.push(
       `the request carries images, which the ${profile.name} profile does not accept; use a vision-capable provider or drop the images`,
     );
@@ -53,6 +57,22 @@ export function checkRequest(request: ModelRequest, profile: ProviderProfile, ap
 
   if (problems.length > 0) {
     throw new UnsupportedRequestError(`request not sent: ${problems.join('; ')}`);
+  }
+  // Checked last: the agent loop answers a too-large request by shedding, which would not
+  // cure any of the problems above.
+  if (images > profile.maxImages) {
+    throw new RequestTooLargeError(
+      `request not sent: it carries ${images} images; ${profile.name} accepts at most ${profile.maxImages}`,
+    );
+  }
+}
+
+/** The body as it would go out must fit the endpoint's size limit. */
+export function checkRequestBytes(bytes: number, profile: ProviderProfile): void {
+  if (bytes > profile.maxRequestBytes) {
+    throw new RequestTooLargeError(
+      `request not sent: it is ${(bytes / 1e6).toFixed(1)} MB; ${profile.name} accepts at most ${(profile.maxRequestBytes / 1e6).toFixed(0)} MB`,
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import {
   ProviderRejectedError,
   QuotaExhaustedError,
   RateLimitedError,
+  RequestTooLargeError,
   TransientModelError,
 } from './errors.js';
 import { parseRetryHint } from './retry-hints.js';
@@ -18,6 +19,10 @@ export interface StreamFailure {
 const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
 const CONTEXT_MESSAGE =
   /maximum context length|context (?:length|window)|too many tokens|prompt is too long|exceeds? the (?:model's )?(?:context|maximum)|input (?:is )?too long|reduce the length of the messages/i;
+// OpenAI: "Too many images in request. Max is 500."; Gemini: "Request payload size exceeds
+// the limit"; Azure and others: "image ... exceeds the maximum size", "image too large".
+const TOO_LARGE_MESSAGE =
+  /too many images|image(?:s)? (?:is |are )?too (?:large|big)|images? (?:size )?exceeds?|(?:payload|request|body) (?:size )?(?:is )?(?:too large|exceeds)|maximum (?:number of )?images|entity too large/i;
 const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached']);
 const TRANSIENT_STREAM_CODES = new Set(['server_error', 'internal_error', 'server_is_overloaded']);
 const RATE_LIMIT_CODES = new Set(['rate_limit_exceeded', 'rate_limit', 'resource_exhausted']);
@@ -84,12 +89,26 @@ function classifyApiError(error: APIError, provider: string, now: number): Error
       { cause: error },
     );
   }
+  // Before the context check: "the image exceeds the maximum size" is about bytes, not tokens.
+  const namesSize = (status === 400 || status === 413) && TOO_LARGE_MESSAGE.test(message);
+  if (namesSize && !(code !== undefined && CONTEXT_CODES.has(code))) {
+    return new RequestTooLargeError(
+      `the request is too large for ${provider} (${status}): ${summarize(message)}`,
+      { cause: error },
+    );
+  }
   if (isContextWindowError(status, code, message)) {
     return new ContextWindowExceeded(
       `the conversation exceeds the model's context window: ${message}`,
       {
         cause: error,
       },
+    );
+  }
+  if (status === 413) {
+    return new RequestTooLargeError(
+      `the request is too large for ${provider} (413): ${summarize(message)}`,
+      { cause: error },
     );
   }
   if (status >= 500 || status === 408 || status === 409) {
@@ -146,6 +165,13 @@ function providerMessage(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
   if (body && typeof body.message === 'string') return body.message;
   return error.message.replace(/^\d{3} /, '');
+}
+
+/** An HTML error page says nothing useful past its title: keep the text short and flat. */
+function summarize(message: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(message)?.[1];
+  const text = (title ?? message.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || '(no message)';
 }
 
 /** Everything the provider said, for hints hidden in nested fields (Gemini's retryDelay). */

@@ -43,6 +43,13 @@ export class ContextWindowExceeded extends SystemError {
   }
 }
 
+/**
+ * The request is larger than the provider takes (HTTP 413, often an HTML page from a CDN;
+ * a 400 about image count or size; or our own pre-send check of the profile's limits).
+ * The agent loop answers by shedding images and old tool output, once.
+ */
+export class RequestTooLargeError extends UserError {}
+
 /** Any other 4xx: the provider's own message, not retried. */
 export class ProviderRejectedError extends UserError {
   constructor(

@@ -3,7 +3,7 @@ import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/
 import type { ResponseCreateParamsStreaming } from 'openai/resources/responses/responses';
 import { buildChatRequest } from './chat-request.js';
 import { ChatStreamReader } from './chat-stream.js';
-import { checkRequest, checkWireBody } from './check-request.js';
+import { checkRequest, checkRequestBytes, checkWireBody } from './check-request.js';
 import { classifyModelError } from './classify-error.js';
 import { TransientModelError } from './errors.js';
 import type { ModelConfig } from './model-config.js';
@@ -113,6 +113,7 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
           : { api: 'chat', body: buildChatRequest(request, wire) };
       checkWireBody(wireBody.body, config.profile);
       const bytes = Buffer.byteLength(JSON.stringify(wireBody.body));
+      checkRequestBytes(bytes, config.profile);
 
       const { value, attempts } = await withRetries(() => attempt(wireBody, options), {
         policy: config.retry,

@@ -29,6 +29,13 @@ export interface ProviderProfile {
   readonly contextWindow: number;
   /** Most functions one request may declare. */
   readonly maxTools: number;
+  /**
+   * Largest request body the endpoint takes, in bytes. Requests past it are refused
+   * before sending (and shed by the agent loop), instead of meeting a 413 from a CDN.
+   */
+  readonly maxRequestBytes: number;
+  /** Most images one request may carry. */
+  readonly maxImages: number;
   /** Top-level request fields the endpoint answers with 400 ("Unknown name ... Cannot find field"). */
   readonly rejectedFields: readonly string[];
 }
@@ -45,6 +52,9 @@ const openai: ProviderProfile = {
   developerRole: true,
   contextWindow: 272_000,
   maxTools: 128,
+  // OpenAI: "up to 50 MB total payload per request" and at most 500 image inputs.
+  maxRequestBytes: 50_000_000,
+  maxImages: 500,
   rejectedFields: [],
 };
 
@@ -67,6 +77,10 @@ const gemini: ProviderProfile = {
   developerRole: false,
   contextWindow: 1_000_000,
   maxTools: 128,
+  // Gemini takes inline data up to a 20 MB request; its image count limit is in the
+  // thousands, so 500 (OpenAI's) is the binding, portable one.
+  maxRequestBytes: 20_000_000,
+  maxImages: 500,
   rejectedFields: ['store', 'parallel_tool_calls', 'prompt_cache_key', 'web_search_options'],
 };
 
@@ -86,6 +100,10 @@ const local: ProviderProfile = {
   developerRole: false,
   contextWindow: 32_768,
   maxTools: 64,
+  // Servers differ (llama-server has no body limit, proxies in front often take 10-32 MB);
+  // text-only by default, so this mostly bounds a runaway history.
+  maxRequestBytes: 32_000_000,
+  maxImages: 100,
   rejectedFields: [],
 };
 

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PatchlingError, UserError, describeError } from '../errors.js';
+import { packageVersion } from '../util/package-version.js';
 import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
 import { runFix, type FixFlags } from './cli/fix-command.js';
 import { runReview, type ReviewFlags } from './cli/review-command.js';
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description(
       'A coding agent for CI: every command sandboxed, no secrets in reach of the model.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()

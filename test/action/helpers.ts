@@ -5,6 +5,7 @@ import nock from 'nock';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { main } from '../../src/triggers/action.js';
 import { expectValidGitHubRequest } from '../support/github-schemas.js';
+import { headerOf, hostOf, pathOf, withBody } from '../support/nock-request.js';
 
 // GitHub's examples: comment 492700400 on issue Codertocat/Hello-World#1.
 export const OWNER = 'Codertocat';
@@ -51,10 +52,10 @@ export function useGitHubMock(): {
   tokenLogin: (login: string | null) => void;
 } {
   // Fired for every request no interceptor takes, loopback (model, git servers) included.
-  const onNoMatch = (req: { method?: string; path?: string; hostname?: string; host?: string }) => {
-    const host = req.hostname ?? req.host ?? '';
+  const onNoMatch = (request: Request) => {
+    const host = hostOf(request);
     if (host.startsWith('127.0.0.1')) return;
-    unmatched.push(`${req.method ?? '?'} ${host}${req.path ?? '?'}`);
+    unmatched.push(`${request.method} ${host}${pathOf(request)}`);
   };
   beforeEach(() => {
     sent = [];
@@ -100,13 +101,12 @@ export function useGitHubMock(): {
 /** A nock scope for the API that records what it answers and checks bodies against GitHub's schemas. */
 export function github(): nock.Scope {
   const scope = nock(API);
-  scope.on('request', (req: nock.ReplyFnContext['req'], _interceptor: unknown, body: string) => {
-    const authorization = req.headers.authorization;
+  scope.on('request', (request: Request, _interceptor: unknown, body: string) => {
     sent.push({
-      method: req.method,
-      path: req.path,
+      method: request.method,
+      path: pathOf(request),
       body: body ? (JSON.parse(body) as unknown) : undefined,
-      authorization: typeof authorization === 'string' ? authorization : undefined,
+      authorization: headerOf(request, 'authorization'),
     });
   });
   return scope;
@@ -119,13 +119,20 @@ export function noRepoConfig(scope: nock.Scope): nock.Scope {
 
 /** Checks a comment body as GitHub's schema does, and answers like GitHub. */
 export function acceptComment(scope: nock.Scope, issueNumber: number, id = 9001): nock.Scope {
-  return scope.post(`${R}/issues/${issueNumber}/comments`).reply(201, (_uri, body) => {
-    expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', body);
-    return {
-      id,
-      html_url: `https://github.com/${OWNER}/${REPO}/issues/${issueNumber}#issuecomment-${id}`,
-    };
-  });
+  return scope.post(`${R}/issues/${issueNumber}/comments`).reply(
+    201,
+    withBody((body) => {
+      expectValidGitHubRequest(
+        'POST',
+        '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+        body,
+      );
+      return {
+        id,
+        html_url: `https://github.com/${OWNER}/${REPO}/issues/${issueNumber}#issuecomment-${id}`,
+      };
+    }),
+  );
 }
 
 /** Runs the Action's entry in-process, as the runner would, with the event saved to a file. */

@@ -5,6 +5,7 @@ import { basicAuthHeader } from '../support/git-http-server.js';
 import { findingFingerprint } from '../../src/github/post-review.js';
 import type { ReviewOutput } from '../../src/jobs/review/finding.js';
 import { expectValidGitHubRequest } from '../support/github-schemas.js';
+import { withBody } from '../support/nock-request.js';
 import {
   startScriptedModelServer,
   step,
@@ -126,14 +127,17 @@ describe('a pull request reviewed by the Action, end to end', () => {
     for (const file of ['AGENTS.override.md', 'AGENTS.md', '.gitattributes']) {
       scope.get(`${R}/contents/${file}`).query({ ref: 'main' }).reply(404, {});
     }
-    scope.post(`${R}/check-runs`).reply(201, (_uri, body) => {
-      expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/check-runs', body);
-      return { id: CHECK_RUN_ID, html_url: `https://github.com/${OWNER}/${REPO}/runs/1` };
-    });
-    const patched = (_uri: string, body: Record<string, unknown>) => {
+    scope.post(`${R}/check-runs`).reply(
+      201,
+      withBody((body) => {
+        expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/check-runs', body);
+        return { id: CHECK_RUN_ID, html_url: `https://github.com/${OWNER}/${REPO}/runs/1` };
+      }),
+    );
+    const patched = withBody((body) => {
       expectValidGitHubRequest('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', body);
-      return { id: CHECK_RUN_ID, status: body.status };
-    };
+      return { id: CHECK_RUN_ID, status: (body as Record<string, unknown>).status };
+    });
     scope.patch(`${R}/check-runs/${CHECK_RUN_ID}`).reply(200, patched);
     scope.patch(`${R}/check-runs/${CHECK_RUN_ID}`).optionally().reply(200, patched);
     // What was posted before: by the workflow token's account (ours), and by another bot
@@ -151,10 +155,13 @@ describe('a pull request reviewed by the Action, end to end', () => {
         ),
         listedComment(556, 'patchling[bot]', `**P1 Quoted**\n\n${marker(NEW_FINDING)}`),
       ]);
-    scope.post(`${PULL}/reviews`).reply(200, (_uri, body) => {
-      expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', body);
-      return { id: REVIEW_ID, state: 'COMMENTED', user: { login: 'github-actions[bot]' } };
-    });
+    scope.post(`${PULL}/reviews`).reply(
+      200,
+      withBody((body) => {
+        expectValidGitHubRequest('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', body);
+        return { id: REVIEW_ID, state: 'COMMENTED', user: { login: 'github-actions[bot]' } };
+      }),
+    );
     scope
       .get(`${PULL}/reviews/${REVIEW_ID}/comments`)
       .query(page)

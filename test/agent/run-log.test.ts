@@ -1,4 +1,13 @@
-import { appendFileSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +101,49 @@ describe('run log files', () => {
       started,
       { type: 'items', items: [{ ...result, output: 'key=[REDACTED]' }] },
     ]);
+  });
+
+  it('keeps images out of the log: each is stored once by content hash, and read back', () => {
+    const pixels = Buffer.from('not really a png, but bytes all the same').toString('base64');
+    const frame = {
+      type: 'image',
+      mimeType: 'image/png',
+      dataBase64: pixels,
+      label: 'frames/f1.png',
+    } as const;
+    const shown: ConversationItem = { type: 'message', role: 'user', content: [frame] };
+    const events: AgentEvent[] = [
+      started,
+      { type: 'items', items: [shown] },
+      // The same image again, as a shed or compacted history carries it: stored once.
+      { type: 'compacted', reason: 'threshold', history: [task, shown] },
+    ];
+    const file = writeLog(events);
+
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(pixels);
+    expect(text).toContain('"type":"image_ref"');
+    const stored = readdirSync(path.join(dir, 'images'));
+    expect(stored).toEqual([
+      createHash('sha256').update(Buffer.from(pixels, 'base64')).digest('hex'),
+    ]);
+    expect(statSync(path.join(dir, 'images', stored[0]!)).mode & 0o077).toBe(0);
+    expect(readRunLog(file)).toEqual(events);
+  });
+
+  it('says which image is missing when the store lost one, instead of calling the log corrupt', () => {
+    const frame = {
+      type: 'image',
+      mimeType: 'image/png',
+      dataBase64: 'AAAA',
+      label: 'x.png',
+    } as const;
+    const file = writeLog([
+      started,
+      { type: 'items', items: [{ type: 'message', role: 'user', content: [frame] }] },
+    ]);
+    rmSync(path.join(dir, 'images'), { recursive: true });
+    expect(() => readRunLog(file)).toThrow(/image \(x\.png\) that is missing/);
   });
 
   it('ignores a torn last line: the process died mid-write', () => {
@@ -188,6 +240,26 @@ describe('resumeStateFromLog', () => {
       setup,
       final,
     });
+  });
+
+  it('resumes a run stopped by a budget, from where it stopped', () => {
+    const stopped: AgentEvent = {
+      type: 'run_finished',
+      status: 'budget_exceeded',
+      budget: 'max_turns',
+      message: 'stopped: the maximum number of turns (1) was reached',
+      turns: 1,
+      usage: usage(10),
+      requestBytes: 100,
+    };
+    const state = resumeStateFromLog([
+      started,
+      { type: 'turn_started', turn: 1 },
+      { type: 'items', items: [call, result] },
+      stopped,
+    ]);
+    expect(state).toMatchObject({ kind: 'resumable', point: { turns: 1 } });
+    expect(state.kind === 'resumable' && state.point.history).toEqual([task, call, result]);
   });
 
   it('refuses a log that does not start with run_started', () => {

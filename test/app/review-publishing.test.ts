@@ -27,6 +27,7 @@ import {
   type RecordedRequest,
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
+import { withBody } from '../support/nock-request.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import {
@@ -276,32 +277,36 @@ function mockThreads(
   resolutions: readonly ((threadId: string) => Reply)[],
 ): GraphQLRequest[] {
   const requests: GraphQLRequest[] = [];
-  github.scope.post('/graphql').reply((_uri, body) => {
-    requests.push(body as GraphQLRequest);
-    const nodes = comments.map((comment) => ({
-      id: `PRRT_${comment.id}`,
-      isResolved: false,
-      comments: { nodes: [{ databaseId: comment.id }] },
-    }));
-    return [
-      200,
-      {
-        data: {
-          repository: {
-            pullRequest: {
-              reviewThreads: { pageInfo: { hasNextPage: false, endCursor: null }, nodes },
+  github.scope.post('/graphql').reply(
+    withBody((body) => {
+      requests.push(body as GraphQLRequest);
+      const nodes = comments.map((comment) => ({
+        id: `PRRT_${comment.id}`,
+        isResolved: false,
+        comments: { nodes: [{ databaseId: comment.id }] },
+      }));
+      return [
+        200,
+        {
+          data: {
+            repository: {
+              pullRequest: {
+                reviewThreads: { pageInfo: { hasNextPage: false, endCursor: null }, nodes },
+              },
             },
           },
         },
-      },
-    ];
-  });
+      ];
+    }),
+  );
   for (const resolution of resolutions) {
-    github.scope.post('/graphql').reply((_uri, body) => {
-      const request = body as GraphQLRequest;
-      requests.push(request);
-      return [...resolution(String(request.variables.threadId))];
-    });
+    github.scope.post('/graphql').reply(
+      withBody((body) => {
+        const request = body as GraphQLRequest;
+        requests.push(request);
+        return [...resolution(String(request.variables.threadId))];
+      }),
+    );
   }
   return requests;
 }

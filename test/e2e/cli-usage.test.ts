@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,5 +84,20 @@ describe('patchling exec and stdin', () => {
     const result = await scenario.run(['exec', 'Go.'], { stdin: 'open', timeoutMs: 15_000 });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('Did not wait.\n');
+  });
+});
+
+describe('patchling --version', () => {
+  it("prints package.json's version and exits 0, without calling the model", async () => {
+    scenario = await startScenario([step.text('unused')]);
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await scenario.run([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${pkg.version}\n`);
+    }
+    expect(scenario.server.requests).toHaveLength(0);
   });
 });

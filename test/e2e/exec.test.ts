@@ -12,6 +12,7 @@ import {
   rawPrefixThrough,
   startScenario,
   type Scenario,
+  nonProgressLines,
 } from './harness.js';
 
 const TASK = 'The test in test.js fails. Fix the bug in sum.js.';
@@ -38,7 +39,7 @@ describe.each(['responses', 'chat'] as const)('patchling exec --api %s', (api) =
   afterAll(() => scenario.close());
 
   it('fixes a failing test: the file changes on disk, the final message is all of stdout, exit 0', async () => {
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${FINAL}\n`);
     expect(await readFile(path.join(scenario.repo.dir, 'sum.js'), 'utf8')).toBe(SUM_FIXED);

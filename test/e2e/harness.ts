@@ -133,6 +133,14 @@ export function rawPrefixThrough(request: RecordedRequest | undefined, key: stri
   return request!.rawBody.slice(0, at + marker.length - 1);
 }
 
+/**
+ * The lines of a CLI's stderr that are not progress lines (`[  1.2s] turn 1`): warnings,
+ * errors, anything a run that went well should not print.
+ */
+export function nonProgressLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line !== '' && !/^\[\s*\d+\.\ds\] /.test(line));
+}
+
 /** Polls until `check` holds, or throws after `withinMs`. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,

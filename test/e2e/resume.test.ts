@@ -15,6 +15,7 @@ import {
   startScenario,
   waitFor,
   type Scenario,
+  nonProgressLines,
 } from './harness.js';
 
 const TASK = 'Record the two calls in calls.log.';
@@ -85,7 +86,7 @@ describe('patchling exec resume after kill -9', () => {
     expect(scenario.server.requests).toHaveLength(2);
 
     const result = await scenario.run(['exec', 'resume', runId]);
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${FINAL}\n`);
 
@@ -150,7 +151,7 @@ describe('patchling exec resume after kill -9', () => {
     expect(runId).toBeDefined();
 
     const result = await scenario.run(['exec', 'resume', '--last']);
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${FINAL}\n`);
     expect(await readFile(path.join(scenario.repo.dir, 'calls.log'), 'utf8')).toBe('one\ntwo\n');

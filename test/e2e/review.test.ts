@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { step, type ScriptStep } from '../support/model-server/index.js';
 import type { CliOptions, CliResult } from '../support/run-cli.js';
-import { startScenario, type JsonObject, type Scenario } from './harness.js';
+import { startScenario, type JsonObject, type Scenario, nonProgressLines } from './harness.js';
 import {
   commitFiles,
   diffSent,
@@ -120,7 +120,7 @@ describe('patchling review: the report', () => {
 
     const result = await review(s, []);
 
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     // Most severe first; a range prints as start-end.
     expect(result.stdout).toBe(
@@ -171,7 +171,7 @@ describe('patchling review: the report', () => {
 
     const result = await review(s, ['--json']);
 
-    expect(result.stderr).toBe('');
+    expect(nonProgressLines(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     const json = parseJson(result);
     expect(Object.keys(json).sort()).toEqual(
@@ -554,7 +554,7 @@ describe('patchling review: what is compared', () => {
     await commitFiles(dir, { 'lib/util.js': '// util\n' }, 'revert');
 
     const text = await review(s, ['-C', path.join(dir, 'lib')], { cwd: s.stateDir });
-    expect(text.stderr).toBe('');
+    expect(nonProgressLines(text.stderr)).toEqual([]);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe('No findings.\n\nReviewed 0 files.\n');
 
@@ -661,8 +661,8 @@ describe('patchling review: a change in several parts', () => {
     const result = await review(s, []);
 
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(
-      names.map((name, i) => `reviewing part ${i + 1} of 3: ${name}.js\n`).join(''),
+    expect(nonProgressLines(result.stderr)).toEqual(
+      names.map((name, i) => `reviewing part ${i + 1} of 3: ${name}.js`),
     );
     expect(s.server.requests).toHaveLength(3);
     for (const [i, name] of names.entries()) {

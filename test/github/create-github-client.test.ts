@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { GitHubRateLimitError } from '../../src/github/errors.js';
 import { postComment } from '../../src/github/post-comment.js';
@@ -137,7 +138,11 @@ describe('createGitHubClient', () => {
 
   it('gives up on an attempt that hangs and tries again', async () => {
     const { scope } = githubApi();
-    scope.post(COMMENTS).delay(2_000).reply(201, { id: 1, html_url: 'late' });
+    // No headers for 2 s (nock 15's .delay() holds back only the body).
+    scope.post(COMMENTS).reply(async () => {
+      await sleep(2_000);
+      return [201, { id: 1, html_url: 'late' }];
+    });
     scope.post(COMMENTS).reply(201, created);
 
     const comment = await postComment(testClient({ requestTimeoutMs: 100 }), repo, 7, 'Hello');

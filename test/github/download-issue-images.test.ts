@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +8,7 @@ import {
 } from '../../src/github/download-issue-images.js';
 import { loadIssueImages } from '../../src/jobs/fix/load-issue-images.js';
 import { screenshotPng } from '../images/fixtures.js';
+import { headerOf } from '../support/nock-request.js';
 
 const ATTACHMENT =
   'https://github.com/user-attachments/assets/3f2b6c1e-0000-4000-8000-000000000001';
@@ -57,8 +59,8 @@ describe('downloadIssueImages', () => {
     let authorization: string | undefined = 'unset';
     nock('https://github.com')
       .get('/user-attachments/assets/ok')
-      .reply(function () {
-        authorization = this.req.headers.authorization as string | undefined;
+      .reply((request: Request) => {
+        authorization = headerOf(request, 'authorization');
         return [200, png, { 'content-type': 'image/png' }];
       })
       .get('/user-attachments/assets/missing')
@@ -102,8 +104,11 @@ describe('downloadIssueImages', () => {
   it('gives up on a slow image at its timeout', async () => {
     nock('https://github.com')
       .get('/user-attachments/assets/slow')
-      .delay(2_000)
-      .reply(200, Buffer.alloc(10));
+      // No headers for 2 s (nock 15's .delay() holds back only the body).
+      .reply(async () => {
+        await sleep(2_000);
+        return [200, Buffer.alloc(10)];
+      });
     const started = Date.now();
     const [result] = await downloadIssueImages(
       ['https://github.com/user-attachments/assets/slow'],

@@ -6,6 +6,7 @@ import {
 } from '../../src/github/create-github-client.js';
 import type { GitHubRateLimitWait } from '../../src/github/throttle-options.js';
 import { SecretRedactor } from '../../src/util/redact-secrets.js';
+import { headerOf, pathOf } from '../support/nock-request.js';
 
 export const API = 'https://api.github.com';
 export const repo = { owner: 'octo-org', repo: 'hello-world' } as const;
@@ -48,13 +49,12 @@ export interface Sent {
 export function githubApi(): { scope: nock.Scope; sent: Sent[] } {
   const sent: Sent[] = [];
   const scope = nock(API);
-  scope.on('request', (req: nock.ReplyFnContext['req'], _interceptor: unknown, body: string) => {
-    const authorization = req.headers.authorization;
+  scope.on('request', (request: Request, _interceptor: unknown, body: string) => {
     sent.push({
-      method: req.method,
-      path: req.path,
+      method: request.method,
+      path: pathOf(request),
       body: body ? (JSON.parse(body) as unknown) : undefined,
-      authorization: typeof authorization === 'string' ? authorization : undefined,
+      authorization: headerOf(request, 'authorization'),
       at: Date.now(),
     });
   });

@@ -15,6 +15,7 @@ import type { JobStatus, StoredJob } from '../../src/queue/types.js';
 import type { AppConfig } from '../../src/triggers/app-config.js';
 import { startAppServer, type AppServer } from '../../src/triggers/app-server.js';
 import { expectValidGitHubRequest } from './github-schemas.js';
+import { hostOf, pathOf, withBody } from './nock-request.js';
 import { testModelConfig } from './test-model-config.js';
 
 export const API = 'https://api.github.com';
@@ -287,17 +288,15 @@ export function mockGitHub(): GitHubMock {
   const invalid: string[] = [];
   const unmatched: string[] = [];
   const installationToken = `ghs_${randomBytes(18).toString('hex')}`;
-  const record = (req: nock.ReplyFnContext['req'], _interceptor: unknown, body: string) => {
-    calls.push({ method: req.method, path: req.path, body: parseBody(body) });
+  const record = (request: Request, _interceptor: unknown, body: string) => {
+    calls.push({ method: request.method, path: pathOf(request), body: parseBody(body) });
   };
   const scope = nock(API).on('request', record);
   // The token exchange may happen any number of times (one client per installation, plus git).
   const tokenScope = nock(API).persist().on('request', record);
-  const onNoMatch = (req: RequestLike, options?: RequestLike) => {
-    const seen = options ?? req;
-    const host = seen.hostname ?? seen.host ?? '';
-    if (host.includes('api.github.com'))
-      unmatched.push(`${seen.method ?? '?'} ${seen.path ?? '?'}`);
+  const onNoMatch = (request: Request) => {
+    if (hostOf(request).includes('api.github.com'))
+      unmatched.push(`${request.method} ${pathOf(request)}`);
   };
   nock.emitter.on('no match', onNoMatch);
 
@@ -318,16 +317,17 @@ export function mockGitHub(): GitHubMock {
   ): void => {
     const interceptor = on.intercept(fill(route, params), method);
     if (optional) interceptor.optionally();
-    interceptor.reply((_uri, requestBody) => {
-      const body = typeof requestBody === 'string' ? parseBody(requestBody) : requestBody;
-      try {
-        expectValidGitHubRequest(method, route, body ?? {});
-      } catch (error) {
-        invalid.push(`${method} ${route}: ${(error as Error).message}`);
-        return [422, { message: 'Validation Failed', status: '422' }];
-      }
-      return [...reply((body ?? {}) as Record<string, unknown>)];
-    });
+    interceptor.reply(
+      withBody((body) => {
+        try {
+          expectValidGitHubRequest(method, route, body ?? {});
+        } catch (error) {
+          invalid.push(`${method} ${route}: ${(error as Error).message}`);
+          return [422, { message: 'Validation Failed', status: '422' }];
+        }
+        return [...reply((body ?? {}) as Record<string, unknown>)];
+      }),
+    );
   };
   const write: GitHubMock['write'] = (method, route, params, reply, options = {}) =>
     register(scope, method, route, params, reply, options.optional);
@@ -483,13 +483,6 @@ export function mockGitHub(): GitHubMock {
       nock.emitter.removeListener('no match', onNoMatch);
     },
   };
-}
-
-interface RequestLike {
-  readonly method?: string;
-  readonly path?: string;
-  readonly host?: string;
-  readonly hostname?: string;
 }
 
 function parseBody(body: unknown): unknown {

@@ -7,14 +7,14 @@ import { resumeStateFromLog } from '../../agent/resume-run.js';
 import { latestRunId, readRunLog, runLogPath, stateDir } from '../../agent/run-log.js';
 import { runAgent, type AgentResult, type ResumePoint } from '../../agent/run-agent.js';
 import { UserError } from '../../errors.js';
-import { prepareImages } from '../../images/prepare-images.js';
-import { toImageContent } from '../../images/prepare-image.js';
 import { newRunId, prepareRunEnvironment, runSetupFor } from '../../jobs/prepare-agent-run.js';
 import { resolveModelConfig } from '../../model/model-config.js';
 import type { WireApi } from '../../model/provider-profiles.js';
-import type { ImageContent } from '../../model/types.js';
 import type { SandboxPolicy } from '../../sandbox/types.js';
+import { imagesToRefs } from '../../agent/image-store.js';
+import { loadPrompt } from '../../agent/load-prompt.js';
 import { loadCliConfigFile } from './config-file.js';
+import { loadTaskImages } from './load-task-images.js';
 import { createProgressRenderer } from './render-progress.js';
 import {
   findRepositoryRoot,
@@ -67,7 +67,11 @@ export async function runExec(
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);
   const output = flags.outputSchema ? await readOutputSchema(flags.outputSchema) : undefined;
-  const images = await loadImages(flags.image ?? [], io);
+  const { images, listed } = await loadTaskImages(flags.image ?? [], io, workspace);
+  const moreImages =
+    listed.length === 0
+      ? ''
+      : `\n\n${loadPrompt('more-images', { count: String(listed.length), paths: listed.map((p) => `- ${p}`).join('\n') })}`;
 
   const runId = newRunId(new Date());
   const run = await prepareRunEnvironment({
@@ -83,7 +87,7 @@ export async function runExec(
     workspace: run.sandbox.workspace,
     cwd,
     policy,
-    task: { prompt: taskText, images },
+    task: { prompt: taskText + moreImages, images },
     now: new Date(),
   });
   const setup = runSetupFor({
@@ -175,11 +179,16 @@ export async function runResume(
   }
 }
 
-/** --json: every event as a line on stdout and nothing else there; a terminal: progress on stderr. */
+/**
+ * --json: every event as a line on stdout and nothing else there (images as references,
+ * not base64); otherwise progress lines on stderr, on a terminal or in a CI log alike.
+ */
 function display(flags: ExecFlags, io: CliIo, redact: (text: string) => string): AgentEventSink {
-  if (flags.json) return (event: AgentEvent) => io.stdout(`${redact(JSON.stringify(event))}\n`);
-  if (io.stderrIsTTY) return createProgressRenderer((text) => io.stderr(redact(text)));
-  return () => undefined;
+  if (flags.json) {
+    const replacer = imagesToRefs();
+    return (event: AgentEvent) => io.stdout(`${redact(JSON.stringify(event, replacer))}\n`);
+  }
+  return createProgressRenderer((text) => io.stderr(redact(text)));
 }
 
 function report(
@@ -198,9 +207,13 @@ function report(
   if (result.status === 'completed') {
     if (!flags.json) io.stdout(`${redact(answer)}\n`);
   } else {
-    io.stderr(
-      `patchling: ${redact(result.message)} (run ${result.runId}; resume with \`patchling exec resume ${result.runId}\`)\n`,
-    );
+    // The budget that stopped the run, and the flag that raises it.
+    const resume = `patchling exec resume ${result.runId}`;
+    const next =
+      result.budget === 'max_turns'
+        ? `raise the limit with --max-turns N; continue with \`${resume} --max-turns N\``
+        : `resume with \`${resume}\``;
+    io.stderr(`patchling: ${redact(result.message)} (run ${result.runId}; ${next})\n`);
   }
   return exitCodeFor(result.status);
 }
@@ -221,22 +234,4 @@ async function readOutputSchema(file: string): Promise<FinalOutputSpec> {
     throw new UserError(`Cannot read the output schema ${file}: ${(error as Error).message}`);
   }
   return outputSpecFromJsonSchema('final_answer', json);
-}
-
-export async function loadImages(files: readonly string[], io: CliIo): Promise<ImageContent[]> {
-  if (files.length === 0) return [];
-  const results = await prepareImages(
-    files.map((file) => path.resolve(io.cwd, file)),
-    {
-      onProgress: ({ done, total }) => {
-        if (io.stderrIsTTY && total > 1) io.stderr(`images: ${done}/${total}\r`);
-      },
-    },
-  );
-  const failures = results.flatMap((result, i) =>
-    result.ok ? [] : [`${files[i]}: ${result.error.message}`],
-  );
-  if (failures.length > 0)
-    throw new UserError(`Some images could not be used:\n${failures.join('\n')}`);
-  return results.flatMap((result) => (result.ok ? [toImageContent(result.image)] : []));
 }

@@ -9,7 +9,8 @@ import { SecretRedactor } from '../../util/redact-secrets.js';
 import { commitChanges } from '../../workspace/git/commit-changes.js';
 import type { GitIdentity } from '../../workspace/git/commit-message.js';
 import { loadCliConfigFile } from './config-file.js';
-import { loadImages, type CliIo } from './exec-command.js';
+import type { CliIo } from './exec-command.js';
+import { loadImages, MAX_TASK_IMAGES } from './load-task-images.js';
 import {
   agentProgressDisplay,
   findRepositoryRoot,
@@ -60,6 +61,11 @@ export async function runFix(
   const config = readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);
+  if ((flags.image ?? []).length > MAX_TASK_IMAGES) {
+    throw new UserError(
+      `${flags.image?.length} images given; patchling fix attaches at most ${MAX_TASK_IMAGES}. Keep the ones that show the problem.`,
+    );
+  }
   const images = await loadImages(flags.image ?? [], io);
 
   // The user's own git, with their global config and excludes: this is their checkout.

@@ -51,12 +51,19 @@ export function createProgressRenderer(
           `  context compacted (${event.reason === 'threshold' ? 'near the window' : 'window exceeded'})`,
         );
         break;
+      case 'history_shed':
+        line(
+          event.reason === 'image_budget'
+            ? `  ${event.imagesDropped} older image(s) replaced by stubs to keep requests small`
+            : `  request too large for the provider: dropped ${event.imagesDropped} image(s), shortened ${event.outputsShortened} old output(s); retrying`,
+        );
+        break;
       case 'output_repair':
         line(`  final answer did not match the schema; asking once more`);
         break;
       case 'run_finished':
         line(
-          `${event.status}: ${event.message} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
+          `${event.status}: ${event.message}${event.budget === 'max_turns' ? ' (raise it with --max-turns N)' : ''} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
         );
         break;
       case 'items':

@@ -90,13 +90,16 @@ export function readCheckoutConfig(workspace: string): RepoConfig {
   return parsed.config;
 }
 
-/** Live progress on a terminal's stderr; nothing when the output is JSON or not a terminal. */
+/**
+ * Live progress on stderr, a terminal's or a CI log's (plain lines, one per event worth
+ * seeing); nothing when the output is JSON.
+ */
 export function agentProgressDisplay(
   json: boolean,
   io: CliIo,
   redact: (text: string) => string,
 ): (event: AgentEvent) => void {
-  if (json || !io.stderrIsTTY) return () => undefined;
+  if (json) return () => undefined;
   return createProgressRenderer((text) => io.stderr(redact(text)));
 }
 

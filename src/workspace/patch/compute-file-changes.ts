@@ -125,10 +125,14 @@ class HunkContext {
   }
 }
 
+/**
+ * `*** Add File:` on a file that exists replaces it, as Codex does (models trained on Codex
+ * rely on it), keeping the file's permission bits; anything else in the way is refused.
+ */
 async function addFile(overlay: FileOverlay, hunk: HunkContext, contents: string): Promise<void> {
   const slot = await overlay.slot(await hunk.resolve(hunk.hunk.path));
-  await requireFree(slot, hunk, 'add');
-  slot.current = { content: Buffer.from(contents, 'utf8'), mode: undefined };
+  const replaced = await requireWritable(slot, hunk, 'add');
+  slot.current = { content: Buffer.from(contents, 'utf8'), mode: replaced?.mode };
   slot.changedBy = hunk.label;
 }
 
@@ -156,7 +160,8 @@ async function updateFile(
     source.changedBy = hunk.label;
     return;
   }
-  await requireFree(destination, hunk, 'move');
+  // Onto an existing file: it is replaced, as Codex does.
+  await requireWritable(destination, hunk, 'move');
   destination.current = { content, mode: current.mode };
   destination.changedBy = hunk.label;
   destination.movedFrom = source;
@@ -229,8 +234,17 @@ function requireFile(slot: FileSlot, hunk: HunkContext, verb: 'update' | 'delete
   }
 }
 
-/** Throws unless a new file may be created at `slot` (by Add File or Move to). */
-async function requireFree(slot: FileSlot, hunk: HunkContext, verb: 'add' | 'move'): Promise<void> {
+/**
+ * Throws unless `slot` may be written by Add File or Move to: a path that is free, or a
+ * regular file that existed before the patch (which is then replaced). Returns the file
+ * being replaced, if any. A path an earlier hunk of this same patch created is refused:
+ * two hunks creating one file is a mistake whichever was meant to win.
+ */
+async function requireWritable(
+  slot: FileSlot,
+  hunk: HunkContext,
+  verb: 'add' | 'move',
+): Promise<FileVersion | undefined> {
   const name = slot.path.display;
   const what = verb === 'add' ? `cannot add ${name}` : `cannot move the file to ${name}`;
   if (slot.current !== undefined) {
@@ -239,11 +253,7 @@ async function requireFree(slot: FileSlot, hunk: HunkContext, verb: 'add' | 'mov
         `${what}: ${slot.changedBy ?? 'an earlier hunk'} already creates it in this patch.`,
       );
     }
-    throw hunk.error(
-      verb === 'add'
-        ? `${name} already exists; to change it use "${UPDATE_FILE}${name}", or delete it first with "${DELETE_FILE}${name}" to replace it.`
-        : `${what}: it already exists. Delete it first with "${DELETE_FILE}${name}" to replace it, or pick another name.`,
-    );
+    return slot.current;
   }
   if (slot.changedBy === undefined && slot.disk !== 'missing' && slot.disk !== 'file') {
     const kind =
@@ -256,6 +266,7 @@ async function requireFree(slot: FileSlot, hunk: HunkContext, verb: 'add' | 'mov
   if (blocking !== undefined) {
     throw hunk.error(`${what}: ${hunk.display(blocking)} is a file, not a directory.`);
   }
+  return undefined;
 }
 
 function isSameVersion(a: FileVersion | undefined, b: FileVersion): boolean {

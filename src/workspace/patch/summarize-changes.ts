@@ -3,8 +3,9 @@ import type { ChangedFile } from './patch-types.js';
 
 /**
  * What the patch did to each path, comparing the disk before with the result, in the
- * order the patch first named the paths. A file moved to a new path is one `move` entry
- * (under its old path); a path created and removed again by the same patch is left out.
+ * order the patch first named the paths. A file moved to another path is one `move` entry
+ * (under its old path), also when it replaced a file there; a path created and removed
+ * again by the same patch is left out.
  */
 export function summarizeChanges(slots: readonly FileSlot[]): ChangedFile[] {
   const moveTargets = new Map<FileSlot, FileSlot>();
@@ -12,7 +13,6 @@ export function summarizeChanges(slots: readonly FileSlot[]): ChangedFile[] {
     const source = slot.movedFrom;
     const isMove =
       source !== undefined &&
-      slot.original === undefined &&
       slot.current !== undefined &&
       source.original !== undefined &&
       source.current === undefined;

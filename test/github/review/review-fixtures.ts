@@ -2,6 +2,7 @@ import type nock from 'nock';
 import type { PublishableFinding } from '../../../src/github/post-review.js';
 import type { CommentableCheck } from '../../../src/github/review/types.js';
 import { expectValidGitHubRequest } from '../../support/github-schemas.js';
+import { withBody } from '../../support/nock-request.js';
 import { repo, silentLog, type Sent } from '../helpers.js';
 
 export const R = '/repos/octo-org/hello-world';
@@ -74,31 +75,31 @@ export function fakeReviews(
   scope
     .post(REVIEWS)
     .times(options.times)
-    .reply((_uri, requestBody) => {
-      const body = (
-        typeof requestBody === 'string' ? JSON.parse(requestBody) : requestBody
-      ) as ReviewBody;
-      if (body.comments.some((comment) => options.refuse?.(comment) ?? false)) {
-        return [
-          422,
-          {
-            message: 'Unprocessable Entity',
-            errors: ['Line could not be resolved'],
-            documentation_url:
-              'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request',
-            status: '422',
-          },
-        ];
-      }
-      const id = nextId++;
-      if (body.event) {
-        submitted.set(
-          id,
-          body.comments.map((comment) => ({ ...comment, id: nextCommentId++ })),
-        );
-      }
-      return [200, reviewResponse(id, body)];
-    });
+    .reply(
+      withBody((requestBody) => {
+        const body = requestBody as ReviewBody;
+        if (body.comments.some((comment) => options.refuse?.(comment) ?? false)) {
+          return [
+            422,
+            {
+              message: 'Unprocessable Entity',
+              errors: ['Line could not be resolved'],
+              documentation_url:
+                'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request',
+              status: '422',
+            },
+          ];
+        }
+        const id = nextId++;
+        if (body.event) {
+          submitted.set(
+            id,
+            body.comments.map((comment) => ({ ...comment, id: nextCommentId++ })),
+          );
+        }
+        return [200, reviewResponse(id, body)];
+      }),
+    );
   return { submitted };
 }
 

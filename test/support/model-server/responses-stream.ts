@@ -192,7 +192,6 @@ export function encodeResponsesTurn(
       type: 'response.function_call_arguments.done',
       item_id: call.itemId,
       output_index,
-      name: call.name,
       arguments: call.arguments,
       sequence_number: seq(),
     });
@@ -252,6 +251,7 @@ function baseResponse(ctx: EncodeContext, id: string): WireResponse {
   return {
     id,
     object: 'response',
+    access_programs: echo('access_programs', null),
     created_at: ctx.nowSeconds,
     status: 'in_progress',
     background: false,

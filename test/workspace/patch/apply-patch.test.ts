@@ -212,6 +212,22 @@ const goodCases: GoodCase[] = [
     ],
   },
   {
+    // Codex's dialect: Add File on an existing path replaces the file.
+    name: 'replaces an existing file named by Add File, as Codex does',
+    files: { 'a.txt': 'old\n', 'b.txt': 'b\n' },
+    patch: patch('*** Add File: a.txt', '+new', '+content'),
+    after: { 'a.txt': 'new\ncontent\n', 'b.txt': 'b\n' },
+    changed: [{ path: 'a.txt', kind: 'update' }],
+  },
+  {
+    // Codex's dialect: Move to onto an existing path replaces the file there.
+    name: 'moves a file onto an existing one, replacing it, as Codex does',
+    files: { 'a.txt': 'one\ntwo\n', 'b.txt': 'b\n' },
+    patch: patch('*** Update File: a.txt', '*** Move to: b.txt', '@@', '-two', '+2'),
+    after: { 'b.txt': 'one\n2\n' },
+    changed: [{ path: 'a.txt', kind: 'move', movedTo: 'b.txt' }],
+  },
+  {
     name: 'replaces a file deleted earlier in the same patch',
     files: { 'f.txt': 'old\n' },
     patch: patch('*** Delete File: f.txt', '*** Add File: f.txt', '+new'),
@@ -319,6 +335,31 @@ describe('applyPatch refusals (nothing written)', () => {
     );
   });
 
+  it('leaves a file Add File would replace untouched when a later hunk fails', async () => {
+    const root = await workspaceWith({ 'a.txt': 'keep\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+    await expectRefused(
+      root,
+      patch(
+        '*** Add File: a.txt',
+        '+replaced',
+        '*** Update File: b.txt',
+        '*** Move to: c.txt',
+        '*** Update File: c.txt',
+        '@@',
+        '-nope',
+        '+x',
+      ),
+      PatchApplyError,
+    );
+  });
+
+  it('keeps the replaced file’s permission bits when Add File overwrites it', async () => {
+    const root = await workspaceWith({ 'run.sh': 'echo old\n' });
+    await chmod(path.join(root, 'run.sh'), 0o755);
+    await applyPatch(root, patch('*** Add File: run.sh', '+echo new'));
+    expect((await stat(path.join(root, 'run.sh'))).mode & 0o777).toBe(0o755);
+  });
+
   it('explains a partial match: the chunk, the expected lines and the closest place', async () => {
     const root = await workspaceWith({
       'app.py': 'def foo():\n    x = 1\n    y = 2\n    return x + y\n',
@@ -416,12 +457,6 @@ describe('applyPatch refusals (nothing written)', () => {
 
   it.each([
     [
-      'Add of an existing file',
-      { 'a.txt': 'a\n' },
-      patch('*** Add File: a.txt', '+x'),
-      /hunk 1 \(\*\*\* Add File: a\.txt, patch line 2\): a\.txt already exists; to change it use "\*\*\* Update File: a\.txt"/,
-    ],
-    [
       'Add over a directory',
       { 'd/x': 'x\n' },
       patch('*** Add File: d', '+x'),
@@ -456,12 +491,6 @@ describe('applyPatch refusals (nothing written)', () => {
       { 'a.txt': 'a\n' },
       patch('*** Delete File: a.txt', '*** Update File: a.txt', '@@', '-a', '+b'),
       /hunk 2 .*a\.txt no longer exists: hunk 1 \(\*\*\* Delete File: a\.txt, patch line 2\) removed or moved it/,
-    ],
-    [
-      'Move to an existing file',
-      { 'a.txt': 'a\n', 'b.txt': 'b\n' },
-      patch('*** Update File: a.txt', '*** Move to: b.txt'),
-      /cannot move the file to b\.txt: it already exists/,
     ],
     [
       'Update of a directory',
