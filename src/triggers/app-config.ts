@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly githubApiUrl: string;
   /** Clone URLs are `${cloneBaseUrl}/OWNER/REPO.git`. */
   readonly cloneBaseUrl: string;
+  /** PATCHLING_GIT_CACHE_MAX_MB: the git cache's size cap (docs/workspace.md); absent: 5 GiB. */
+  readonly gitCacheMaxBytes?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,6 +67,7 @@ export function readAppConfig(env: Env): AppConfig {
     maxTurns: number('PATCHLING_MAX_TURNS', 60),
     githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
     cloneBaseUrl: (env.PATCHLING_CLONE_BASE_URL || 'https://github.com').replace(/\/+$/, ''),
+    gitCacheMaxBytes: number('PATCHLING_GIT_CACHE_MAX_MB', 5120) * 1024 * 1024,
   };
   if (problems.length > 0)
     throw new UserError(`The App is not configured:\n- ${problems.join('\n- ')}`);

@@ -168,7 +168,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         stateDir: options.stateDir,
         workRoot: path.join(options.stateDir, 'workspaces'),
         // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
-        gitCache: { root: path.join(options.stateDir, 'git-cache') },
+        gitCache: {
+          root: path.join(options.stateDir, 'git-cache'),
+          maxBytes: config.gitCacheMaxBytes,
+        },
         secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
         maxTurns: config.maxTurns,
       },

@@ -92,7 +92,26 @@ describe('readAppConfig', () => {
       maxTurns: 60,
       githubApiUrl: 'https://ghe.example.com/api/v3',
       cloneBaseUrl: 'https://github.com',
+      gitCacheMaxBytes: 5120 * 1024 * 1024,
     });
+  });
+
+  it('takes the git cache size cap in MB from PATCHLING_GIT_CACHE_MAX_MB', () => {
+    const config = readAppConfig({
+      APP_ID: '12345',
+      PRIVATE_KEY: appPrivateKey(),
+      WEBHOOK_SECRET,
+      PATCHLING_GIT_CACHE_MAX_MB: '100',
+    });
+    expect(config.gitCacheMaxBytes).toBe(100 * 1024 * 1024);
+    expect(() =>
+      readAppConfig({
+        APP_ID: '12345',
+        PRIVATE_KEY: appPrivateKey(),
+        WEBHOOK_SECRET,
+        PATCHLING_GIT_CACHE_MAX_MB: 'lots',
+      }),
+    ).toThrow('PATCHLING_GIT_CACHE_MAX_MB must be a positive whole number');
   });
 
   it('reads the key from PRIVATE_KEY_PATH', async () => {
