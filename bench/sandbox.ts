@@ -14,12 +14,14 @@ export interface BenchFigure {
 
 const RUNS = 50;
 const WARMUP = 5;
-const TARGET_OVERHEAD_MS = 15;
+const TARGET_OVERHEAD_MS = 8;
 
 /**
  * The sandbox's startup cost per command: `true` through the sandbox (launcher shell,
- * bwrap, namespaces, mounts) against `/bin/true` spawned bare from Node, which carries
- * the same spawn and pipe costs.
+ * bwrap, namespaces, mounts, the cgroups, the workspace sweep afterwards) against
+ * `/bin/true` spawned bare from Node, which carries the same spawn and pipe costs. Then
+ * what the shell tool runs, `bash -c true`, against the login shell it used to run.
+ * Minimums are given beside medians: on a loaded machine they move least.
  */
 export async function benchSandbox(): Promise<BenchFigure[]> {
   const workspace = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-'));
@@ -29,10 +31,24 @@ export async function benchSandbox(): Promise<BenchFigure[]> {
       const result = await sandbox.run({ argv: ['true'], cwd: workspace, timeoutMs: 10_000 });
       if (result.exitCode !== 0) throw new Error(`sandboxed true failed: ${result.output}`);
     };
+    const runShell = (flag: string) => async (): Promise<void> => {
+      const result = await sandbox.run({
+        argv: ['bash', flag, 'true'],
+        cwd: workspace,
+        timeoutMs: 10_000,
+      });
+      if (result.exitCode !== 0) throw new Error(`sandboxed bash ${flag} failed: ${result.output}`);
+    };
     // Interleaved, so a burst of load elsewhere on the machine hits both series alike.
-    const [sandboxed, bare] = await measurePair(runSandboxed, spawnTrue).finally(() =>
-      sandbox.close?.(),
-    );
+    let series: [number[], number[], number[], number[]];
+    try {
+      const [sandboxed, bare] = await measurePair(runSandboxed, spawnTrue);
+      const [shell, loginShell] = await measurePair(runShell('-c'), runShell('-lc'));
+      series = [sandboxed, bare, shell, loginShell];
+    } finally {
+      await sandbox.close?.();
+    }
+    const [sandboxed, bare, shell, loginShell] = series;
     const overhead = median(sandboxed) - median(bare);
     return [
       { name: 'sandbox true, median', value: round(median(sandboxed)), unit: 'ms' },
@@ -49,6 +65,18 @@ export async function benchSandbox(): Promise<BenchFigure[]> {
         name: 'sandbox overhead per command, p90',
         value: round(percentile(sandboxed, 0.9) - percentile(bare, 0.9)),
         unit: 'ms',
+      },
+      {
+        name: 'sandbox overhead per command, min',
+        value: round(Math.min(...sandboxed) - Math.min(...bare)),
+        unit: 'ms',
+      },
+      { name: 'shell tool bash -c true, median', value: round(median(shell)), unit: 'ms' },
+      {
+        name: 'old login shell bash -lc true, median',
+        value: round(median(loginShell)),
+        unit: 'ms',
+        note: `bash -c saves ${round(median(loginShell) - median(shell))} ms per command`,
       },
     ];
   } finally {

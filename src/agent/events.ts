@@ -63,7 +63,21 @@ export type AgentEvent =
   | {
       readonly type: 'compacted';
       readonly reason: 'threshold' | 'context_window';
+      /**
+       * `summary`: the model's hand-off summary. `mechanical`: its answer was unusable (or
+       * the request failed), so Patchling wrote a factual note instead (`why` says why).
+       */
+      readonly method?: 'summary' | 'mechanical';
+      readonly why?: string;
       readonly history: readonly ConversationItem[];
+    }
+  /** Something about a turn the user should know, in one sentence (`message`). */
+  | {
+      readonly type: 'turn_notice';
+      readonly turn: number;
+      /** `output_limit`: cut off at the output token limit; `empty_answer`: no text, no call. */
+      readonly kind: 'output_limit' | 'empty_answer';
+      readonly message: string;
     }
   /**
    * The history was rewritten to bound its size: old images stubbed (image_budget), or

@@ -3,6 +3,7 @@ import type { ConversationItem, ImageContent, ParsedArguments } from '../model/t
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
 import type { AgentEventSink } from './events.js';
+import { isArgumentsPlaceholder } from './replayable-arguments.js';
 
 export interface PendingCall {
   readonly callId: string;
@@ -85,9 +86,17 @@ export function unansweredCalls(history: readonly ConversationItem[]): PendingCa
             callId: item.callId,
             name: item.name,
             arguments: item.arguments,
-            parsed: parseArguments(item.arguments),
+            parsed: resumedArguments(item.arguments),
           },
         ]
       : [],
   );
+}
+
+/** A placeholder for broken arguments stays an error on resume; it is not run. */
+function resumedArguments(raw: string): ParsedArguments {
+  const parsed = parseArguments(raw);
+  return parsed.ok && isArgumentsPlaceholder(parsed.value)
+    ? { ok: false, error: 'the original arguments were not a JSON object' }
+    : parsed;
 }

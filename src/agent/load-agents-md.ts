@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isInside, resolveWorkspacePath } from '../workspace/resolve-workspace-path.js';
+import { readWorkspaceFile } from '../workspace/read-workspace-file.js';
+import { isInside } from '../workspace/resolve-workspace-path.js';
 
 export const AGENTS_MD_LIMIT_BYTES = 32 * 1024;
+// Only the first 32 KiB reach the prompt; a file far larger is not an instruction file.
+const AGENTS_FILE_READ_LIMIT = 1024 * 1024;
 
 export interface AgentsInstructions {
   /** The files' contents, each under a heading naming it; empty when there are none. */
@@ -90,10 +92,11 @@ async function readFirst(
   for (const name of names) {
     const file = dir ? `${dir}/${name}` : name;
     try {
-      const absolute = await resolveWorkspacePath(root, file);
-      return { file, text: await readFile(absolute, 'utf8') };
+      const text = await readWorkspaceFile(root, file, { maxBytes: AGENTS_FILE_READ_LIMIT });
+      if (text !== undefined) return { file, text };
     } catch {
-      // Missing, unreadable, or leading outside the workspace: not an instruction file.
+      // Unreadable, not a regular file, too large, or leading outside the workspace: not an
+      // instruction file.
     }
   }
   return undefined;

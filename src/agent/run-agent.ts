@@ -5,7 +5,6 @@ import type {
   ModelClient,
   ModelEvent,
   ModelRequest,
-  OutputItem,
   Usage,
 } from '../model/types.js';
 import { addUsage, ZERO_USAGE } from '../model/types.js';
@@ -15,6 +14,8 @@ import { compactHistory } from './compact-history.js';
 import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from './events.js';
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
+import { pendingCalls, toHistoryItems } from './history-items.js';
+import { describeEmptyAnswer, outputLimitNotice } from './turn-notices.js';
 import { loadPrompt } from './load-prompt.js';
 import { boundImages, shedForSize, type ImageBudget, type ShedResult } from './shed-history.js';
 
@@ -82,6 +83,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   let usage = options.resume?.usage ?? ZERO_USAGE;
   let requestBytes = options.resume?.requestBytes ?? 0;
   let repairsLeft = 1;
+  let nudgesLeft = 1;
   let lastTurnTokens = 0;
 
   const controller = new AbortController();
@@ -143,8 +145,16 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       streamOptions,
     );
     history.splice(0, history.length, ...result.history);
-    recordUsage(result.turn.usage, result.turn.requestBytes, turns);
-    emit({ type: 'compacted', reason, history });
+    recordUsage(result.usage, result.requestBytes, turns);
+    // The summary request's size says nothing about the compacted history's.
+    lastTurnTokens = 0;
+    emit({
+      type: 'compacted',
+      reason,
+      method: result.method,
+      ...(result.why === undefined ? {} : { why: result.why }),
+      history,
+    });
   };
   const replaceHistory = (shed: ShedResult, reason: 'image_budget' | 'request_too_large') => {
     history.splice(0, history.length, ...shed.history);
@@ -185,7 +195,6 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       }
       if (lastTurnTokens >= model.profile.contextWindow * (options.compactAt ?? 0.8)) {
         await compact('threshold');
-        lastTurnTokens = 0;
       }
 
       const bounded = boundImages(history, setup.initialItems.length, options.imageBudget);
@@ -217,20 +226,13 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
       compactedForOverflow = false;
       shedForTooLarge = false;
       recordUsage(turn.usage, turn.requestBytes, turns);
-      append(turn.items.flatMap(toConversationItem));
+      const cutOff = turn.finishReason === 'length';
+      append(toHistoryItems(turn.items));
 
-      const calls = turn.items.flatMap((item): PendingCall[] =>
-        item.type === 'function_call'
-          ? [
-              {
-                callId: item.callId,
-                name: item.name,
-                arguments: item.arguments,
-                parsed: item.parsed,
-              },
-            ]
-          : [],
-      );
+      // Servers may send several calls even when the profile did not ask for parallel
+      // calls; the loop runs whatever arrives, in order.
+      const calls = pendingCalls(turn.items, cutOff);
+      if (cutOff) emit(outputLimitNotice(turns, calls));
       if (calls.length > 0) {
         await runCalls(calls);
         continue;
@@ -240,8 +242,26 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         .flatMap((item) => (item.type === 'message' ? [item.text] : []))
         .join('\n')
         .trim();
-      if (turn.finishReason === 'length') {
+      if (cutOff) {
         append([userText('Your answer was cut off at the output limit. Continue, more briefly.')]);
+        continue;
+      }
+      if (finalMessage === '') {
+        const message = describeEmptyAnswer(turns, turn.finishReason);
+        if (nudgesLeft <= 0) {
+          return finish(
+            'failed',
+            `the model gave no answer: ${message}, after being asked once to answer`,
+          );
+        }
+        nudgesLeft -= 1;
+        emit({
+          type: 'turn_notice',
+          turn: turns,
+          kind: 'empty_answer',
+          message: `${message}; asking once for an answer`,
+        });
+        append([userText(loadPrompt('empty-answer'))]);
         continue;
       }
       if (!output) return finish('completed', 'completed', { finalMessage });
@@ -273,25 +293,6 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } finally {
     if (deadline) clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-function toConversationItem(item: OutputItem): ConversationItem[] {
-  switch (item.type) {
-    case 'message':
-      return item.text === ''
-        ? []
-        : [{ type: 'message', role: 'assistant', content: [{ type: 'text', text: item.text }] }];
-    case 'function_call':
-      return [
-        { type: 'function_call', callId: item.callId, name: item.name, arguments: item.arguments },
-      ];
-    case 'reasoning':
-      return [item];
-    default: {
-      const unhandled: never = item;
-      throw new Error(`unknown output item ${JSON.stringify(unhandled)}`);
-    }
   }
 }
 

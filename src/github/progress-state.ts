@@ -67,6 +67,7 @@ export function applyAgentEvent(state: ProgressState, event: AgentEvent): Progre
     case 'tool_finished':
     case 'usage':
     case 'compacted':
+    case 'turn_notice':
     case 'history_shed':
     case 'output_repair':
     case 'run_finished':

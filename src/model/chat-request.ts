@@ -33,7 +33,7 @@ export function buildChatRequest(
         parameters: { ...tool.parameters },
       },
     }));
-    body.tool_choice = 'auto';
+    body.tool_choice = request.toolChoice ?? 'auto';
     if (profile.parallelToolCalls) body.parallel_tool_calls = true;
   }
   if (profile.streamUsage) body.stream_options = { include_usage: true };

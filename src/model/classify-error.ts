@@ -7,25 +7,60 @@ import {
   RequestTooLargeError,
   TransientModelError,
 } from './errors.js';
+import {
+  isContextWindowMessage,
+  namesRequestContent,
+  namesRequestSize,
+} from './provider-error-wordings.js';
 import { parseRetryHint } from './retry-hints.js';
 import { PatchlingError } from '../errors.js';
 
-/** A failure the stream itself reported (Responses `error` / `response.failed` events). */
-export interface StreamFailure {
-  readonly code: string | undefined;
+/**
+ * A failure as the provider described it, wherever it arrived: an HTTP error status, an
+ * error object inside a stream that had started with 200 (Chat's `data: {"error": …}`),
+ * or a Responses `error` / `response.failed` event.
+ */
+export interface ProviderFailure {
+  /** The HTTP status; undefined when the failure came inside a stream. */
+  readonly status?: number | undefined;
+  /**
+   * The `code` field. Providers disagree on its type: OpenAI sends a string
+   * ("context_length_exceeded"), llama-server and vLLM the HTTP status as a number (400).
+   */
+  readonly code?: string | number | null | undefined;
+  /** The `type` field: llama-server puts the kind here ("exceed_context_size_error"). */
+  readonly type?: string | null | undefined;
   readonly message: string;
 }
 
-const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
-const CONTEXT_MESSAGE =
-  /maximum context length|context (?:length|window)|too many tokens|prompt is too long|exceeds? the (?:model's )?(?:context|maximum)|input (?:is )?too long|reduce the length of the messages/i;
-// OpenAI: "Too many images in request. Max is 500."; Gemini: "Request payload size exceeds
-// the limit"; Azure and others: "image ... exceeds the maximum size", "image too large".
-const TOO_LARGE_MESSAGE =
-  /too many images|image(?:s)? (?:is |are )?too (?:large|big)|images? (?:size )?exceeds?|(?:payload|request|body) (?:size )?(?:is )?(?:too large|exceeds)|maximum (?:number of )?images|entity too large/i;
-const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached']);
-const TRANSIENT_STREAM_CODES = new Set(['server_error', 'internal_error', 'server_is_overloaded']);
-const RATE_LIMIT_CODES = new Set(['rate_limit_exceeded', 'rate_limit', 'resource_exhausted']);
+/** Kept for the stream readers: a failure the stream itself reported. */
+export type StreamFailure = ProviderFailure;
+
+const CONTEXT_KINDS = new Set([
+  'context_length_exceeded',
+  'string_above_max_length',
+  'model_context_window_exceeded',
+  // llama.cpp's llama-server (tools/server/server-common: ERROR_TYPE_EXCEED_CONTEXT_SIZE).
+  'exceed_context_size_error',
+]);
+const QUOTA_KINDS = new Set(['insufficient_quota', 'billing_hard_limit_reached']);
+const RATE_LIMIT_KINDS = new Set([
+  'rate_limit_exceeded',
+  'rate_limit',
+  'rate_limit_error',
+  'resource_exhausted',
+]);
+const TRANSIENT_KINDS = new Set([
+  'server_error',
+  'internal_error',
+  'internal_server_error',
+  'server_is_overloaded',
+  'overloaded_error',
+  'service_unavailable',
+  'unavailable',
+  'timeout',
+  'vector_store_timeout',
+]);
 
 /**
  * Turns whatever the SDK threw into one of the model errors, so that one policy decides
@@ -47,122 +82,150 @@ export function classifyModelError(error: unknown, provider: string, now: number
     );
   }
   if (error instanceof APIError) {
-    return classifyApiError(error, provider, now);
+    const body = error.error as { code?: unknown; type?: unknown } | undefined;
+    return classifyProviderFailure(
+      {
+        status: error.status,
+        code: asCode(body && typeof body === 'object' ? body.code : error.code),
+        type: asString(body && typeof body === 'object' ? body.type : error.type),
+        message: providerMessage(error),
+      },
+      provider,
+      now,
+      { headers: error.headers, raw: rawText(error), cause: error },
+    );
   }
   if (error instanceof SyntaxError) {
     // The SDK parses each SSE event as it arrives; a cut connection leaves half an event.
-    return new TransientModelError(`${provider} sent a malformed stream event`, 'truncated', {
-      cause: error,
-    });
+    return new TransientModelError(
+      `${provider} sent a malformed stream event (${error.message})`,
+      'truncated',
+      { cause: error },
+    );
   }
   if (isNetworkError(error)) {
     return new TransientModelError(
       `connection to ${provider} failed: ${String(error)}`,
       'network',
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function classifyApiError(error: APIError, provider: string, now: number): Error {
-  const status = error.status;
-  const code = error.code ?? error.type ?? undefined;
-  const message = providerMessage(error);
+/**
+ * One decision for every failure the provider describes, by its status, its `code` and
+ * its `type` together (a numeric code must not hide the type), then by its wording.
+ * Order matters: quota before rate limit (both 429), the request's own fault before
+ * the 5xx rule (llama-server answers 500 to arguments it cannot parse).
+ */
+export function classifyProviderFailure(
+  failure: ProviderFailure,
+  provider: string,
+  now: number,
+  extra: {
+    headers?: { get(name: string): string | null } | undefined;
+    raw?: string;
+    cause?: unknown;
+  } = {},
+): Error {
+  const { message } = failure;
+  const numericCode = typeof failure.code === 'number' ? failure.code : undefined;
+  // Inside a stream there is no status; vLLM and llama-server put it in `code`.
+  const status = failure.status ?? numericCode;
+  const kinds = [typeof failure.code === 'string' ? failure.code : undefined, failure.type]
+    .filter((kind): kind is string => typeof kind === 'string' && kind !== '')
+    .map((kind) => kind.toLowerCase());
+  const is = (set: Set<string>) => kinds.some((kind) => set.has(kind));
+  const options = extra.cause === undefined ? {} : { cause: extra.cause };
+  const label = [status, kinds[0]].filter((part) => part !== undefined).join(' ');
+  const where = failure.status === undefined ? ' mid-stream' : '';
 
-  if (status === undefined) {
-    // An error event inside a stream that had already started: judge by its code.
-    return classifyStreamFailure({ code, message }, provider, now, error.headers);
+  if (is(QUOTA_KINDS)) {
+    return new QuotaExhaustedError(
+      `quota exhausted at ${provider}: ${message} (not retried: waiting will not help)`,
+      options,
+    );
   }
-  if (status === 429) {
-    if (code !== undefined && QUOTA_CODES.has(code)) {
-      return new QuotaExhaustedError(
-        `quota exhausted at ${provider}: ${message} (not retried: waiting will not help)`,
-        { cause: error },
-      );
-    }
+  if (status === 429 || is(RATE_LIMIT_KINDS)) {
     return new RateLimitedError(
       `rate limited by ${provider}: ${message}`,
-      parseRetryHint(error.headers, rawText(error), now),
-      { cause: error },
+      parseRetryHint(extra.headers, extra.raw ?? message, now),
+      options,
     );
   }
   // Before the context check: "the image exceeds the maximum size" is about bytes, not tokens.
-  const namesSize = (status === 400 || status === 413) && TOO_LARGE_MESSAGE.test(message);
-  if (namesSize && !(code !== undefined && CONTEXT_CODES.has(code))) {
+  if ((status === 400 || status === 413) && namesRequestSize(message) && !is(CONTEXT_KINDS)) {
     return new RequestTooLargeError(
       `the request is too large for ${provider} (${status}): ${summarize(message)}`,
-      { cause: error },
+      options,
     );
   }
-  if (isContextWindowError(status, code, message)) {
+  if (is(CONTEXT_KINDS) || isContextWindowMessage(message, status)) {
     return new ContextWindowExceeded(
       `the conversation exceeds the model's context window: ${message}`,
-      {
-        cause: error,
-      },
+      options,
     );
   }
   if (status === 413) {
     return new RequestTooLargeError(
       `the request is too large for ${provider} (413): ${summarize(message)}`,
-      { cause: error },
+      options,
     );
   }
-  if (status >= 500 || status === 408 || status === 409) {
-    return new TransientModelError(`${provider} answered ${status}: ${message}`, 'server', {
-      cause: error,
-    });
+  if (namesRequestContent(message)) {
+    return new ProviderRejectedError(
+      `${provider} rejected the request${where} (${label}): ${message} (not retried: the request itself is at fault)`,
+      failure.status,
+      kinds[0],
+      options,
+    );
+  }
+  if (
+    (status !== undefined && (status >= 500 || status === 408 || status === 409)) ||
+    is(TRANSIENT_KINDS) ||
+    // A stream that fails with nothing to judge it by is the server's fault, not ours.
+    (failure.status === undefined && status === undefined && kinds.length === 0)
+  ) {
+    const prefix =
+      failure.status === undefined
+        ? `${provider} failed mid-stream`
+        : `${provider} answered ${failure.status}`;
+    return new TransientModelError(`${prefix}: ${message}`, 'server', options);
   }
   return new ProviderRejectedError(
-    `${provider} rejected the request (${status}${code ? ` ${code}` : ''}): ${message}`,
-    status,
-    code,
-    { cause: error },
+    `${provider} rejected the request${where} (${label}): ${message}`,
+    failure.status,
+    kinds[0],
+    options,
   );
 }
 
+/** Kept for the stream readers (Responses `error` and `response.failed` events). */
 export function classifyStreamFailure(
   failure: StreamFailure,
   provider: string,
   now: number,
   headers?: { get(name: string): string | null },
 ): Error {
-  const { code, message } = failure;
-  if (code !== undefined && QUOTA_CODES.has(code)) {
-    return new QuotaExhaustedError(`quota exhausted at ${provider}: ${message}`);
-  }
-  if (code !== undefined && RATE_LIMIT_CODES.has(code)) {
-    return new RateLimitedError(
-      `rate limited by ${provider}: ${message}`,
-      parseRetryHint(headers, message, now),
-    );
-  }
-  if (isContextWindowError(400, code, message)) {
-    return new ContextWindowExceeded(
-      `the conversation exceeds the model's context window: ${message}`,
-    );
-  }
-  if (code === undefined || TRANSIENT_STREAM_CODES.has(code)) {
-    return new TransientModelError(`${provider} failed mid-stream: ${message}`, 'server');
-  }
-  return new ProviderRejectedError(
-    `${provider} rejected the request (${code}): ${message}`,
-    undefined,
-    code,
-  );
+  return classifyProviderFailure({ ...failure, status: undefined }, provider, now, { headers });
 }
 
-function isContextWindowError(status: number, code: string | undefined, message: string): boolean {
-  if (code !== undefined && CONTEXT_CODES.has(code)) return true;
-  return (status === 400 || status === 413) && CONTEXT_MESSAGE.test(message);
+function asCode(value: unknown): string | number | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
 }
 
-/** The provider's words, without the SDK's "429 " prefix. */
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The provider's words, without the SDK's "429 " prefix. LM Studio sends the error as a
+ * bare string (`{"error": "Trying to keep …"}`).
+ */
 function providerMessage(error: APIError): string {
-  const body = error.error as { message?: unknown } | undefined;
+  const body = error.error as { message?: unknown } | string | undefined;
+  if (typeof body === 'string') return body;
   if (body && typeof body.message === 'string') return body.message;
   return error.message.replace(/^\d{3} /, '');
 }
@@ -202,7 +265,15 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/**
+ * A network failure, also when fetch wraps it: a connection lost mid-body surfaces as
+ * undici's `TypeError: terminated` whose cause carries the socket's code.
+ */
 function isNetworkError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
+  for (let current = error, depth = 0; current && depth < 3; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -20,9 +20,10 @@ export class RateLimitedError extends SystemError {
   }
 }
 
-export type TransientKind = 'server' | 'network' | 'stall' | 'truncated';
+/** `protocol`: bytes the reader could not make sense of (quoted in the message). */
+export type TransientKind = 'server' | 'network' | 'stall' | 'truncated' | 'protocol';
 
-/** 5xx, a dropped connection, a stalled or cut stream: retried with backoff, a bounded number of times. */
+/** 5xx, a dropped connection, a stalled, cut or unreadable stream: retried with backoff, a bounded number of times. */
 export class TransientModelError extends SystemError {
   constructor(
     message: string,

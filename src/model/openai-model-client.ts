@@ -13,6 +13,21 @@ import { ResponsesStreamReader, type StreamedTurn } from './responses-stream.js'
 import { formatMs } from './retry-policy.js';
 import type { ModelClient, ModelRequest, ModelTurn, StreamTurnOptions } from './types.js';
 import { withRetries } from './with-retries.js';
+import { describeError, PatchlingError } from '../errors.js';
+
+const QUOTE_LIMIT = 300;
+
+/** What the provider last sent, short enough for an error message. */
+function quote(data: unknown): string {
+  if (data === undefined) return '(nothing)';
+  let text: string;
+  try {
+    text = JSON.stringify(data) ?? String(data);
+  } catch {
+    text = String(data);
+  }
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+}
 
 export interface ModelClientDeps {
   readonly clock?: { now(): number; random(): number };
@@ -64,6 +79,8 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
         'stall',
       );
 
+    // The last thing the provider sent, quoted when it cannot be read.
+    let last: unknown;
     try {
       let turn: StreamedTurn;
       if (wireBody.api === 'responses') {
@@ -71,6 +88,7 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
         const stream = await sdk.responses.create(wireBody.body, { signal: controller.signal });
         for await (const event of stream) {
           idle.refresh();
+          last = event;
           reader.add(event);
         }
         // The SDK ends an aborted stream quietly instead of throwing.
@@ -78,12 +96,13 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
         external?.throwIfAborted();
         turn = reader.finish();
       } else {
-        const reader = new ChatStreamReader(provider, options.onEvent);
+        const reader = new ChatStreamReader(provider, clock.now, options.onEvent);
         const stream = await sdk.chat.completions.create(wireBody.body, {
           signal: controller.signal,
         });
         for await (const chunk of stream) {
           idle.refresh();
+          last = chunk;
           reader.add(chunk);
         }
         if (stalled) throw stallError();
@@ -94,7 +113,15 @@ export function createModelClient(config: ModelConfig, deps: ModelClientDeps = {
     } catch (error) {
       if (stalled) throw stallError();
       if (external?.aborted) throw external.reason;
-      throw classifyModelError(error, provider, clock.now());
+      const classified = classifyModelError(error, provider, clock.now());
+      if (classified instanceof PatchlingError) throw classified;
+      // Anything else (a TypeError from bytes nobody expected) is the provider's protocol
+      // fault: say what arrived, and let the retry policy try again.
+      throw new TransientModelError(
+        `${provider} sent data Patchling could not read (${describeError(error)}); last data received: ${quote(last)}`,
+        'protocol',
+        { cause: error },
+      );
     } finally {
       clearTimeout(idle);
       external?.removeEventListener('abort', forwardAbort);

@@ -31,7 +31,7 @@ export function buildResponsesRequest(
       parameters: { ...tool.parameters },
       strict: false,
     })),
-    tool_choice: 'auto',
+    tool_choice: request.toolChoice ?? 'auto',
     store: false,
     stream: true,
   };

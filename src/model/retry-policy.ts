@@ -126,6 +126,7 @@ const TRANSIENT_REASONS: Record<TransientModelError['kind'], string> = {
   network: 'connection failed',
   stall: 'stream stalled',
   truncated: 'stream cut short',
+  protocol: 'unreadable stream',
 };
 
 /** Exponential, with equal jitter: half the step fixed, half random, so clients spread out. */

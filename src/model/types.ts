@@ -117,6 +117,11 @@ export interface ModelRequest {
   /** Stable per run, so the provider routes every turn of a run to the same prompt cache. */
   readonly promptCacheKey?: string;
   readonly maxOutputTokens?: number;
+  /**
+   * `none` forbids tool calls for this turn while the tools stay declared, so the request
+   * keeps the run's cached prefix (the compaction request uses it). Default `auto`.
+   */
+  readonly toolChoice?: 'auto' | 'none';
 }
 
 export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';

@@ -10,8 +10,11 @@ export interface BubblewrapProfile {
   readonly policy: 'read-only' | 'workspace-write';
   /** Real path of the workspace; shown at the same path inside. */
   readonly workspace: string;
-  /** `<workspace>/.git` when it is a directory or a file (worktrees); re-bound read-only. */
-  readonly gitPath?: string;
+  /**
+   * Repositories in the workspace, re-bound read-only over the writable workspace:
+   * `<workspace>/.git` (a directory, or a worktree's gitdir file) and any nested ones.
+   */
+  readonly protectedPaths: readonly string[];
   /** System directories, the node install, the /etc subset and extra read-only paths. */
   readonly hostMounts: readonly HostMount[];
   readonly uid: number;
@@ -23,11 +26,10 @@ export interface BubblewrapProfile {
   readonly tmpfsSizeBytes: number;
   /** File descriptors (already open in bwrap) carrying the synthetic /etc files. */
   readonly etcFds: Readonly<Record<keyof SyntheticEtcFiles, number>>;
-  readonly command: readonly string[];
 }
 
 /**
- * The bubblewrap command line for one command. Pure, so the profile can be read and
+ * The bubblewrap options for one command (the command itself follows a `--`). Pure, so the profile can be read and
  * tested in one place. Order matters: bwrap applies mounts in argument order, so host
  * paths and the workspace come after the private /tmp (they may live under /tmp), and
  * .git comes after the workspace.
@@ -104,14 +106,17 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
   if (profile.policy === 'workspace-write') {
     args.push('--bind', profile.workspace, profile.workspace);
     // The orchestrator alone commits: no hooks, config or refs written from inside.
-    if (profile.gitPath !== undefined) args.push('--ro-bind', profile.gitPath, profile.gitPath);
+    for (const protectedPath of profile.protectedPaths) {
+      args.push('--ro-bind', protectedPath, protectedPath);
+    }
   } else {
     args.push('--ro-bind', profile.workspace, profile.workspace);
   }
 
-  // The root itself is a tmpfs bwrap made; read-only, it cannot be filled to eat RAM.
-  args.push('--remount-ro', '/', '--chdir', profile.cwd, '--clearenv');
+  // The root itself is a tmpfs bwrap made, and so is /dev (--dev takes no --size): read-only,
+  // neither can be filled to eat RAM. Device nodes still work on a read-only mount, and
+  // /dev/shm and /dev/pts are mounts of their own.
+  args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', profile.cwd, '--clearenv');
   for (const [name, value] of Object.entries(profile.env)) args.push('--setenv', name, value);
-  args.push('--', ...profile.command);
   return args;
 }

@@ -5,44 +5,48 @@ import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
 import type { ProcessLimitStrategy } from './process-limit.js';
 import { runProcess } from './run-process.js';
-import { SandboxCgroup } from './sandbox-cgroup.js';
+import { createCommandCgroups } from './command-cgroups.js';
+import type { MemoryLimitStrategy } from './memory-limit.js';
 import type { CommandRequest, CommandResult, Sandbox, SandboxLimits } from './types.js';
+import { withSweep } from './workspace-sweep.js';
+import type { WorkspaceSweep } from './workspace-sweep.js';
 
 export interface BubblewrapSandboxConfig {
   readonly bwrapPath: string;
   /** Real path. */
   readonly workspace: string;
   readonly policy: 'read-only' | 'workspace-write';
-  readonly gitPath?: string;
+  /** Checks the workspace after each command that could write it. */
+  readonly sweep: WorkspaceSweep;
   readonly hostMounts: readonly HostMount[];
   /** The allowlisted environment; a request's env is laid over it. */
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
   readonly processLimit: ProcessLimitStrategy;
+  readonly memoryLimit: MemoryLimitStrategy;
   readonly runAs?: { readonly uid: number; readonly gid: number };
   readonly onWarning: (message: string) => void;
 }
 
-// fds 0-2 are stdio; the synthetic /etc files follow on 3, 4, 5 (see runProcess extraInputs).
+// fds 0-2 are stdio; the synthetic /etc files follow on 3, 4, 5 (see runProcess extraInputs),
+// then bwrap's own arguments on 6.
 const ETC_FDS = { passwd: 3, group: 4, hosts: 5 } as const;
+const ARGS_FD = 6;
 
 /** A Sandbox that runs each command in a fresh bubblewrap container. */
 export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbox {
   const etc = synthesizeEtcFiles(SANDBOX_IDENTITY);
-  const { limits, processLimit } = config;
-  const cgroup =
-    processLimit.kind === 'cgroup'
-      ? new SandboxCgroup(processLimit.parent, limits.maxProcesses, config.onWarning)
-      : undefined;
+  const { limits, processLimit, memoryLimit } = config;
+  const cgroups = createCommandCgroups(processLimit, memoryLimit, limits, config.onWarning);
 
   const run = async (request: CommandRequest): Promise<CommandResult> => {
     const cwd = await checkCommandRequest(config.workspace, request);
-    const cgroupProcsFile = await cgroup?.acquire();
+    const lease = await cgroups.enter();
     try {
       const bwrapArgs = buildBubblewrapArgs({
         policy: config.policy,
         workspace: config.workspace,
-        gitPath: config.gitPath,
+        protectedPaths: config.sweep.protectedPaths,
         hostMounts: config.hostMounts,
         uid: SANDBOX_IDENTITY.uid,
         gid: SANDBOX_IDENTITY.gid,
@@ -52,15 +56,18 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         env: { ...config.env, ...request.env },
         tmpfsSizeBytes: limits.tmpfsSizeBytes,
         etcFds: ETC_FDS,
-        command: request.argv,
       });
-      return await runProcess({
+      const result = await runProcess({
         file: LAUNCHER_SHELL,
         args: buildLauncherArgs({
           maxFileSizeBytes: limits.maxFileSizeBytes,
           maxProcesses: limits.maxProcesses,
-          cgroupProcsFile,
-          command: [config.bwrapPath, ...bwrapArgs],
+          cgroupProcsFiles: lease.procsFiles,
+          ...(memoryLimit.kind === 'rlimit' ? { maxAddressSpaceBytes: limits.maxMemoryBytes } : {}),
+          // The options travel on a pipe (--args), not in argv: bwrap's pid-1 reaper is a
+          // fork of it, and its /proc/1/cmdline is readable inside. There it shows
+          // `bwrap --args 6 -- <command>`, not the host paths, mounts and environment.
+          command: [config.bwrapPath, '--args', String(ARGS_FD), '--', ...request.argv],
         }),
         cwd: '/',
         // Empty on purpose: bwrap's own /proc/<pid>/environ is readable from inside the
@@ -70,19 +77,28 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         uid: config.runAs?.uid,
         gid: config.runAs?.gid,
         stdin: request.stdin,
-        extraInputs: [etc.passwd, etc.group, etc.hosts],
+        extraInputs: [etc.passwd, etc.group, etc.hosts, encodeArgs(bwrapArgs)],
         timeoutMs: request.timeoutMs,
         signal: request.signal,
         maxOutputBytes: limits.maxOutputBytes,
         maxTotalOutputBytes: limits.maxTotalOutputBytes,
       });
+      return await withSweep(
+        await lease.finish(result),
+        config.policy === 'workspace-write' ? config.sweep : undefined,
+      );
     } finally {
-      if (cgroupProcsFile !== undefined) cgroup?.release();
+      lease.release();
     }
   };
 
   const close = async (): Promise<void> => {
-    await cgroup?.close();
+    await cgroups.close();
   };
   return { policy: config.policy, workspace: config.workspace, run, close };
+}
+
+/** NUL-terminated arguments, as bwrap's --args reads them. */
+function encodeArgs(args: readonly string[]): string {
+  return args.map((arg) => `${arg}\0`).join('');
 }

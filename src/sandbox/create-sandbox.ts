@@ -1,4 +1,4 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -7,11 +7,14 @@ import { checkSandboxSupport } from './check-sandbox-support.js';
 import { createDirectSandbox } from './direct-sandbox.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
 import { describeHostLayout } from './host-layout.js';
-import { resolveSandboxLimits } from './limits.js';
+import { resolveSandboxLimits, sandboxLimitsFromEnv } from './limits.js';
+import { detectMemoryLimit } from './memory-limit.js';
+import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
 import { SANDBOX_POLICIES } from './types.js';
+import { prepareWorkspaceSweep } from './workspace-sweep.js';
 import type { Sandbox, SandboxLimits, SandboxPolicy } from './types.js';
 
 export interface CreateSandboxOptions {
@@ -58,10 +61,10 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   }
   const onWarning = options.onWarning ?? (() => undefined);
   const workspace = await resolveWorkspaceRoot(options.workspace);
-  const limits = resolveSandboxLimits(options.limits);
+  const parentEnv = options.parentEnv ?? process.env;
+  const limits = resolveSandboxLimits({ ...sandboxLimitsFromEnv(parentEnv), ...options.limits });
   const allowlist = options.envAllowlist ?? [];
   assertEnvAllowlistSafe(allowlist);
-  const parentEnv = options.parentEnv ?? process.env;
 
   if (policy === 'danger-full-access') {
     onWarning(
@@ -76,7 +79,12 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       tmpdir: parentEnv.TMPDIR ?? os.tmpdir(),
       nodeBinDir: path.dirname(await realpath(process.execPath)),
     });
-    return createDirectSandbox({ workspace, env, limits });
+    return createDirectSandbox({
+      workspace,
+      env,
+      limits,
+      sweep: await prepareWorkspaceSweep(workspace),
+    });
   }
 
   const support = await checkSandboxSupport({ bwrapPath: options.bwrapPath });
@@ -87,6 +95,17 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const processLimit = await detectProcessLimit({ hostUid, cgroupParent: options.cgroupParent });
   if (processLimit.kind === 'none') onWarning(`Sandbox: ${processLimit.reason}`);
   if (processLimit.kind === 'cgroup') await sweepStaleCgroups(processLimit.parent);
+  // Under runAs the launcher runs as that user, who cannot join root's cgroups.
+  const memoryLimit: MemoryLimitStrategy =
+    options.runAs === undefined
+      ? await detectMemoryLimit({ cgroupParent: options.cgroupParent })
+      : { kind: 'rlimit' };
+  if (
+    memoryLimit.kind === 'cgroup' &&
+    (processLimit.kind !== 'cgroup' || memoryLimit.parent !== processLimit.parent)
+  ) {
+    await sweepStaleCgroups(memoryLimit.parent);
+  }
 
   const layout = await describeHostLayout({
     extraReadOnlyPaths: options.extraReadOnlyPaths ?? [],
@@ -99,18 +118,18 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     tmpdir: '/tmp',
     nodeBinDir: layout.nodeBinDir,
   });
-  const gitPath = path.join(workspace, '.git');
-  const git = await lstat(gitPath).catch(() => undefined);
+  const sweep = await prepareWorkspaceSweep(workspace);
 
   const sandbox = createBubblewrapSandbox({
     bwrapPath: support.bwrapPath,
     workspace,
     policy,
-    gitPath: git !== undefined && (git.isDirectory() || git.isFile()) ? gitPath : undefined,
+    sweep,
     hostMounts: layout.mounts,
     env,
     limits,
     processLimit,
+    memoryLimit,
     runAs: options.runAs,
     onWarning,
   });

@@ -6,8 +6,9 @@
  *
  *   $1 RLIMIT_FSIZE in 512-byte blocks (POSIX sh units; bash as sh uses them too)
  *   $2 RLIMIT_NPROC
- *   $3 cgroup.procs file to join, or "-"
- *   $4... the command
+ *   $3 RLIMIT_AS in KiB, or "-"
+ *   $4 how many cgroup.procs files follow, to join (one per v1 hierarchy)
+ *   then those files, then the command
  */
 export const LAUNCHER_SCRIPT = [
   // One stream, in arrival order, bwrap's own errors included.
@@ -17,8 +18,14 @@ export const LAUNCHER_SCRIPT = [
   'ulimit -f "$1" || { echo "patchling: cannot set the file size limit to $1 blocks" >&2; exit 125; }',
   // bash spells the process limit -u, dash -p.
   '{ ulimit -u "$2" 2>/dev/null || ulimit -p "$2"; } || { echo "patchling: cannot set the process limit to $2" >&2; exit 125; }',
-  'if [ "$3" != - ]; then echo $$ >"$3" || { echo "patchling: could not join the cgroup" >&2; exit 125; }; fi',
-  'shift 3',
+  'if [ "$3" != - ]; then ulimit -v "$3" || { echo "patchling: cannot set the memory limit to $3 KiB" >&2; exit 125; }; fi',
+  'n=$4',
+  'shift 4',
+  'while [ "$n" -gt 0 ]; do',
+  '  echo $$ >"$1" || { echo "patchling: could not join the cgroup $1" >&2; exit 125; }',
+  '  shift',
+  '  n=$((n - 1))',
+  'done',
   'exec "$@"',
 ].join('\n');
 
@@ -27,7 +34,9 @@ export const LAUNCHER_SHELL = '/bin/sh';
 export interface LauncherOptions {
   readonly maxFileSizeBytes: number;
   readonly maxProcesses: number;
-  readonly cgroupProcsFile?: string;
+  /** RLIMIT_AS; absent when a memory cgroup holds the limit instead. */
+  readonly maxAddressSpaceBytes?: number;
+  readonly cgroupProcsFiles?: readonly string[];
   readonly command: readonly string[];
 }
 
@@ -40,7 +49,11 @@ export function buildLauncherArgs(options: LauncherOptions): string[] {
     'patchling-launcher',
     String(blocks),
     String(options.maxProcesses),
-    options.cgroupProcsFile ?? '-',
+    options.maxAddressSpaceBytes === undefined
+      ? '-'
+      : String(Math.ceil(options.maxAddressSpaceBytes / 1024)),
+    String(options.cgroupProcsFiles?.length ?? 0),
+    ...(options.cgroupProcsFiles ?? []),
     ...options.command,
   ];
 }

@@ -13,6 +13,7 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = Object.freeze({
   maxOutputBytes: 1 * MiB,
   maxTotalOutputBytes: 256 * MiB,
   tmpfsSizeBytes: 512 * MiB,
+  maxMemoryBytes: 4096 * MiB,
 });
 
 // bwrap, its pid-1 reaper, the launch shell and the command itself need a few slots.
@@ -29,8 +30,28 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
   if (limits.maxProcesses < MIN_PROCESSES) {
     throw new UserError(`Sandbox limit maxProcesses must be at least ${MIN_PROCESSES}.`);
   }
+  if (limits.maxMemoryBytes < 64 * MiB) {
+    throw new UserError('Sandbox limit maxMemoryBytes must be at least 64 MiB.');
+  }
   if (limits.maxOutputBytes < 1024) {
     throw new UserError('Sandbox limit maxOutputBytes must be at least 1024.');
   }
   return Object.freeze(limits);
+}
+
+/** The operator's override of the memory limit, in MiB: the same for the App, the Action and the CLI. */
+export const MEMORY_LIMIT_ENV = 'PATCHLING_SANDBOX_MEMORY_MB';
+
+/** Limits the operator set through the environment (only the memory limit so far). */
+export function sandboxLimitsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<SandboxLimits> {
+  const text = env[MEMORY_LIMIT_ENV]?.trim();
+  if (text === undefined || text === '') return {};
+  if (!/^\d+$/.test(text)) {
+    throw new UserError(
+      `${MEMORY_LIMIT_ENV} must be a whole number of MiB, got ${JSON.stringify(text)}.`,
+    );
+  }
+  return { maxMemoryBytes: Number(text) * MiB };
 }

@@ -15,8 +15,8 @@ export interface RunProcessOptions {
   readonly uid?: number;
   readonly gid?: number;
   readonly stdin?: string;
-  /** Written to fds 3, 4, ... of the process, then closed (bwrap's --ro-bind-data). */
-  readonly extraInputs?: readonly string[];
+  /** Written to fds 3, 4, ... of the process, then closed (bwrap's --ro-bind-data, --args). */
+  readonly extraInputs?: readonly (string | Uint8Array)[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly maxOutputBytes: number;
@@ -127,7 +127,10 @@ export function runProcess(options: RunProcessOptions): Promise<CommandResult> {
 
     child.on('exit', () => {
       if (options.killGroupOnExit) killGroup();
-      drainTimer = setTimeout(() => child.stdout?.destroy(), DRAIN_GRACE_MS);
+      // Killed: what was printed so far is the result, and processes still being torn down
+      // (a fork bomb's thousands) must not hold the answer past the timeout.
+      if (killedFor !== undefined) child.stdout?.destroy();
+      else drainTimer = setTimeout(() => child.stdout?.destroy(), DRAIN_GRACE_MS);
     });
 
     child.on('close', (code, signal) => {
@@ -148,7 +151,7 @@ export function runProcess(options: RunProcessOptions): Promise<CommandResult> {
   });
 }
 
-function endQuietly(stream: Writable | null | undefined, data: string): void {
+function endQuietly(stream: Writable | null | undefined, data: string | Uint8Array): void {
   if (!stream) return;
   stream.on('error', () => undefined);
   stream.end(data);

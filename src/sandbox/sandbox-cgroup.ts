@@ -3,14 +3,17 @@ import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** A file written when the cgroup is made; an optional one may be missing (swap accounting off). */
+export type CgroupSetting = readonly [file: string, value: string, optional?: 'optional'];
+
 /**
- * One pids cgroup shared by the commands of a sandbox: made on first use, retired once
+ * One cgroup (pids, memory, or both on v2) shared by the commands of a sandbox: made on first use, retired once
  * the sandbox has been idle a moment, or on close. A cgroup per command would be simpler,
  * but making and retiring one costs 5-10 ms of kernel time per command on cgroup v1, most
  * of the startup budget; joining an existing one costs well under 1 ms.
  *
- * It only caps the number of processes, so maxProcesses is shared by a sandbox's commands
- * running at the same time. Killing is the pid namespace's job (when its init dies the
+ * Its limits (maxProcesses, maxMemoryBytes) are shared by a sandbox's commands running at
+ * the same time. Killing is the pid namespace's job (when its init dies the
  * kernel kills the rest), so a timeout in one command never touches another.
  */
 const PREFIX = 'patchling-';
@@ -23,18 +26,18 @@ export class SandboxCgroup {
 
   constructor(
     private readonly parent: string,
-    private readonly maxProcesses: number,
+    private readonly settings: readonly CgroupSetting[],
     private readonly onWarning: (message: string) => void,
     private readonly idleMs = 2000,
   ) {}
 
-  /** The cgroup.procs file a command's launcher joins. Pair every call with release(). */
+  /** The cgroup's directory; a command's launcher joins its cgroup.procs. Pair every call with release(). */
   async acquire(): Promise<string> {
     this.users++;
     this.clearIdleTimer();
     try {
       this.current ??= this.create();
-      return path.join(await this.current, 'cgroup.procs');
+      return await this.current;
     } catch (error) {
       this.users--;
       this.current = undefined;
@@ -61,7 +64,12 @@ export class SandboxCgroup {
     const dir = path.join(this.parent, `${PREFIX}${process.pid}-${randomUUID().slice(0, 8)}`);
     await mkdir(dir);
     try {
-      await writeFile(path.join(dir, 'pids.max'), String(this.maxProcesses));
+      for (const [file, value, optional] of this.settings) {
+        await writeFile(path.join(dir, file), value).catch((error: unknown) => {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (optional === undefined || code !== 'ENOENT') throw error;
+        });
+      }
     } catch (error) {
       await rmdir(dir).catch(() => undefined);
       throw error;

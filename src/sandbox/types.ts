@@ -17,7 +17,7 @@ export const SANDBOX_POLICIES: readonly SandboxPolicy[] = [
 ];
 
 export interface CommandRequest {
-  /** argv; a shell command is ['bash', '-lc', script]. */
+  /** argv; a shell command is ['bash', '-c', script]. */
   readonly argv: readonly string[];
   /** Absolute path inside the workspace (or the workspace itself). */
   readonly cwd: string;
@@ -45,6 +45,13 @@ export interface CommandResult {
   readonly outputTruncated: boolean;
   /** true when the command was killed for printing more than the total output limit. */
   readonly outputLimitExceeded?: boolean;
+  /** true when the OOM killer killed inside the command's memory cgroup (maxMemoryBytes). */
+  readonly memoryLimitExceeded?: boolean;
+  /**
+   * What the command left in the workspace that Patchling removed or defused afterwards
+   * (nested repositories, FIFOs, set-id bits), one sentence each, for the model.
+   */
+  readonly neutralised?: readonly string[];
 }
 
 /** Resource limits applied to every command of a sandbox. */
@@ -59,6 +66,11 @@ export interface SandboxLimits {
   readonly maxTotalOutputBytes: number;
   /** Size of each private tmpfs (/tmp, HOME, /dev/shm): RAM a command can fill with files. */
   readonly tmpfsSizeBytes: number;
+  /**
+   * Memory of a command (memory cgroup, shared by a sandbox's concurrent commands), or its
+   * address space (RLIMIT_AS) where no memory cgroup can be made. See memory-limit.ts.
+   */
+  readonly maxMemoryBytes: number;
 }
 
 export interface Sandbox {

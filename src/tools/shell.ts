@@ -26,7 +26,7 @@ const parameters = z.object({
   command: z
     .union([z.string().min(1), z.array(z.string()).min(1)])
     .describe(
-      'A bash script, run as `bash -lc <command>`; or an argv array run directly, e.g. ["npm", "test"].',
+      'A bash script, run as `bash -c <command>`; or an argv array run directly, e.g. ["npm", "test"].',
     ),
   workdir: z
     .string()
@@ -91,7 +91,9 @@ export function createShellTool(options: ShellToolOptions = {}): Tool<typeof par
         args.timeout_ms ?? settings.defaultTimeoutMs,
         settings.maxTimeoutMs,
       );
-      const argv = typeof args.command === 'string' ? ['bash', '-lc', args.command] : args.command;
+      // Not a login shell: inside the sandbox there is no /etc/profile and HOME is fresh, so
+      // `-l` read nothing and cost ~30 ms per command. The PATH is ours either way.
+      const argv = typeof args.command === 'string' ? ['bash', '-c', args.command] : args.command;
       let result: CommandResult;
       try {
         result = await context.sandbox.run({ argv, cwd, timeoutMs, signal: context.signal });
@@ -145,6 +147,12 @@ function formatResult(
   } else {
     lines.push(`Exit code: ${result.exitCode}`);
   }
+  if (result.memoryLimitExceeded) {
+    lines.push(
+      'Memory: a process was killed for using more memory than the sandbox allows; use less ' +
+        '(smaller inputs, fewer parallel workers, a lower heap size) rather than retrying as is.',
+    );
+  }
   lines.push(`Wall time: ${(result.durationMs / 1000).toFixed(1)} s`);
 
   const output = truncateMiddle(result.output, maxOutputBytes);
@@ -161,5 +169,9 @@ function formatResult(
 
   const ok = result.exitCode === 0 && !result.timedOut && !result.aborted;
   if (!ok && looksLikeNetworkDenial(result.output)) lines.push('', NETWORK_DISABLED_HINT);
+  if (result.neutralised !== undefined && result.neutralised.length > 0) {
+    lines.push('', 'After the command, Patchling changed the workspace:');
+    for (const note of result.neutralised) lines.push(`- ${note}`);
+  }
   return { ok, output: lines.join('\n') };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateTokens, tail } from '../../src/agent/compact-history.js';
+import { mechanicalNote } from '../../src/agent/mechanical-compaction.js';
 import type { ConversationItem } from '../../src/model/types.js';
 
 const call = (id: string, args = '{}'): ConversationItem => ({
@@ -73,5 +74,44 @@ describe('tail', () => {
     const kept = tail(items, budgetForLast(items, 4));
     expect(kept[0]).toEqual(call('b'));
     expect(orphanedOutputs(kept)).toEqual([]);
+  });
+});
+
+describe('mechanicalNote', () => {
+  const patch = (input: string, id: string): ConversationItem => ({
+    type: 'function_call',
+    callId: id,
+    name: 'apply_patch',
+    arguments: JSON.stringify({ input }),
+  });
+  const text = (item: ConversationItem) =>
+    item.type === 'message' && item.content[0]?.type === 'text' ? item.content[0].text : '';
+
+  it('states the calls made, the files edited or read, and the last commands', () => {
+    const removed = [
+      call('s1', JSON.stringify({ command: 'npm test' })),
+      output('s1'),
+      patch(
+        '*** Begin Patch\n*** Update File: src/a.ts\n@@\n-x\n+y\n*** Add File: src/new.ts\n+z\n*** Update File: src/old.ts\n*** Move to: src/moved.ts\n*** End Patch',
+        'p1',
+      ),
+      { type: 'function_call', callId: 'r1', name: 'read_file', arguments: '{"path":"README.md"}' },
+      { type: 'function_call', callId: 'r2', name: 'read_file', arguments: '{"path":"src/a.ts"}' },
+      call('s2', JSON.stringify({ command: ['git', 'diff'] })),
+      call('bad', '{"command": "l'),
+    ] satisfies ConversationItem[];
+    const note = text(mechanicalNote(removed, 'the model called a tool instead of summarising'));
+    expect(note).toContain('(the model called a tool instead of summarising)');
+    expect(note).toContain('shell ×3, apply_patch ×1, read_file ×2');
+    expect(note).toContain(
+      'src/a.ts (edited), src/new.ts (edited), src/old.ts (edited), src/moved.ts (edited), README.md (read)',
+    );
+    expect(note).toContain('`npm test`; `git diff`');
+  });
+
+  it('says so when nothing was recorded', () => {
+    const note = text(mechanicalNote([say('thinking')], 'no summary'));
+    expect(note).toContain('Tool calls made: none.');
+    expect(note).toContain('Files touched: none recorded.');
   });
 });

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -396,6 +397,37 @@ describe('patchling review: the checkout config filters findings', () => {
       'review.min_priorty: unknown key (did you mean "min_priority"?)',
     );
     expect(result.stderr).toContain('review.fail_on: expected one of P0, P1, P2, P3, got "P7"');
+    expect(s.server.requests).toHaveLength(0);
+  });
+});
+
+describe('patchling review: files it reads from the checkout', () => {
+  it('refuses a .github/patchling.yml that links to a host file, quoting none of it', async () => {
+    const { scenario: s } = await featureScenario([]);
+    const hostFile = path.join(s.repo.dir, '..', `host-secret-${process.pid}.txt`);
+    await writeFile(hostFile, 'review:\n  fail_on: HOST-SECRET-CONTENT\n');
+    try {
+      await mkdir(path.join(s.repo.dir, '.github'), { recursive: true });
+      await symlink(hostFile, path.join(s.repo.dir, CONFIG_PATH));
+      const result = await review(s, []);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('leads outside the workspace through a symbolic link');
+      expect(result.stderr).not.toContain('HOST-SECRET-CONTENT');
+      expect(s.server.requests).toHaveLength(0);
+    } finally {
+      await rm(hostFile, { force: true });
+    }
+  });
+
+  it('does not hang on a FIFO named .github/patchling.yml', async () => {
+    const { scenario: s } = await featureScenario([]);
+    await mkdir(path.join(s.repo.dir, '.github'), { recursive: true });
+    execFileSync('mkfifo', [path.join(s.repo.dir, CONFIG_PATH)]);
+    const result = await review(s, []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '".github/patchling.yml" in the workspace is not a regular file',
+    );
     expect(s.server.requests).toHaveLength(0);
   });
 });

@@ -5,7 +5,7 @@ import type { BubblewrapProfile } from '../../src/sandbox/bubblewrap-args.js';
 const base: BubblewrapProfile = {
   policy: 'workspace-write',
   workspace: '/tmp/ws',
-  gitPath: '/tmp/ws/.git',
+  protectedPaths: ['/tmp/ws/.git', '/tmp/ws/vendor/lib/.git'],
   hostMounts: [
     { kind: 'ro-bind', source: '/usr', target: '/usr' },
     { kind: 'symlink', linkText: 'usr/bin', target: '/bin' },
@@ -19,7 +19,6 @@ const base: BubblewrapProfile = {
   env: { PATH: '/usr/bin', HOME: '/home/patchling' },
   tmpfsSizeBytes: 1024,
   etcFds: { passwd: 3, group: 4, hosts: 5 },
-  command: ['bash', '-lc', 'echo hi'],
 };
 
 /** Index of the option `name` whose next arguments are `values`. */
@@ -62,6 +61,8 @@ describe('buildBubblewrapArgs', () => {
     const tmp = indexOf(args, '--tmpfs', '/tmp');
     const workspace = indexOf(args, '--bind', '/tmp/ws', '/tmp/ws');
     const git = indexOf(args, '--ro-bind', '/tmp/ws/.git', '/tmp/ws/.git');
+    const nested = indexOf(args, '--ro-bind', '/tmp/ws/vendor/lib/.git', '/tmp/ws/vendor/lib/.git');
+    expect(nested).toBeGreaterThan(git);
     const extra = indexOf(args, '--ro-bind', '/tmp/toolchain', '/tmp/toolchain');
     expect(tmp).toBeGreaterThan(-1);
     expect(workspace).toBeGreaterThan(tmp);
@@ -81,12 +82,17 @@ describe('buildBubblewrapArgs', () => {
       expect(args.slice(index - 2, index)).toEqual(['--size', '1024']);
     }
     expect(indexOf(args, '--remount-ro', '/')).toBeGreaterThan(-1);
+    // --dev takes no size: the /dev tmpfs is made read-only instead, after /dev/shm is mounted.
+    expect(indexOf(args, '--remount-ro', '/dev')).toBeGreaterThan(
+      indexOf(args, '--tmpfs', '/dev/shm'),
+    );
   });
 
-  it('passes only the given environment, and the command after --', () => {
+  it('passes only the given environment, and leaves the command to the caller', () => {
     const setenv = args.flatMap((arg, index) => (arg === '--setenv' ? [args[index + 1]] : []));
     expect(setenv).toEqual(['PATH', 'HOME']);
-    expect(args.slice(-4)).toEqual(['--', 'bash', '-lc', 'echo hi']);
+    expect(args.slice(-3)).toEqual(['--setenv', 'HOME', '/home/patchling']);
+    expect(args).not.toContain('--');
     expect(indexOf(args, '--chdir', '/tmp/ws/sub')).toBeGreaterThan(-1);
   });
 });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chown, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectMemoryLimit } from '../../src/sandbox/memory-limit.js';
 import { detectProcessLimit } from '../../src/sandbox/process-limit.js';
 import type { CommandResult, Sandbox } from '../../src/sandbox/types.js';
 import {
@@ -104,6 +105,25 @@ describe('fork bombs', () => {
     expect(peak).toBeLessThanOrEqual(MAX); // ...and stopped at the limit
   });
 
+  it('kills a fork bomb at its timeout, not a drain period later', async () => {
+    // A high limit, so the bomb is thousands strong when the timeout strikes.
+    const sandbox = await openSandbox({ workspace, limits: { maxProcesses: 4096 } });
+    const marker = uniqueMarker('forkbomb-timeout');
+    const started = Date.now();
+    const result = await runScript(
+      sandbox,
+      `: ${marker}; bomb() { bomb | bomb & }; bomb; sleep 100`,
+      {
+        timeoutMs: 3000,
+      },
+    );
+    expect(result.timedOut).toBe(true);
+    // Before, the answer waited for the output pipe to drain, 2 s past the kill at least.
+    expect(result.durationMs).toBeLessThan(3000 + 1500);
+    expect(Date.now() - started).toBeLessThan(3000 + 1500);
+    expect(await waitForNoProcesses(marker, 5000)).toBe(0);
+  });
+
   it('as root with runAs, stops a fork bomb through RLIMIT_NPROC alone', async (context) => {
     if (process.getuid?.() !== 0) context.skip();
     const { dir, remove } = await makeTempDir('patchling-runas-');
@@ -163,6 +183,63 @@ describe('output and file size', () => {
       'head -c 3000000 /dev/zero > /tmp/fill; echo "status=$?"',
     );
     expect(result.output).toMatch(/No space left on device/);
+  });
+});
+
+describe('memory', () => {
+  const LIMIT = 256 * 1024 * 1024;
+  const grab = (mib: number): string =>
+    `node -e "const a = []; for (let i = 0; i < ${mib / 16}; i++) a.push(Buffer.alloc(2 ** 24, 1)); console.log('GOT', ${mib})"`;
+
+  it('kills a command that allocates past maxMemoryBytes, and says it was for memory', async () => {
+    const sandbox = await openSandbox({ workspace, limits: { maxMemoryBytes: LIMIT } });
+    const within = await runScript(sandbox, grab(64));
+    expect(within.output).toContain('GOT 64');
+    expect(within.memoryLimitExceeded).toBeUndefined();
+
+    const beyond = await runScript(sandbox, `${grab(512)}; echo "status=$?"`, {
+      timeoutMs: 60_000,
+    });
+    expect(beyond.output).not.toContain('GOT 512');
+    expect(beyond.timedOut).toBe(false);
+    const strategy = await detectMemoryLimit();
+    if (strategy.kind === 'cgroup') {
+      expect(beyond.output).toContain('status=137'); // SIGKILL from the OOM killer
+      expect(beyond.memoryLimitExceeded).toBe(true);
+    } else {
+      expect(beyond.output).toMatch(/RangeError|out of memory/i);
+    }
+  });
+
+  it('takes the limit from PATCHLING_SANDBOX_MEMORY_MB, and refuses a malformed one', async () => {
+    const sandbox = await openSandbox({
+      workspace,
+      parentEnv: { PATH: process.env.PATH, PATCHLING_SANDBOX_MEMORY_MB: '256' },
+    });
+    const result = await runScript(sandbox, grab(512), { timeoutMs: 60_000 });
+    expect(result.output).not.toContain('GOT 512');
+    await expect(
+      openSandbox({ workspace, parentEnv: { PATCHLING_SANDBOX_MEMORY_MB: '4g' } }),
+    ).rejects.toThrow(/PATCHLING_SANDBOX_MEMORY_MB must be a whole number of MiB/);
+  });
+
+  it('as root with runAs, caps the address space instead (RLIMIT_AS)', async (context) => {
+    if (process.getuid?.() !== 0) context.skip();
+    const { dir, remove } = await makeTempDir('patchling-runas-mem-');
+    try {
+      await chown(dir, 65534, 65534);
+      const sandbox = await openSandbox({
+        workspace: dir,
+        runAs: { uid: 65534, gid: 65534 },
+        limits: { maxMemoryBytes: 2 * LIMIT * 4 },
+      });
+      const result = await runScript(sandbox, `${grab(64)}; ${grab(3072)}`, { timeoutMs: 60_000 });
+      expect(result.output).toContain('GOT 64');
+      expect(result.output).not.toContain('GOT 3072');
+      expect(result.output).toMatch(/RangeError|allocation failed|out of memory/i);
+    } finally {
+      await remove();
+    }
   });
 });
 

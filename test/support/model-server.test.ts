@@ -492,6 +492,84 @@ describe('faults', () => {
     expect(chunks.some((c) => c.choices[0]?.finish_reason || c.choices.length === 0)).toBe(false);
   });
 
+  it('injects provider bytes into a scripted stream, then completes, cuts or resets it', async () => {
+    server.push(
+      {
+        kind: 'inject',
+        turn: { text: 'abcdefghijklmnop' },
+        afterEvents: 1,
+        events: [{ data: '{"vendor":"meta"}' }],
+      },
+      {
+        kind: 'inject',
+        turn: { text: 'abcdefghijklmnop' },
+        afterEvents: 2,
+        events: [{ data: '{"choices":[]}' }],
+        end: 'cut',
+      },
+      {
+        kind: 'inject',
+        turn: { text: 'abcdefghijklmnop' },
+        afterEvents: 2,
+        events: [],
+        end: 'reset',
+      },
+    );
+    const complete = (await collect(await chatStream())) as unknown[];
+    expect(complete[1]).toEqual({ vendor: 'meta' });
+    expect(complete.at(-1)).toMatchObject({ choices: [], usage: expect.any(Object) });
+    const cut = (await collect(await chatStream())) as unknown[];
+    expect(cut).toHaveLength(3);
+    expect(cut[2]).toEqual({ choices: [] });
+    const seen: unknown[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const chunk of await chatStream()) seen.push(chunk);
+      })(),
+    );
+    expect(seen.length).toBeLessThanOrEqual(2);
+    expect(String((error as Error).message ?? error)).toMatch(/terminated|socket|reset|closed/i);
+  });
+
+  it('replays a raw SSE body byte for byte', async () => {
+    server.push({
+      kind: 'raw_stream',
+      text: ': a comment\n\ndata: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+    });
+    const chunks = await collect(await chatStream());
+    expect(chunks).toEqual([
+      { choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: 'stop' }] },
+    ]);
+  });
+
+  it('answers a replay of arguments that are not a JSON object the way llama-server does', async () => {
+    const withCall = (args: string) =>
+      client.chat.completions.create({
+        model: 'gpt-test',
+        messages: [
+          { role: 'user', content: 'hello' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'shell', arguments: args } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'ok' },
+        ],
+      });
+    server.push(
+      step.rejectingInvalidReplayedArguments(step.text('fine')),
+      step.rejectingInvalidReplayedArguments(step.text('fine')),
+    );
+    const error = await rejection(withCall('{"command": "l'));
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(500);
+    expect((error as APIError).message).toMatch(/Failed to parse tool call arguments as JSON/);
+    const ok = await withCall('{"command": "ls"}');
+    expect(ok.choices[0]?.message.content).toBe('fine');
+  });
+
   it('fails a stream midway with the API error event, which the SDK raises', async () => {
     server.push(
       { kind: 'stream_error', afterEvents: 3, code: 'server_error', message: 'boom' },

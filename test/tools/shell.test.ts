@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectMemoryLimit } from '../../src/sandbox/memory-limit.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
 import { createShellTool, shellTool } from '../../src/tools/shell.js';
 import type { ToolContext } from '../../src/tools/types.js';
@@ -125,6 +126,30 @@ describe('shell tool', () => {
     const tool = createShellTool({ maxTimeoutMs: 5000 });
     await tool.run({ command: 'true', timeout_ms: 10_000_000 }, { ...context, sandbox: spy });
     expect(seen).toBe(5000);
+  });
+
+  it('tells the model what Patchling removed from the workspace after the command', async () => {
+    const result = await shellTool.run(
+      { command: 'mkdir -p nested && git init -q nested && mkfifo pipe && echo done' },
+      context,
+    );
+    expect(result.ok).toBe(true);
+    expect(result.output).toContain('After the command, Patchling changed the workspace:');
+    expect(result.output).toContain('- Removed the nested git repository "nested/.git"');
+    expect(result.output).toContain('- Removed the FIFO "pipe"');
+    expect(existsSync(path.join(workspace, 'nested', '.git'))).toBe(false);
+    expect(existsSync(path.join(workspace, 'pipe'))).toBe(false);
+  });
+
+  it('says when a process was killed for memory', async (test) => {
+    if ((await detectMemoryLimit()).kind !== 'cgroup') return test.skip(); // RLIMIT_AS: a RangeError
+    const small = await openSandbox({ workspace, limits: { maxMemoryBytes: 128 * 1024 * 1024 } });
+    const result = await shellTool.run(
+      { command: 'node -e "const a = []; for (;;) a.push(Buffer.alloc(2 ** 24, 1))"' },
+      { ...context, sandbox: small },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain('Memory: a process was killed for using more memory');
   });
 
   it('publishes a schema with described fields for the model', () => {

@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 
 /** npm's placeholder for a package without tests: running it proves nothing. */
 const NPM_PLACEHOLDER = /no test specified/;
@@ -19,8 +20,8 @@ export interface DetectedTestCommand {
 export async function detectTestCommand(
   workspace: string,
 ): Promise<DetectedTestCommand | undefined> {
-  const read = (file: string) =>
-    readFile(path.join(workspace, file), 'utf8').catch(() => undefined);
+  // Through the workspace guard: a FIFO or a symlink out named package.json is not read.
+  const read = (file: string) => readWorkspaceFile(workspace, file).catch(() => undefined);
   // A lock file can be megabytes: only whether it is there matters.
   const exists = (file: string) =>
     stat(path.join(workspace, file)).then(

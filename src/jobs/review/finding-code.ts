@@ -1,15 +1,13 @@
-import { open } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { findingFingerprint, type PreviousReviewState } from '../../github/post-review.js';
-import { resolveWorkspacePath } from '../../workspace/resolve-workspace-path.js';
+import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 
 /** Files larger than this are not read for fingerprints (the title stands in). */
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 /**
- * Reads files of the reviewed checkout for fingerprints, each once. Through the path guard
- * (regular files inside the workspace only), opened without blocking (a FIFO planted by
- * the pull request never hangs the job), and capped.
+ * Reads files of the reviewed checkout for fingerprints, each once, with readWorkspaceFile
+ * (the path guard, regular files only, never blocking on a FIFO the pull request planted,
+ * capped).
  */
 export function createFileLines(
   workspace: string,
@@ -27,16 +25,10 @@ export function createFileLines(
 
 async function readLines(workspace: string, file: string): Promise<string[] | undefined> {
   try {
-    const target = await resolveWorkspacePath(workspace, file);
-    const handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const info = await handle.stat();
-      if (!info.isFile() || info.size > MAX_FILE_BYTES) return undefined;
-      return (await handle.readFile('utf8')).split(/\r?\n/);
-    } finally {
-      await handle.close();
-    }
+    const text = await readWorkspaceFile(workspace, file, { maxBytes: MAX_FILE_BYTES });
+    return text?.split(/\r?\n/);
   } catch {
+    // Outside the workspace, not a regular file, too large: the title stands in.
     return undefined;
   }
 }

@@ -127,7 +127,7 @@ class ScratchSession {
     let result: CommandResult;
     try {
       result = await sandbox.run({
-        argv: ['bash', '-lc', command],
+        argv: ['bash', '-c', command],
         cwd: scratchDir,
         timeoutMs,
         signal: this.options.signal,

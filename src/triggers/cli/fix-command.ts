@@ -58,7 +58,7 @@ export async function runFix(
   const workspace = findRepositoryRoot(cwd);
   if (!existsSync(path.join(workspace, '.git')))
     throw new UserError(`${cwd} is not in a git checkout.`);
-  const config = readCheckoutConfig(workspace);
+  const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);
   if ((flags.image ?? []).length > MAX_TASK_IMAGES) {

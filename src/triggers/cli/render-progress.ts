@@ -48,8 +48,15 @@ export function createProgressRenderer(
         break;
       case 'compacted':
         line(
-          `  context compacted (${event.reason === 'threshold' ? 'near the window' : 'window exceeded'})`,
+          `  context compacted (${event.reason === 'threshold' ? 'near the window' : 'window exceeded'})${
+            event.method === 'mechanical'
+              ? ` without a summary: ${event.why ?? 'unusable answer'}`
+              : ''
+          }`,
         );
+        break;
+      case 'turn_notice':
+        line(`  ⚠ ${event.message}`);
         break;
       case 'history_shed':
         line(

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { describeError, UserError } from '../../errors.js';
@@ -63,7 +64,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
   if (!existsSync(path.join(workspace, '.git'))) {
     throw new UserError(`${cwd} is not in a git checkout.`);
   }
-  const config = readCheckoutConfig(workspace);
+  const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);
   const failOn = flags.failOn ?? config.review.fail_on;
@@ -86,7 +87,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
       subject: target.subject,
       untrusted: [],
       settings: config.review,
-      ...readGitattributes(workspace),
+      ...(await readGitattributes(workspace)),
       sandboxEnv: config.sandbox.env,
       modelConfig,
       stateDir: stateDir(io.env),
@@ -240,7 +241,7 @@ function oneLine(text: string): string {
 }
 
 /** The checkout's own root `.gitattributes`, when it has one. */
-function readGitattributes(workspace: string): { gitattributes?: string } {
-  const file = path.join(workspace, '.gitattributes');
-  return existsSync(file) ? { gitattributes: readFileSync(file, 'utf8') } : {};
+async function readGitattributes(workspace: string): Promise<{ gitattributes?: string }> {
+  const gitattributes = await readWorkspaceFile(workspace, '.gitattributes');
+  return gitattributes === undefined ? {} : { gitattributes };
 }

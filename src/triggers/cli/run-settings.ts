@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Budgets } from '../../agent/run-agent.js';
@@ -9,6 +9,7 @@ import type { ProviderName, WireApi } from '../../model/provider-profiles.js';
 import { parseDuration } from '../../util/duration.js';
 import type { AgentEvent } from '../../agent/events.js';
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../jobs/repo-config.js';
+import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 import type { CliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
 import { createProgressRenderer } from './render-progress.js';
@@ -78,10 +79,13 @@ export function findRepositoryRoot(cwd: string): string {
   }
 }
 
-/** The checkout's own `.github/patchling.yml`: locally the user runs Patchling on their own code. */
-export function readCheckoutConfig(workspace: string): RepoConfig {
-  const file = path.join(workspace, REPO_CONFIG_PATH);
-  const parsed = parseRepoConfig(existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+/**
+ * The checkout's own `.github/patchling.yml`: locally the user runs Patchling on their own
+ * code. Read through the workspace guard: a symlink to a host file or a FIFO left there is
+ * refused with a clear error rather than quoted or waited on.
+ */
+export async function readCheckoutConfig(workspace: string): Promise<RepoConfig> {
+  const parsed = parseRepoConfig(await readWorkspaceFile(workspace, REPO_CONFIG_PATH));
   if (!parsed.ok) {
     throw new UserError(
       `${REPO_CONFIG_PATH} is invalid:\n${parsed.problems.map((p) => `- ${p}`).join('\n')}`,

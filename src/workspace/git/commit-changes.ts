@@ -2,6 +2,7 @@ import { UserError } from '../../errors.js';
 import type { SecretRedactor } from '../../util/redact-secrets.js';
 import { checkIdentity, formatCommitMessage } from './commit-message.js';
 import type { GitIdentity } from './commit-message.js';
+import { assertNoNestedRepositories } from './assert-no-nested-repositories.js';
 import { runGit } from './run-git.js';
 import type { GitContext } from './run-git.js';
 
@@ -28,6 +29,7 @@ export interface CommitChangesOptions {
  * tree without changes is a UserError, since there is nothing to publish.
  */
 export async function commitChanges(options: CommitChangesOptions): Promise<string> {
+  await assertNoNestedRepositories(options.dir);
   const author = checkIdentity(options.author, 'commit author');
   const text = options.redactor ? options.redactor.redact(options.message) : options.message;
   const message = formatCommitMessage(text, author, options.coAuthors ?? []);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
+import { assertNoNestedRepositories } from './assert-no-nested-repositories.js';
 import { runGit } from './run-git.js';
 import type { GitContext } from './run-git.js';
 
@@ -16,6 +17,7 @@ export async function withWorkingTreeIndex<T>(
   action: string,
   use: (git: SimpleGit) => Promise<T>,
 ): Promise<T> {
+  await assertNoNestedRepositories(context.dir);
   const gitDir = await runGit(context, action, async (git) =>
     (await git.raw(['rev-parse', '--absolute-git-dir'])).trim(),
   );

@@ -78,3 +78,21 @@ export function errorTypeForCode(code: string | null): string {
 export const STREAM_ERROR_MESSAGE =
   'The server had an error processing your request. Sorry about that! You can retry your request, ' +
   'or contact us through our help center at help.openai.com if you keep seeing this error.';
+
+/**
+ * llama.cpp's llama-server answers HTTP 500 with this when a replayed assistant message
+ * carries tool-call arguments that are not JSON (observed with build b1-5b4ebc5; the
+ * nlohmann::json parse error follows the colon).
+ */
+export function llamaInvalidArgumentsBody(raw: string): unknown {
+  return {
+    error: {
+      code: 500,
+      message:
+        'Failed to parse tool call arguments as JSON: [json.exception.parse_error.101] parse error at ' +
+        `line 1, column ${raw.length + 1}: syntax error while parsing value - invalid string: ` +
+        `missing closing quote; last read: '${raw.slice(-20)}'`,
+      type: 'server_error',
+    },
+  };
+}

@@ -9,7 +9,8 @@ export type {
 export type { ScriptedModelServer, ScriptedModelServerOptions } from './server.js';
 export { startScriptedModelServer } from './server.js';
 export type { RateLimitOptions } from './steps.js';
-export { step } from './steps.js';
+export { replayedArguments, step } from './steps.js';
+export type { SseEvent } from './encoded-turn.js';
 export {
   CONTEXT_LENGTH_MESSAGE,
   QUOTA_MESSAGE,

@@ -112,6 +112,27 @@ export async function playStep(step: PlayableStep, ctx: PlayContext): Promise<vo
       return;
     }
 
+    case 'inject': {
+      const encoded = ctx.encode(step.turn);
+      startStream(res, ctx.headers());
+      const end = step.end ?? 'complete';
+      const rest =
+        end === 'complete' ? [...encoded.body.slice(step.afterEvents), ...encoded.terminal] : [];
+      const events = [...encoded.body.slice(0, step.afterEvents), ...step.events, ...rest];
+      if (!(await writeEvents(res, events, step.turn.eventDelayMs ?? 0, ctx.signal))) return;
+      if (end === 'reset') {
+        // Let the bytes already written reach the client first, as a real mid-body loss does.
+        await new Promise<void>((resolve) => res.socket?.write('', () => resolve()) ?? resolve());
+        ctx.req.socket.destroy();
+      } else res.end();
+      return;
+    }
+
+    case 'raw_stream':
+      startStream(res, ctx.headers());
+      res.end(step.text);
+      return;
+
     default: {
       const unhandled: never = step;
       throw new Error(`unhandled script step ${JSON.stringify(unhandled)}`);

@@ -1,3 +1,5 @@
+import type { SseEvent } from './encoded-turn.js';
+
 /**
  * The vocabulary of a script: what the scripted model server says, one step per request.
  * Wire-neutral on purpose: the same turn plays as Responses API events or as Chat
@@ -55,6 +57,22 @@ export type ScriptStep =
       message?: string;
       turn?: ScriptedTurn;
     }
+  /**
+   * Provider bytes the scripted encoders never produce: the first `afterEvents` events of
+   * `turn`, then `events` verbatim (error chunks with numeric codes, choice-less chunks,
+   * unknown event types), then either the rest of the turn (`end: 'complete'`, the
+   * default), nothing more (`end: 'cut'`, a clean close with no final event), or a
+   * destroyed socket (`end: 'reset'`, a connection lost mid-body).
+   */
+  | {
+      kind: 'inject';
+      turn: ScriptedTurn;
+      afterEvents: number;
+      events: SseEvent[];
+      end?: 'complete' | 'cut' | 'reset';
+    }
+  /** 200 with a recorded SSE body, byte for byte (captures from real servers). */
+  | { kind: 'raw_stream'; text: string }
   /** Decide from the request (e.g. answer differently when the body carries a tool result). */
   | { kind: 'respond'; fn: (request: RecordedRequest) => ScriptStep };
 

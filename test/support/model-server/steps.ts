@@ -2,6 +2,7 @@ import {
   CONTEXT_LENGTH_MESSAGE,
   QUOTA_MESSAGE,
   errorBody,
+  llamaInvalidArgumentsBody,
   serverErrorBody,
 } from './error-bodies.js';
 import type { RecordedRequest, ScriptStep, ScriptedToolCall, ScriptedTurn } from './script.js';
@@ -118,8 +119,50 @@ export const step = {
     return { kind: 'stream_error', afterEvents, ...opts };
   },
 
+  /**
+   * What llama-server does with a conversation that replays tool-call arguments that are
+   * not a JSON object: HTTP 500, every time. Otherwise plays `next`.
+   */
+  rejectingInvalidReplayedArguments(next: ScriptStep): ScriptStep {
+    return {
+      kind: 'respond',
+      fn: (request) => {
+        const invalid = replayedArguments(request).find((args) => !isJsonObject(args));
+        return invalid === undefined
+          ? next
+          : { kind: 'status', status: 500, body: llamaInvalidArgumentsBody(invalid) };
+      },
+    };
+  },
+
   /** Superset of the agreed helpers: decide the step from the recorded request. */
   respond(fn: (request: RecordedRequest) => ScriptStep): ScriptStep {
     return { kind: 'respond', fn };
   },
 };
+
+/** The arguments of every function call the request replays, in either wire format. */
+export function replayedArguments(request: RecordedRequest): string[] {
+  const body = request.body as
+    | {
+        messages?: { tool_calls?: { function?: { arguments?: unknown } }[] }[];
+        input?: { type?: unknown; arguments?: unknown }[];
+      }
+    | undefined;
+  const fromChat = (body?.messages ?? []).flatMap((message) =>
+    (message.tool_calls ?? []).map((call) => String(call.function?.arguments)),
+  );
+  const fromResponses = (Array.isArray(body?.input) ? body.input : []).flatMap((item) =>
+    item.type === 'function_call' ? [String(item.arguments)] : [],
+  );
+  return [...fromChat, ...fromResponses];
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

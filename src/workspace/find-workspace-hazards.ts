@@ -1,0 +1,114 @@
+import { lstat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { listHazardCandidates } from './list-hazard-candidates.js';
+
+/**
+ * Something in a workspace that a host process could act on once the sandbox is gone:
+ * - repository: a `.git` (directory, gitdir file or symlink, any case spelling) other than
+ *   the workspace's own, or a directory shaped like a bare repository (HEAD, objects/,
+ *   refs/), which git discovers on its own. Its config, hooks and filters run host code
+ *   when git touches the tree (fsmonitor, clean/smudge filters, pager, hooks).
+ * - special: a FIFO (a blocking open hangs the reader), a socket, or a device node.
+ * - set-id: a set-uid or set-gid file, owned by the host user that ran the sandbox.
+ */
+export type WorkspaceHazard = HazardKind & {
+  /** For messages (UTF-8, invalid bytes replaced). */
+  readonly path: string;
+  /** The exact bytes of the path, for acting on it: names need not be valid UTF-8. */
+  readonly location: Buffer;
+  /** Device and inode. */
+  readonly id: string;
+};
+
+type HazardKind =
+  | { readonly kind: 'repository' }
+  | { readonly kind: 'special'; readonly type: 'fifo' | 'socket' | 'device' }
+  | { readonly kind: 'set-id'; readonly mode: number };
+
+const SET_ID_BITS = 0o6000;
+// Code points HFS+ ignores in names, so `.g\u200cit` is `.git` on a Mac that checks it out.
+const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * true for every spelling some filesystem reads as `.git`: any case (macOS, Windows),
+ * HFS+ ignorable code points, NTFS trailing dots and spaces, and the 8.3 short name `git~1`.
+ */
+export function isGitDirName(name: string): boolean {
+  const folded = name
+    .replace(HFS_IGNORABLE, '')
+    .toLowerCase()
+    .replace(/[. ]+$/, '');
+  return folded === '.git' || folded === 'git~1';
+}
+
+/**
+ * Lists the hazards under `root` (the workspace's real path). Hazards whose `id` (device
+ * and inode) is in `known` were there before (the workspace's own `.git`, a user's nested
+ * clones) and are left out; the workspace's own `.git` is a hazard like any other when it
+ * is not known (a command made one in a workspace that had none).
+ *
+ * The walk (list-hazard-candidates.ts) only returns candidates; each is checked with lstat here.
+ */
+export async function findWorkspaceHazards(
+  root: string,
+  options: { readonly known?: ReadonlySet<string> } = {},
+): Promise<WorkspaceHazard[]> {
+  const hazards: WorkspaceHazard[] = [];
+  const repositories: Buffer[] = [];
+  const add = (location: Buffer, id: string, hazard: HazardKind): void => {
+    hazards.push({ ...hazard, location, id, path: location.toString('utf8') });
+  };
+  const rootBytes = Buffer.from(root);
+  for (const candidate of await listHazardCandidates(root)) {
+    const stats = await lstat(candidate).catch(() => undefined);
+    if (stats === undefined) continue;
+    const id = inodeId(stats);
+    if (options.known?.has(id)) continue;
+    const slash = candidate.lastIndexOf(SLASH);
+    const name = candidate.subarray(slash + 1).toString('utf8');
+    const dir = candidate.subarray(0, slash);
+    if (isGitDirName(name)) {
+      repositories.push(candidate);
+      add(candidate, id, { kind: 'repository' });
+    } else if (name === 'HEAD' && stats.isFile()) {
+      if (dir.equals(rootBytes) || !(await isBareRepositoryShape(dir))) continue;
+      const dirId = inodeId(await lstat(dir));
+      if (options.known?.has(dirId) || repositories.some((repo) => repo.equals(dir))) continue;
+      repositories.push(dir);
+      add(dir, dirId, { kind: 'repository' });
+    } else if (stats.isFIFO()) {
+      add(candidate, id, { kind: 'special', type: 'fifo' });
+    } else if (stats.isSocket()) {
+      add(candidate, id, { kind: 'special', type: 'socket' });
+    } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+      add(candidate, id, { kind: 'special', type: 'device' });
+    } else if ((stats.mode & SET_ID_BITS) !== 0 && !stats.isSymbolicLink()) {
+      add(candidate, id, { kind: 'set-id', mode: stats.mode & 0o7777 });
+    }
+  }
+  // Anything inside a repository goes with it.
+  return hazards.filter((hazard) => !repositories.some((repo) => isBelow(repo, hazard.location)));
+}
+
+const SLASH = 0x2f;
+
+function isBelow(dir: Buffer, location: Buffer): boolean {
+  return (
+    location.length > dir.length + 1 &&
+    location[dir.length] === SLASH &&
+    location.subarray(0, dir.length).equals(dir)
+  );
+}
+
+/** The device and inode of a file: what identifies it whatever it is renamed to. */
+export function inodeId(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+async function isBareRepositoryShape(dir: Buffer): Promise<boolean> {
+  const [objects, refs] = await Promise.all([
+    lstat(Buffer.concat([dir, Buffer.from('/objects')])).catch(() => undefined),
+    lstat(Buffer.concat([dir, Buffer.from('/refs')])).catch(() => undefined),
+  ]);
+  return objects?.isDirectory() === true && refs?.isDirectory() === true;
+}
