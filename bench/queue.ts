@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ReviewJob } from '../src/jobs/job.js';
+import { jobEnqueueInput as jobInput } from '../src/jobs/job-enqueue-input.js';
 import type { SqliteSynchronous } from '../src/queue/sqlite-schema.js';
 import { SqliteJobStore } from '../src/queue/sqlite-job-store.js';
 import { percentile, round, type BenchResult } from './bench-result.js';
@@ -66,18 +67,18 @@ async function measureEnqueue(file: string, synchronous: SqliteSynchronous) {
   const store = SqliteJobStore.open({ path: file, synchronous });
   try {
     for (let i = 0; i < BACKLOG; i++) {
-      await store.enqueue({ deliveryId: `backlog-${i}`, job: review(i) });
+      await store.enqueue(jobInput({ deliveryId: `backlog-${i}`, job: review(i) }));
     }
     const times: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const started = performance.now();
-      await store.enqueue({ deliveryId: `sample-${i}`, job: review(BACKLOG + i) });
+      await store.enqueue(jobInput({ deliveryId: `sample-${i}`, job: review(BACKLOG + i) }));
       times.push(performance.now() - started);
     }
     const duplicates: number[] = [];
     for (let i = 0; i < 200; i++) {
       const started = performance.now();
-      await store.enqueue({ deliveryId: `sample-${i}`, job: review(BACKLOG + i) });
+      await store.enqueue(jobInput({ deliveryId: `sample-${i}`, job: review(BACKLOG + i) }));
       duplicates.push(performance.now() - started);
     }
     const drainStarted = performance.now();

@@ -7,6 +7,7 @@ import { benchQueue } from './queue.js';
 import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
 import { benchWebhookAck } from './webhook-ack.js';
+import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -22,6 +23,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['webhook ack, workers busy', benchWebhookAckBusy],
   ['review', benchReview],
   ['git cache', benchGitCache],
 ];

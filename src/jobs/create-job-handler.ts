@@ -2,12 +2,12 @@ import type { GitHubApi } from '../github/types.js';
 import type { JobHandler } from '../queue/execute-job.js';
 import type { JobStore } from '../queue/types.js';
 import { handleDelivery } from './handle-delivery.js';
-import type { RoutedJob } from './job.js';
+import type { Job, RoutedJob } from './job.js';
 import { runAgentJob, type AgentJobDeps } from './run-agent-job.js';
 import { runHelp } from './run-help.js';
 
 export interface JobHandlerDeps {
-  readonly store: Pick<JobStore, 'setProgress'>;
+  readonly store: Pick<JobStore<Job>, 'setProgress'>;
   /** An installation client, with throttling, retries and redaction. */
   readonly githubFor: (installationId: number | undefined) => GitHubApi;
   readonly gitTokenFor: (installationId: number | undefined) => Promise<string>;
@@ -22,7 +22,7 @@ export interface JobHandlerDeps {
 }
 
 /** One handler for every stored job, by kind. */
-export function createJobHandler(deps: JobHandlerDeps): JobHandler {
+export function createJobHandler(deps: JobHandlerDeps): JobHandler<Job> {
   return async (stored, signal) => {
     const job = stored.payload;
     const installationId = job.repo.installationId;

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../agent/events.js';
+import type { AgentEvent, RunStatus } from '../agent/events.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
@@ -40,6 +40,8 @@ export interface AgentJobDeps {
     id: number;
   }) => Promise<void>;
   readonly log: (entry: Record<string, unknown>) => void;
+  /** Every agent event as well, for the operator's metrics (model retries, rate-limit waits). */
+  readonly onAgentEvent?: (event: AgentEvent) => void;
 }
 
 /**

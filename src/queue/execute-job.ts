@@ -3,12 +3,18 @@ import { JobClaimLost, JobDeadlineExceeded, JobInterrupted, JobSuperseded } from
 import type { FailureCause } from './job-events.js';
 import type { StoredJob } from './types.js';
 
-export type JobHandler = (job: StoredJob, signal: AbortSignal) => Promise<unknown>;
+export type JobHandler<P = unknown> = (job: StoredJob<P>, signal: AbortSignal) => Promise<unknown>;
 
 /** What should become of a job, decided once. */
 export type JobOutcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
-  | { readonly kind: 'failed'; readonly error: string; readonly cause: FailureCause }
+  | {
+      readonly kind: 'failed';
+      readonly error: string;
+      readonly cause: FailureCause;
+      /** The handler threw an error that says a later attempt may succeed. */
+      readonly retryable?: boolean;
+    }
   | { readonly kind: 'superseded' }
   | { readonly kind: 'released' }
   | { readonly kind: 'lost' };
@@ -29,7 +35,12 @@ export interface JobExecution {
  * Runs one claimed job under an AbortSignal that fires with JobDeadlineExceeded after
  * deadlineMs. The timer is cleared as soon as the outcome is known.
  */
-export function executeJob(job: StoredJob, run: JobHandler, deadlineMs: number): JobExecution {
+export function executeJob<P>(
+  job: StoredJob<P>,
+  run: JobHandler<P>,
+  deadlineMs: number,
+  isRetryable: (error: unknown) => boolean = hasRetryableFlag,
+): JobExecution {
   const controller = new AbortController();
   const { signal } = controller;
   const timer = setTimeout(() => controller.abort(new JobDeadlineExceeded(deadlineMs)), deadlineMs);
@@ -45,7 +56,12 @@ export function executeJob(job: StoredJob, run: JobHandler, deadlineMs: number):
     (error: unknown): JobOutcome =>
       signal.aborted
         ? outcomeOfAbort(signal.reason)
-        : { kind: 'failed', error: describeError(error), cause: 'error' },
+        : {
+            kind: 'failed',
+            error: describeError(error),
+            cause: 'error',
+            retryable: isRetryable(error),
+          },
   );
   // Abort listeners run synchronously inside abort(), so this settles before any
   // rejection the handler raises in answer to the signal.
@@ -67,4 +83,17 @@ export function outcomeOfAbort(reason: unknown): JobOutcome {
     return { kind: 'failed', error: reason.message, cause: 'deadline' };
   }
   return { kind: 'failed', error: describeError(reason), cause: 'aborted' };
+}
+
+/**
+ * The error hierarchy's flag (src/errors.ts: every PatchlingError says whether a retry may
+ * help), on the error or on any error it wraps.
+ */
+export function hasRetryableFlag(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    if ((current as { retryable?: unknown }).retryable === true) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -17,6 +17,14 @@ export type JobEvent =
       /** 'error': the handler threw; 'deadline': it ran too long; 'aborted': abort() with another reason. */
       readonly cause: FailureCause;
     }
+  /** A transient failure: back in the queue, claimable again after delayMs. */
+  | {
+      readonly type: 'retrying';
+      readonly job: StoredJob;
+      readonly durationMs: number;
+      readonly error: string;
+      readonly delayMs: number;
+    }
   | { readonly type: 'superseded'; readonly job: StoredJob; readonly durationMs: number }
   /** Shutdown: back in the queue, the attempt not counted. */
   | { readonly type: 'released'; readonly job: StoredJob }

@@ -1,4 +1,3 @@
-import type { Job, JobKind } from '../jobs/job.js';
 import { QueueSchemaError } from './errors.js';
 import type { JobStatus, StoredJob } from './types.js';
 
@@ -22,6 +21,8 @@ export interface JobRow {
   readonly error: string | null;
   readonly result: string | null;
   readonly progress: string | null;
+  readonly group_key: string | null;
+  readonly available_at: number | null;
 }
 
 const STATUSES: ReadonlySet<string> = new Set<JobStatus>([
@@ -33,30 +34,29 @@ const STATUSES: ReadonlySet<string> = new Set<JobStatus>([
 ]);
 
 /**
- * The payload was written by Patchling itself from a typed Job, so it is trusted as a
- * Job once it parses as an object with a kind; the CHECK constraint guards the status.
+ * The payload was written by the store's own producer from a typed value, so it is
+ * trusted as `P` once it parses; the CHECK constraint guards the status.
  */
-export function rowToJob(row: JobRow): StoredJob {
+export function rowToJob<P>(row: JobRow): StoredJob<P> {
   if (!STATUSES.has(row.status)) {
     throw new QueueSchemaError(
       `Job ${row.id} has an unknown status ${JSON.stringify(row.status)}.`,
     );
   }
-  const payload = parseJson(row.payload, row.id, 'payload');
-  if (typeof payload !== 'object' || payload === null || !('kind' in payload)) {
-    throw new QueueSchemaError(`Job ${row.id} has a payload that is not a job.`);
-  }
+  const payload = parseJson(row.payload, row.id, 'payload') as P;
   const progress = row.progress === null ? undefined : parseJson(row.progress, row.id, 'progress');
   return {
     id: row.id,
     deliveryId: row.delivery_id,
-    kind: row.kind as JobKind,
-    payload: payload as Job,
+    kind: row.kind,
+    payload,
     status: row.status as JobStatus,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     createdAt: row.created_at,
     ...optional('supersedeKey', row.supersede_key),
+    ...optional('group', row.group_key),
+    ...optional('availableAt', row.available_at),
     ...optional('startedAt', row.started_at),
     ...optional('finishedAt', row.finished_at),
     ...optional('deadlineAt', row.deadline_at),

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { supersedeKey } from '../jobs/job.js';
+import { GroupCommit } from './sqlite-group-commit.js';
+import { WalSync } from './sqlite-wal-sync.js';
 import { rowToJob, toJsonColumn, type JobRow } from './sqlite-job-row.js';
 import { configureDatabase, migrate, type SqliteSynchronous } from './sqlite-schema.js';
 import type {
@@ -12,6 +13,8 @@ import type {
   EnqueueInput,
   EnqueueResult,
   HeartbeatResult,
+  JobCounts,
+  JobStatus,
   JobStore,
   ListOptions,
   RecoverOptions,
@@ -32,10 +35,13 @@ export interface SqliteJobStoreOptions {
   /** How long a write waits for another connection's lock. Default 5 s. */
   readonly busyTimeoutMs?: number;
   /**
-   * Default FULL: an enqueued job is on disk before enqueue resolves, so a webhook is never
-   * acknowledged for a job a power cut could lose. NORMAL trades that for speed on slow disks.
+   * Default 'FULL_OFF_THREAD': an enqueued job is on disk before enqueue resolves (so a
+   * webhook is never acknowledged for a job a power cut could lose), and the fsync runs on
+   * the thread pool, not the event loop (sqlite-wal-sync.ts). FULL: the same guarantee
+   * with SQLite's own fsync inside each commit, blocking the process. NORMAL trades the
+   * guarantee for speed on slow disks (a process crash loses nothing, a power cut may).
    */
-  readonly synchronous?: SqliteSynchronous;
+  readonly synchronous?: SqliteSynchronous | 'FULL_OFF_THREAD';
 }
 
 /** Where the queue lives by default: beside the run logs, in Patchling's state directory. */
@@ -51,82 +57,98 @@ type Guarded = { id: string; now: number; attempt: number | null };
  * BEGIN IMMEDIATE transaction, which takes the write lock first (waiting up to
  * busyTimeoutMs), so two connections on one file never claim the same job.
  */
-export class SqliteJobStore implements JobStore {
+export class SqliteJobStore<P = unknown> implements JobStore<P> {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly defaultMaxAttempts: number;
   private readonly sql: ReturnType<typeof prepareStatements>;
+  /** The frequent writes (enqueue, heartbeat, progress) share commits: see sqlite-group-commit.ts. */
+  private readonly commits: GroupCommit;
+  /** Present in FULL_OFF_THREAD: every write waits for it before it resolves. */
+  private readonly walSync: WalSync | undefined;
 
-  private constructor(db: Database.Database, options: SqliteJobStoreOptions) {
+  private constructor(
+    db: Database.Database,
+    options: SqliteJobStoreOptions,
+    walSync: WalSync | undefined,
+  ) {
+    this.walSync = walSync;
     this.db = db;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? randomUUID;
     this.defaultMaxAttempts = options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.sql = prepareStatements(db);
+    this.commits = new GroupCommit(db);
   }
 
-  static open(options: SqliteJobStoreOptions): SqliteJobStore {
+  static open<P = unknown>(options: SqliteJobStoreOptions): SqliteJobStore<P> {
     mkdirSync(path.dirname(options.path), { recursive: true, mode: 0o700 });
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const db = new Database(options.path, { timeout: busyTimeoutMs });
     try {
-      configureDatabase(db, { busyTimeoutMs, synchronous: options.synchronous ?? 'FULL' });
+      const mode = options.synchronous ?? 'FULL_OFF_THREAD';
+      const offThread = mode === 'FULL_OFF_THREAD';
+      configureDatabase(db, { busyTimeoutMs, synchronous: offThread ? 'NORMAL' : mode });
       migrate(db);
-      return new SqliteJobStore(db, options);
+      const walSync = offThread ? new WalSync(`${options.path}-wal`) : undefined;
+      return new SqliteJobStore<P>(db, options, walSync);
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    return this.db
-      .transaction((): EnqueueResult => {
-        const existing = this.sql.byDelivery.get(input.deliveryId);
-        if (existing) {
-          return {
-            job: rowToJob(existing),
-            duplicate: true,
-            superseded: [],
-            supersededRunning: [],
-          };
-        }
-        const now = this.now();
-        const key = supersedeKey(input.job) ?? null;
-        const inserted = this.sql.insert.get({
-          id: this.newId(),
-          deliveryId: input.deliveryId,
-          kind: input.job.kind,
-          key,
-          payload: JSON.stringify(input.job),
-          maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.defaultMaxAttempts)),
-          now,
-        })!;
-        if (key === null) {
-          return {
-            job: rowToJob(inserted),
-            duplicate: false,
-            superseded: [],
-            supersededRunning: [],
-          };
-        }
-        const by = { key, seq: inserted.seq, newId: inserted.id, now };
+  async enqueue(input: EnqueueInput<P>): Promise<EnqueueResult<P>> {
+    return this.durable((): EnqueueResult<P> => {
+      const existing = this.sql.byDelivery.get(input.deliveryId);
+      if (existing) {
         return {
-          job: rowToJob(inserted),
-          duplicate: false,
-          superseded: this.sql.supersedeQueued.all(by).map((r) => r.id),
-          supersededRunning: this.sql.markRunningSuperseded.all(by).map((r) => r.id),
+          job: rowToJob<P>(existing),
+          duplicate: true,
+          superseded: [],
+          supersededRunning: [],
         };
-      })
-      .immediate();
+      }
+      const now = this.now();
+      const key = input.supersedeKey ?? null;
+      const inserted = this.sql.insert.get({
+        id: this.newId(),
+        deliveryId: input.deliveryId,
+        kind: input.kind,
+        key,
+        group: input.group ?? null,
+        payload: JSON.stringify(input.payload),
+        maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.defaultMaxAttempts)),
+        now,
+      })!;
+      if (key === null) {
+        return {
+          job: rowToJob<P>(inserted),
+          duplicate: false,
+          superseded: [],
+          supersededRunning: [],
+        };
+      }
+      const by = { key, seq: inserted.seq, newId: inserted.id, now };
+      return {
+        job: rowToJob<P>(inserted),
+        duplicate: false,
+        superseded: this.sql.supersedeQueued.all(by).map((r) => r.id),
+        supersededRunning: this.sql.markRunningSuperseded.all(by).map((r) => r.id),
+      };
+    });
   }
 
-  async claimNext(options: ClaimOptions = {}): Promise<StoredJob | undefined> {
+  async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {
     const now = this.now();
     const deadline = options.deadlineMs === undefined ? null : now + options.deadlineMs;
-    const row = this.db.transaction(() => this.sql.claim.get({ now, deadline })).immediate();
-    return row ? rowToJob(row) : undefined;
+    const excluded = JSON.stringify(options.excludeGroups ?? []);
+    const row = this.db
+      .transaction(() => this.sql.claim.get({ now, deadline, excluded }))
+      .immediate();
+    if (row) await this.walSync?.sync();
+    return row ? rowToJob<P>(row) : undefined;
   }
 
   async complete(id: string, options: ClaimGuard & { result?: unknown } = {}): Promise<boolean> {
@@ -140,6 +162,19 @@ export class SqliteJobStore implements JobStore {
     return this.write(this.sql.fail, { ...this.guard(id, options), error });
   }
 
+  async retry(
+    id: string,
+    error: string,
+    options: ClaimGuard & { readonly delayMs: number },
+  ): Promise<boolean> {
+    const guard = this.guard(id, options);
+    return this.write(this.sql.retry, {
+      ...guard,
+      error,
+      availableAt: guard.now + Math.max(0, options.delayMs),
+    });
+  }
+
   async supersede(id: string, options: ClaimGuard = {}): Promise<boolean> {
     return this.write(this.sql.supersede, this.guard(id, options));
   }
@@ -150,30 +185,49 @@ export class SqliteJobStore implements JobStore {
 
   async heartbeat(id: string, options: ClaimGuard = {}): Promise<HeartbeatResult> {
     const guard = this.guard(id, options);
-    const row = this.db.transaction(() => this.sql.heartbeat.get(guard)).immediate();
-    if (row) return row.superseded_by === null ? 'running' : 'superseded';
-    const current = this.sql.byId.get(id);
-    return current?.status === 'superseded' ? 'superseded' : 'lost';
+    return this.durable((): HeartbeatResult => {
+      const row = this.sql.heartbeat.get(guard);
+      if (row) return row.superseded_by === null ? 'running' : 'superseded';
+      const current = this.sql.byId.get(id);
+      return current?.status === 'superseded' ? 'superseded' : 'lost';
+    });
   }
 
   async setProgress(id: string, progress: Readonly<Record<string, unknown>>): Promise<boolean> {
-    return this.write(this.sql.setProgress, { id, progress: JSON.stringify(progress) });
+    const params = { id, progress: JSON.stringify(progress) };
+    return this.durable(() => this.sql.setProgress.run(params).changes === 1);
   }
 
-  async get(id: string): Promise<StoredJob | undefined> {
+  async get(id: string): Promise<StoredJob<P> | undefined> {
     const row = this.sql.byId.get(id);
-    return row ? rowToJob(row) : undefined;
+    return row ? rowToJob<P>(row) : undefined;
   }
 
-  async getByDelivery(deliveryId: string): Promise<StoredJob | undefined> {
+  async getByDelivery(deliveryId: string): Promise<StoredJob<P> | undefined> {
     const row = this.sql.byDelivery.get(deliveryId);
-    return row ? rowToJob(row) : undefined;
+    return row ? rowToJob<P>(row) : undefined;
   }
 
-  async list(options: ListOptions = {}): Promise<StoredJob[]> {
+  async list(options: ListOptions = {}): Promise<StoredJob<P>[]> {
     return this.sql.list
       .all({ status: options.status ?? null, limit: options.limit ?? 100 })
-      .map(rowToJob);
+      .map((row) => rowToJob<P>(row));
+  }
+
+  async counts(): Promise<JobCounts> {
+    const counts: Record<JobStatus, number> = {
+      queued: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      superseded: 0,
+    };
+    for (const { status, n } of this.sql.counts.all()) counts[status as JobStatus] = n;
+    return counts;
+  }
+
+  async ping(): Promise<void> {
+    this.sql.ping.get();
   }
 
   async isSuperseded(id: string): Promise<boolean> {
@@ -181,32 +235,48 @@ export class SqliteJobStore implements JobStore {
     return row !== undefined && (row.status === 'superseded' || row.superseded_by !== null);
   }
 
-  async recoverInterrupted(options: RecoverOptions = {}): Promise<RecoveryResult> {
+  async recoverInterrupted(options: RecoverOptions = {}): Promise<RecoveryResult<P>> {
     const now = this.now();
     const staleAfterMs = options.staleAfterMs ?? 0;
     const staleBefore = staleAfterMs > 0 ? now - staleAfterMs : null;
-    return this.db
-      .transaction((): RecoveryResult => {
+    const recovered = this.db
+      .transaction((): RecoveryResult<P> => {
         const params = { now, staleBefore };
+        const jobs = (rows: JobRow[]) => rows.map((row) => rowToJob<P>(row));
         return {
-          superseded: this.sql.recoverSuperseded.all(params).map(rowToJob),
-          failed: this.sql.recoverFailed.all(params).map(rowToJob),
-          requeued: this.sql.recoverRequeued.all(params).map(rowToJob),
+          superseded: jobs(this.sql.recoverSuperseded.all(params)),
+          failed: jobs(this.sql.recoverFailed.all(params)),
+          requeued: jobs(this.sql.recoverRequeued.all(params)),
         };
       })
       .immediate();
+    await this.walSync?.sync();
+    return recovered;
   }
 
   async close(): Promise<void> {
+    await this.walSync?.close();
     if (this.db.open) this.db.close();
+  }
+
+  /** A write in the next group commit, resolved once it is on disk. */
+  private async durable<T>(work: () => T): Promise<T> {
+    const value = await this.commits.run(work);
+    await this.walSync?.sync();
+    return value;
   }
 
   private guard(id: string, options: ClaimGuard): Guarded {
     return { id, now: this.now(), attempt: options.attempt ?? null };
   }
 
-  private write<P extends object>(statement: Statement<[P], unknown>, params: P): boolean {
-    return this.db.transaction(() => statement.run(params).changes === 1).immediate();
+  private async write<Q extends object>(
+    statement: Statement<[Q], unknown>,
+    params: Q,
+  ): Promise<boolean> {
+    const changed = this.db.transaction(() => statement.run(params).changes === 1).immediate();
+    if (changed) await this.walSync?.sync();
+    return changed;
   }
 }
 
@@ -226,6 +296,10 @@ function prepareStatements(db: Database.Database) {
   return {
     byId: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE id = ?`),
     byDelivery: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE delivery_id = ?`),
+    counts: db.prepare<[], { status: string; n: number }>(
+      `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+    ),
+    ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
     list: db.prepare<[{ status: string | null; limit: number }], JobRow>(
       `SELECT * FROM jobs WHERE (@status IS NULL OR status = @status) ORDER BY seq LIMIT @limit`,
     ),
@@ -236,6 +310,7 @@ function prepareStatements(db: Database.Database) {
           deliveryId: string;
           kind: string;
           key: string | null;
+          group: string | null;
           payload: string;
           maxAttempts: number;
           now: number;
@@ -243,8 +318,8 @@ function prepareStatements(db: Database.Database) {
       ],
       JobRow
     >(
-      `INSERT INTO jobs (id, delivery_id, kind, supersede_key, payload, status, attempts, max_attempts, created_at)
-       VALUES (@id, @deliveryId, @kind, @key, @payload, 'queued', 0, @maxAttempts, @now)
+      `INSERT INTO jobs (id, delivery_id, kind, supersede_key, group_key, payload, status, attempts, max_attempts, created_at)
+       VALUES (@id, @deliveryId, @kind, @key, @group, @payload, 'queued', 0, @maxAttempts, @now)
        RETURNING *`,
     ),
     supersedeQueued: db.prepare<[{ key: string; seq: number; newId: string; now: number }], JobRow>(
@@ -260,12 +335,22 @@ function prepareStatements(db: Database.Database) {
        WHERE supersede_key = @key AND status = 'running' AND seq < @seq
        RETURNING *`,
     ),
-    claim: db.prepare<[{ now: number; deadline: number | null }], JobRow>(
+    // The oldest queued job that is due and whose group is not at its limit (a JSON array).
+    claim: db.prepare<[{ now: number; deadline: number | null; excluded: string }], JobRow>(
       `UPDATE jobs
        SET status = 'running', attempts = attempts + 1, started_at = @now, heartbeat_at = @now,
-           deadline_at = @deadline, finished_at = NULL
-       WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1)
+           deadline_at = @deadline, finished_at = NULL, available_at = NULL
+       WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued'
+                      AND (available_at IS NULL OR available_at <= @now)
+                      AND (group_key IS NULL OR group_key NOT IN (SELECT value FROM json_each(@excluded)))
+                    ORDER BY seq LIMIT 1)
        RETURNING *`,
+    ),
+    retry: db.prepare<[Guarded & { error: string; availableAt: number }]>(
+      `UPDATE jobs
+       SET status = 'queued', error = @error, available_at = @availableAt, started_at = NULL,
+           deadline_at = NULL, heartbeat_at = NULL
+       WHERE ${RUNNING_ATTEMPT} AND superseded_by IS NULL`,
     ),
     complete: db.prepare<[Guarded & { result: string | null }]>(
       `UPDATE jobs SET status = 'succeeded', finished_at = @now, result = @result

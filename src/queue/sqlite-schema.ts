@@ -29,6 +29,9 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX jobs_status_seq ON jobs (status, seq);
    CREATE INDEX jobs_supersede ON jobs (supersede_key, status) WHERE supersede_key IS NOT NULL;`,
+  // 2: fairness groups (one per installation) and retry backoff.
+  `ALTER TABLE jobs ADD COLUMN group_key TEXT;
+   ALTER TABLE jobs ADD COLUMN available_at INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,11 +8,11 @@ import type { JobWorkerPool } from './worker-pool.js';
  * pool. A redelivery changes nothing. Older jobs running in another process learn they
  * were superseded at their next heartbeat.
  */
-export async function submitJob(
-  store: JobStore,
-  pool: Pick<JobWorkerPool, 'abort' | 'notify'>,
-  input: EnqueueInput,
-): Promise<EnqueueResult> {
+export async function submitJob<P>(
+  store: Pick<JobStore<P>, 'enqueue'>,
+  pool: Pick<JobWorkerPool<P>, 'abort' | 'notify'>,
+  input: EnqueueInput<P>,
+): Promise<EnqueueResult<P>> {
   const result = await store.enqueue(input);
   if (result.duplicate) return result;
   for (const id of result.supersededRunning) pool.abort(id, new JobSuperseded(result.job.id));

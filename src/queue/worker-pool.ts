@@ -1,14 +1,33 @@
 import { JobClaimLost, JobInterrupted, JobSuperseded } from './errors.js';
-import { executeJob, type JobExecution, type JobHandler, type JobOutcome } from './execute-job.js';
+import {
+  executeJob,
+  hasRetryableFlag,
+  type JobExecution,
+  type JobHandler,
+  type JobOutcome,
+} from './execute-job.js';
 import type { JobEvent } from './job-events.js';
+import { retryDelayMs } from './retry-delay.js';
 import type { JobStore, StoredJob } from './types.js';
 
-export interface JobWorkerPoolOptions {
-  readonly store: JobStore;
+export interface JobWorkerPoolOptions<P = unknown> {
+  readonly store: JobStore<P>;
   /** Runs one job. Honour the signal: it fires at the deadline, on supersede and on shutdown. */
-  readonly run: JobHandler;
+  readonly run: JobHandler<P>;
   /** At most this many jobs run at once in this process. */
   readonly concurrency: number;
+  /**
+   * At most this many jobs of one group (an installation) run at once in this process, so
+   * one busy installation cannot take every slot. Default: no limit beyond concurrency.
+   */
+  readonly perGroupConcurrency?: number;
+  /**
+   * Whether a handler's error is transient (the job goes back to the queue with a backoff
+   * while attempts remain). Default: the error's (or its cause's) `retryable` flag.
+   */
+  readonly isRetryable?: (error: unknown) => boolean;
+  /** The wait before retry number `attempt` (1 = after the first failure). Default: exponential with jitter from 30 s. */
+  readonly retryDelayMs?: (attempt: number) => number;
   /** Every job's signal fires with JobDeadlineExceeded after this long. */
   readonly jobDeadlineMs: number;
   readonly onJobEvent?: (event: JobEvent) => void;
@@ -25,8 +44,8 @@ export interface JobWorkerPoolOptions {
   readonly abortGraceMs?: number;
 }
 
-interface Running {
-  readonly job: StoredJob;
+interface Running<P> {
+  readonly job: StoredJob<P>;
   readonly execution: JobExecution;
   /** The outcome recorded and the slot freed. */
   readonly done: Promise<void>;
@@ -42,10 +61,11 @@ const MAX_TIMER_MS = 2_147_483_647;
  * catches what a notify missed. Every claimed job ends in exactly one event and one
  * store transition (or stays 'running' for recoverInterrupted if the store fails).
  */
-export class JobWorkerPool {
-  private readonly options: JobWorkerPoolOptions;
+export class JobWorkerPool<P = unknown> {
+  private readonly options: JobWorkerPoolOptions<P>;
   private readonly now: () => number;
-  private readonly running = new Map<string, Running>();
+  private readonly running = new Map<string, Running<P>>();
+  private unwatch: (() => void) | undefined;
   private state: PoolState = 'idle';
   private pumping = false;
   private pumpAgain = false;
@@ -53,7 +73,7 @@ export class JobWorkerPool {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
-  constructor(options: JobWorkerPoolOptions) {
+  constructor(options: JobWorkerPoolOptions<P>) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new RangeError(`concurrency must be a positive integer, not ${options.concurrency}`);
     }
@@ -78,7 +98,21 @@ export class JobWorkerPool {
       this.options.heartbeatMs ?? 15_000,
     );
     this.heartbeatTimer.unref();
+    // A store shared with other processes says at once what they enqueued or superseded.
+    this.unwatch = this.options.store.watch?.((signal) => {
+      if (signal.type === 'enqueued') this.notify();
+      else this.abort(signal.id, new JobSuperseded(signal.by));
+    });
     this.notify();
+  }
+
+  /** Jobs running in this process, by group (for metrics and fairness). */
+  runningByGroup(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { job } of this.running.values()) {
+      if (job.group !== undefined) counts.set(job.group, (counts.get(job.group) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Something was enqueued (or a slot may be free): claim what fits. */
@@ -115,6 +149,7 @@ export class JobWorkerPool {
   private async shutDown(drainMs: number): Promise<void> {
     this.state = 'stopping';
     clearInterval(this.pollTimer);
+    this.unwatch?.();
     await waitAtMost(this.allDone(), drainMs);
     for (const id of this.running.keys()) this.abort(id, new JobInterrupted());
     await this.allDone();
@@ -151,18 +186,31 @@ export class JobWorkerPool {
     }
   }
 
-  private async claim(): Promise<StoredJob | undefined> {
+  private async claim(): Promise<StoredJob<P> | undefined> {
+    const limit = this.options.perGroupConcurrency;
+    const excludeGroups =
+      limit === undefined
+        ? []
+        : [...this.runningByGroup()].filter(([, n]) => n >= limit).map(([group]) => group);
     try {
-      return await this.options.store.claimNext({ deadlineMs: this.options.jobDeadlineMs });
+      return await this.options.store.claimNext({
+        deadlineMs: this.options.jobDeadlineMs,
+        ...(excludeGroups.length > 0 ? { excludeGroups } : {}),
+      });
     } catch (error) {
       this.emit({ type: 'store-error', operation: 'claimNext', error });
       return undefined;
     }
   }
 
-  private launch(job: StoredJob): void {
+  private launch(job: StoredJob<P>): void {
     const startedAt = this.now();
-    const execution = executeJob(job, this.options.run, this.options.jobDeadlineMs);
+    const execution = executeJob(
+      job,
+      this.options.run,
+      this.options.jobDeadlineMs,
+      this.options.isRetryable ?? hasRetryableFlag,
+    );
     this.emit({ type: 'claimed', job });
     const done = (async () => {
       try {
@@ -178,7 +226,7 @@ export class JobWorkerPool {
   }
 
   /** Writes the outcome to the store and reports it. */
-  private async record(job: StoredJob, outcome: JobOutcome, startedAt: number): Promise<void> {
+  private async record(job: StoredJob<P>, outcome: JobOutcome, startedAt: number): Promise<void> {
     const { store } = this.options;
     const guard = { attempt: job.attempts };
     const durationMs = this.now() - startedAt;
@@ -190,13 +238,27 @@ export class JobWorkerPool {
           if (written) this.emit({ type: 'succeeded', job, durationMs });
           break;
         case 'failed':
-          written = await store.fail(job.id, outcome.error, guard);
+          if (outcome.retryable === true && job.attempts < job.maxAttempts) {
+            const delayMs = (this.options.retryDelayMs ?? retryDelayMs)(job.attempts);
+            written = await store.retry(job.id, outcome.error, { ...guard, delayMs });
+            if (written) {
+              this.emit({ type: 'retrying', job, durationMs, error: outcome.error, delayMs });
+              break;
+            }
+            // Not retried: superseded meanwhile (or no longer ours); the calls below say which.
+            if (await store.supersede(job.id, guard)) {
+              written = true;
+              this.emit({ type: 'superseded', job, durationMs });
+              break;
+            }
+          }
+          written = await store.fail(job.id, failureMessage(job, outcome), guard);
           if (written) {
             this.emit({
               type: 'failed',
               job,
               durationMs,
-              error: outcome.error,
+              error: failureMessage(job, outcome),
               cause: outcome.cause,
             });
           }
@@ -225,7 +287,7 @@ export class JobWorkerPool {
   }
 
   /** Holds the slot until the handler returns, or abortGraceMs after its signal fired. */
-  private async waitForHandler(job: StoredJob, execution: JobExecution): Promise<void> {
+  private async waitForHandler(job: StoredJob<P>, execution: JobExecution): Promise<void> {
     const { signal } = execution.controller;
     if (!signal.aborted) {
       await execution.settled;
@@ -256,6 +318,15 @@ export class JobWorkerPool {
       // A logging callback that throws must not take a job's bookkeeping down with it.
     }
   }
+}
+
+/** A transient failure that used up its attempts says so; any other failure is its own reason. */
+function failureMessage(
+  job: StoredJob<unknown>,
+  outcome: Extract<JobOutcome, { kind: 'failed' }>,
+): string {
+  if (outcome.retryable !== true || job.attempts < 2) return outcome.error;
+  return `failed ${job.attempts} times, the last time: ${outcome.error}`;
 }
 
 /** True if `promise` settled within ms; the timer never outlives the wait. */

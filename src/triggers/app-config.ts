@@ -18,6 +18,12 @@ export interface AppConfig {
   readonly cloneBaseUrl: string;
   /** PATCHLING_GIT_CACHE_MAX_MB: the git cache's size cap (docs/workspace.md); absent: 5 GiB. */
   readonly gitCacheMaxBytes?: number;
+  /** PATCHLING_QUEUE_URL: redis://… selects the BullMQ backend; absent, the SQLite file. */
+  readonly queueUrl?: string;
+  /** Jobs of one installation running at once in this instance (fairness). */
+  readonly perInstallationConcurrency?: number;
+  /** On SIGTERM, how long running jobs may take to finish before they are handed back. */
+  readonly shutdownGraceMs?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -69,7 +75,17 @@ export function readAppConfig(env: Env): AppConfig {
     cloneBaseUrl: (env.PATCHLING_CLONE_BASE_URL || 'https://github.com').replace(/\/+$/, ''),
     gitCacheMaxBytes: number('PATCHLING_GIT_CACHE_MAX_MB', 5120) * 1024 * 1024,
   };
+  const queueUrl = env.PATCHLING_QUEUE_URL || undefined;
+  if (queueUrl !== undefined && !/^rediss?:\/\/./.test(queueUrl))
+    problems.push('PATCHLING_QUEUE_URL must be a redis:// or rediss:// URL');
+  const perInstallation = number('PATCHLING_INSTALLATION_CONCURRENCY', config.concurrency);
+  const shutdownGraceMs = duration('PATCHLING_SHUTDOWN_GRACE', '25s');
   if (problems.length > 0)
     throw new UserError(`The App is not configured:\n- ${problems.join('\n- ')}`);
-  return config;
+  return {
+    ...config,
+    ...(queueUrl === undefined ? {} : { queueUrl }),
+    perInstallationConcurrency: perInstallation,
+    shutdownGraceMs,
+  };
 }

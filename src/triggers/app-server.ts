@@ -13,23 +13,29 @@ import { createProgressComment } from '../github/progress-comment.js';
 import { createJobHandler } from '../jobs/create-job-handler.js';
 import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
-import { SqliteJobStore, defaultQueuePath } from '../queue/sqlite-job-store.js';
+import { jobEnqueueInput } from '../jobs/job-enqueue-input.js';
+import type { Job } from '../jobs/job.js';
 import { submitJob } from '../queue/submit-job.js';
 import type { JobEvent } from '../queue/job-events.js';
-import type { EnqueueInput, EnqueueResult, StoredJob } from '../queue/types.js';
+import type { JobHandler } from '../queue/execute-job.js';
+import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
+import { createAppMetrics, handleHealth } from './app-metrics.js';
+import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
 import { webhookIntake } from './webhook-intake.js';
 
 export interface AppServer {
   readonly url: string;
   /** For tests that drive events through `probot.receive`. */
   readonly probot: Probot;
-  readonly store: SqliteJobStore;
-  readonly pool: JobWorkerPool;
-  close(): Promise<void>;
+  readonly store: JobStore<Job>;
+  readonly backend: QueueBackend;
+  readonly pool: JobWorkerPool<Job>;
+  /** Stops taking webhooks and claiming, lets running jobs finish for graceMs, hands back the rest. */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export interface AppServerOptions {
@@ -40,6 +46,15 @@ export interface AppServerOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Tests: start without claiming jobs (to inspect the queue). */
   readonly startWorkers?: boolean;
+  /** Replaces the job handler (the bench runs stand-in reviews); default: the real jobs. */
+  readonly runJob?: JobHandler<Job>;
+  /** Redis backend: a dead instance's job is taken over after about this long. Tests shorten it. */
+  readonly queueTimings?: {
+    readonly lockDurationMs?: number;
+    readonly stalledIntervalMs?: number;
+    readonly heartbeatMs?: number;
+    readonly pollIntervalMs?: number;
+  };
 }
 
 /**
@@ -83,10 +98,14 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           error: (message) => safeLog({ msg: 'github', level: 'error', message }),
         },
         throttle: {
-          onRateLimit: (wait) =>
-            safeLog({ msg: 'GitHub rate limit, waiting', ...wait, request: undefined }),
-          onSecondaryRateLimit: (wait) =>
-            safeLog({ msg: 'GitHub secondary rate limit, waiting', ...wait, request: undefined }),
+          onRateLimit: (wait) => {
+            metrics.onGitHubRateLimit('github', wait.retryAfterSeconds);
+            safeLog({ msg: 'GitHub rate limit, waiting', ...wait, request: undefined });
+          },
+          onSecondaryRateLimit: (wait) => {
+            metrics.onGitHubRateLimit('github_secondary', wait.retryAfterSeconds);
+            safeLog({ msg: 'GitHub secondary rate limit, waiting', ...wait, request: undefined });
+          },
         },
       });
       clients.set(installationId, client);
@@ -128,55 +147,99 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     return botLogin;
   };
 
-  const store = SqliteJobStore.open({ path: defaultQueuePath(options.stateDir) });
-  const recovered = await store.recoverInterrupted();
+  const timings = options.queueTimings ?? {};
+  const { store, backend, shared } = await openAppQueue({
+    queueUrl: config.queueUrl,
+    stateDir: options.stateDir,
+    ...(timings.lockDurationMs === undefined ? {} : { lockDurationMs: timings.lockDurationMs }),
+    ...(timings.stalledIntervalMs === undefined
+      ? {}
+      : { stalledIntervalMs: timings.stalledIntervalMs }),
+  });
+  const metrics = createAppMetrics({
+    store,
+    backend,
+    runningHere: () => pool.runningIds().length,
+  });
   // Anything a dead process left running: its progress must not stay "running" forever.
-  for (const job of [...recovered.requeued, ...recovered.failed]) {
-    await finalizeProgress(
-      job,
-      recovered.failed.includes(job)
-        ? (job.error ?? 'The job was interrupted.')
-        : 'Patchling restarted while this job ran; it runs again.',
-      githubFor,
-      redactor,
-    ).catch((error: unknown) =>
-      safeLog({
-        msg: 'could not finalize progress after a restart',
-        job: job.id,
-        error: describeError(error),
-      }),
-    );
-  }
+  // One process on a SQLite file recovers once, at start; on Redis, BullMQ's stalled check
+  // hands a dead instance's jobs back at any time, so their progress is finished as found.
+  const recover = async () => {
+    const recovered = await store.recoverInterrupted();
+    for (const job of [...recovered.requeued, ...recovered.failed]) {
+      await finalizeProgress(
+        job,
+        recovered.failed.includes(job)
+          ? (job.error ?? 'The job was interrupted.')
+          : 'Patchling restarted while this job ran; it runs again.',
+        githubFor,
+        redactor,
+      ).catch((error: unknown) =>
+        safeLog({
+          msg: 'could not finalize progress after a restart',
+          job: job.id,
+          error: describeError(error),
+        }),
+      );
+    }
+  };
+  await recover();
+  let recovering: Promise<void> = Promise.resolve();
+  const recoveryTimer = shared
+    ? setInterval(() => {
+        recovering = recovering
+          .then(recover)
+          .catch((error: unknown) =>
+            safeLog({ msg: 'job recovery failed', error: describeError(error) }),
+          );
+      }, timings.stalledIntervalMs ?? 10_000)
+    : undefined;
+  recoveryTimer?.unref();
 
   // Called only after the pool exists (by the intake and by jobs the pool runs).
-  const submit = (input: EnqueueInput): Promise<EnqueueResult> => submitJob(store, pool, input);
-  const pool: JobWorkerPool = new JobWorkerPool({
+  const submit = (input: { deliveryId: string; job: Job }): Promise<EnqueueResult<Job>> =>
+    submitJob(store, pool, jobEnqueueInput(input));
+  const pool: JobWorkerPool<Job> = new JobWorkerPool<Job>({
     store,
     concurrency: config.concurrency,
+    ...(config.perInstallationConcurrency === undefined
+      ? {}
+      : { perGroupConcurrency: config.perInstallationConcurrency }),
     jobDeadlineMs: config.jobTimeoutMs,
-    onJobEvent: (event) => safeLog(describeJobEvent(event)),
-    run: createJobHandler({
-      store,
-      githubFor,
-      gitTokenFor,
-      submit,
-      botLogin: resolveBotLogin,
-      commandName: config.commandName,
-      agent: {
-        cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
-        modelConfig: options.modelConfig,
-        stateDir: options.stateDir,
-        workRoot: path.join(options.stateDir, 'workspaces'),
-        // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
-        gitCache: {
-          root: path.join(options.stateDir, 'git-cache'),
-          maxBytes: config.gitCacheMaxBytes,
+    isRetryable: isTransientJobError,
+    ...(timings.heartbeatMs === undefined ? {} : { heartbeatMs: timings.heartbeatMs }),
+    ...(timings.pollIntervalMs === undefined ? {} : { pollIntervalMs: timings.pollIntervalMs }),
+    onJobEvent: (event) => {
+      metrics.onJobEvent(event);
+      safeLog(describeJobEvent(event));
+    },
+    run:
+      options.runJob ??
+      createJobHandler({
+        store,
+        githubFor,
+        gitTokenFor,
+        submit,
+        botLogin: resolveBotLogin,
+        commandName: config.commandName,
+        agent: {
+          cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
+          modelConfig: options.modelConfig,
+          stateDir: options.stateDir,
+          workRoot: path.join(options.stateDir, 'workspaces'),
+          // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
+          gitCache: {
+            root: path.join(options.stateDir, 'git-cache'),
+            maxBytes: config.gitCacheMaxBytes,
+          },
+          secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
+          maxTurns: config.maxTurns,
+          onAgentEvent: (event) => {
+            if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
+          },
         },
-        secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
-        maxTurns: config.maxTurns,
-      },
-      log: safeLog,
-    }),
+        log: safeLog,
+      }),
   });
 
   const probot = new Probot({
@@ -192,7 +255,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   });
   const server: Server = createServer((request, response) => {
     void middleware(request, response, () => {
-      if (request.url === '/healthz') response.writeHead(200).end('ok');
+      if (request.url === '/healthz') void handleHealth(store, backend, response);
+      else if (request.url === '/metrics') void metrics.handle(request, response);
       else response.writeHead(404).end();
     });
   });
@@ -200,17 +264,32 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (options.startWorkers !== false) pool.start();
-  safeLog({ msg: 'Patchling App listening', port, webhookPath: config.webhookPath });
+  safeLog({
+    msg: 'Patchling App listening',
+    port,
+    webhookPath: config.webhookPath,
+    queue: backend,
+  });
 
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     probot,
     store,
+    backend,
     pool,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.stop({ drainMs: 10_000 });
-      await store.close();
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Stop claiming at once; running jobs get the grace period, then go back to the queue.
+        await pool.stop({ drainMs: closeOptions.graceMs ?? config.shutdownGraceMs ?? 10_000 });
+        clearInterval(recoveryTimer);
+        await recovering;
+        await closed;
+        await store.close();
+      })();
+      return closing;
     },
   };
 }
@@ -237,7 +316,7 @@ function describeJobEvent(event: JobEvent): Record<string, unknown> {
 }
 
 async function finalizeProgress(
-  job: StoredJob,
+  job: StoredJob<Job>,
   reason: string,
   githubFor: (installationId: number | undefined) => GitHubClient,
   redactor: SecretRedactor,
@@ -278,7 +357,14 @@ export async function main(env: Readonly<Record<string, string | undefined>>): P
       stateDir: defaultStateDir(env),
       env,
     });
-    const stop = () => void server.close().then(() => process.exit(0));
+    // SIGTERM: stop claiming, let running jobs finish within the grace period, hand the
+    // rest back to the queue (another instance, or this one restarted, runs them).
+    const stop = () => {
+      process.stdout.write(
+        `${JSON.stringify({ msg: 'shutting down', graceMs: config.shutdownGraceMs })}\n`,
+      );
+      void server.close().then(() => process.exit(0));
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     return 0;

@@ -93,6 +93,9 @@ describe('readAppConfig', () => {
       githubApiUrl: 'https://ghe.example.com/api/v3',
       cloneBaseUrl: 'https://github.com',
       gitCacheMaxBytes: 5120 * 1024 * 1024,
+      // No PATCHLING_QUEUE_URL: the SQLite queue; one installation may use every slot.
+      perInstallationConcurrency: 2,
+      shutdownGraceMs: 25_000,
     });
   });
 
@@ -112,6 +115,32 @@ describe('readAppConfig', () => {
         PATCHLING_GIT_CACHE_MAX_MB: 'lots',
       }),
     ).toThrow('PATCHLING_GIT_CACHE_MAX_MB must be a positive whole number');
+  });
+
+  it('reads the queue settings: a Redis URL, the per-installation limit, the shutdown grace', () => {
+    const config = readAppConfig({
+      APP_ID: '1',
+      PRIVATE_KEY: appPrivateKey(),
+      WEBHOOK_SECRET,
+      PATCHLING_QUEUE_URL: 'redis://redis.internal:6379/2',
+      PATCHLING_CONCURRENCY: '8',
+      PATCHLING_INSTALLATION_CONCURRENCY: '3',
+      PATCHLING_SHUTDOWN_GRACE: '2m',
+    });
+    expect(config).toMatchObject({
+      queueUrl: 'redis://redis.internal:6379/2',
+      concurrency: 8,
+      perInstallationConcurrency: 3,
+      shutdownGraceMs: 120_000,
+    });
+    expect(() =>
+      readAppConfig({
+        APP_ID: '1',
+        PRIVATE_KEY: appPrivateKey(),
+        WEBHOOK_SECRET,
+        PATCHLING_QUEUE_URL: 'http://redis:6379',
+      }),
+    ).toThrow(/PATCHLING_QUEUE_URL must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
   it('reads the key from PRIVATE_KEY_PATH', async () => {

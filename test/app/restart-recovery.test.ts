@@ -1,7 +1,12 @@
 import { rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReviewJob } from '../../src/jobs/job.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Job, ReviewJob } from '../../src/jobs/job.js';
+import { jobEnqueueInput } from '../../src/jobs/job-enqueue-input.js';
+import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import { defaultQueuePath, SqliteJobStore } from '../../src/queue/sqlite-job-store.js';
+import type { JobStore } from '../../src/queue/types.js';
+import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
+import { waitUntil } from '../queue/helpers.js';
 import {
   makeStateDir,
   startTestApp,
@@ -34,6 +39,40 @@ const review: ReviewJob = {
 let github: GitHubMock;
 let stateDir: string;
 let app: AppHarness | undefined;
+let redis: RedisServer | undefined;
+
+beforeAll(async () => {
+  if (HAS_REDIS) redis = await startRedis();
+}, 30_000);
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** Test-sized: a dead instance's claim is taken over in about a second. */
+const TIMINGS = { lockDurationMs: 600, stalledIntervalMs: 200, heartbeatMs: 150 };
+
+interface Backend {
+  readonly name: string;
+  /** A store as a process that is about to die would have it; and the App's config for it. */
+  open(): Promise<{ store: JobStore<Job>; queueUrl?: string }>;
+}
+
+const sqlite: Backend = {
+  name: 'SQLite',
+  async open() {
+    return { store: SqliteJobStore.open<Job>({ path: defaultQueuePath(stateDir) }) };
+  },
+};
+const bullmq: Backend = {
+  name: 'BullMQ on Redis',
+  async open() {
+    // A fresh database per test: the App uses the default queue name.
+    const db = (databases += 1);
+    const queueUrl = `${redis!.url}/${db}`;
+    return { store: await BullmqJobStore.open<Job>({ url: queueUrl, ...TIMINGS }), queueUrl };
+  },
+};
+let databases = 0;
 
 beforeEach(async () => {
   github = startGitHubMock();
@@ -47,19 +86,27 @@ afterEach(async () => {
   expectGitHubMockSettled(github);
 });
 
-/** What a process that died mid-review leaves behind: the job running, its check run's id. */
-async function leaveRunningReview(maxAttempts: number): Promise<string> {
-  const store = SqliteJobStore.open({ path: defaultQueuePath(stateDir) });
+/**
+ * What a process that died mid-review leaves behind: the job running, its check run's id.
+ * Returns the job's id and the queue URL (Redis) the App must use.
+ */
+async function leaveRunningReview(
+  backend: Backend,
+  maxAttempts: number,
+): Promise<{ jobId: string; queueUrl?: string }> {
+  const { store, queueUrl } = await backend.open();
   try {
-    const { job } = await store.enqueue({
-      deliveryId: 'delivery-1:review',
-      job: review,
-      maxAttempts,
-    });
+    const { job } = await store.enqueue(
+      jobEnqueueInput({
+        deliveryId: 'delivery-1:review',
+        job: review,
+        maxAttempts,
+      }),
+    );
     const claimed = await store.claimNext({ deadlineMs: 60_000 });
     expect(claimed?.id).toBe(job.id);
     await store.setProgress(job.id, { check_run: CHECK_RUN_ID });
-    return job.id;
+    return { jobId: job.id, ...(queueUrl === undefined ? {} : { queueUrl }) };
   } finally {
     await store.close();
   }
@@ -108,7 +155,13 @@ function expectCrashFinalization(jobId: string): void {
   );
 }
 
-function finalPatch(): { status?: string; conclusion?: string; output?: { summary?: string } } {
+async function finalPatch(): Promise<{
+  status?: string;
+  conclusion?: string;
+  output?: { summary?: string };
+}> {
+  // At start on SQLite; on Redis once BullMQ's stalled check finds the dead claim.
+  await waitUntil(() => github.calls.some((call) => call.method === 'PATCH'), 15_000);
   const patches = github.calls.filter((call) => call.method === 'PATCH');
   expect(patches).toHaveLength(1);
   return patches[0]?.body as {
@@ -118,18 +171,24 @@ function finalPatch(): { status?: string; conclusion?: string; output?: { summar
   };
 }
 
-describe('the App after a restart in the middle of a review', () => {
+const backends = HAS_REDIS ? [sqlite, bullmq] : [sqlite];
+
+describe.each(backends)('the App ($name) after a restart in the middle of a review', (backend) => {
   it('fails a job that cannot be retried and completes its check run as a failure', async () => {
-    const jobId = await leaveRunningReview(1);
+    const { jobId, queueUrl } = await leaveRunningReview(backend, 1);
     expectCrashFinalization(jobId);
 
-    app = await startTestApp({ stateDir });
+    app = await startTestApp({
+      stateDir,
+      ...(queueUrl === undefined ? {} : { config: { queueUrl }, queueTimings: TIMINGS }),
+    });
 
-    const body = finalPatch();
+    const body = await finalPatch();
     expect(body).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(body.output?.summary).toContain('interrupted');
     // The plan the dead process had shown is kept.
     expect(body.output?.summary).toContain('Check the callers of sum');
+    await waitUntil(async () => (await app!.server.store.get(jobId))?.status === 'failed', 15_000);
     const job = await app.server.store.get(jobId);
     expect(job?.status).toBe('failed');
     expect(job?.error).toMatch(/interrupted 1 times/);
@@ -139,12 +198,16 @@ describe('the App after a restart in the middle of a review', () => {
   });
 
   it('puts a job that may run again back in the queue, and says so on its old check run', async () => {
-    const jobId = await leaveRunningReview(3);
+    const { jobId, queueUrl } = await leaveRunningReview(backend, 3);
     expectCrashFinalization(jobId);
 
-    app = await startTestApp({ stateDir, startWorkers: false });
+    app = await startTestApp({
+      stateDir,
+      startWorkers: false,
+      ...(queueUrl === undefined ? {} : { config: { queueUrl }, queueTimings: TIMINGS }),
+    });
 
-    const body = finalPatch();
+    const body = await finalPatch();
     expect(body).toMatchObject({ status: 'completed' });
     expect(body.output?.summary).toContain('Patchling restarted while this job ran');
     const job = await app.server.store.get(jobId);

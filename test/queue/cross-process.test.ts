@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { helpJob, useTempStores, waitUntil } from './helpers.js';
+import { helpJob, useTempStores, waitUntil, jobInput } from './helpers.js';
 
 const TSX_LOADER = fileURLToPath(
   new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url),
@@ -40,7 +40,7 @@ describe('the SQLite queue across processes', () => {
     const store = stores.open(file);
     const ids = new Set<string>();
     for (let i = 0; i < 300; i++) {
-      ids.add((await store.enqueue({ deliveryId: `d${i}`, job: helpJob(i) })).job.id);
+      ids.add((await store.enqueue(jobInput({ deliveryId: `d${i}`, job: helpJob(i) }))).job.id);
     }
     const workers = [1, 2, 3].map(() => startWorker(file, 'claim'));
     await waitUntil(() => workers.every((w) => w.lines.includes('ready')), 20_000);
@@ -62,7 +62,9 @@ describe('the SQLite queue across processes', () => {
   it('a job running in a process killed with SIGKILL is requeued with its progress, then failed after maxAttempts', async () => {
     const file = await stores.dbPath();
     const store = stores.open(file);
-    const { job } = await store.enqueue({ deliveryId: 'd', job: helpJob(1), maxAttempts: 2 });
+    const { job } = await store.enqueue(
+      jobInput({ deliveryId: 'd', job: helpJob(1), maxAttempts: 2 }),
+    );
 
     for (let attempt = 1; attempt <= 2; attempt++) {
       const worker = startWorker(file, 'hang');

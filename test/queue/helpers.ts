@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import type { HelpJob, ReviewJob } from '../../src/jobs/job.js';
+import type { HelpJob, Job, ReviewJob } from '../../src/jobs/job.js';
+import { jobEnqueueInput } from '../../src/jobs/job-enqueue-input.js';
 import { SqliteJobStore, type SqliteJobStoreOptions } from '../../src/queue/sqlite-job-store.js';
 
 /** A review of `owner/repo#pullNumber` at `headSha`. */
@@ -21,6 +22,9 @@ export function reviewJob(pullNumber: number, headSha: string): ReviewJob {
   };
 }
 
+/** The queue's plain-data input for a Job (kind, supersede key, group), as the App makes it. */
+export const jobInput = jobEnqueueInput;
+
 /** A job without a supersede key. */
 export function helpJob(issueNumber: number): HelpJob {
   return {
@@ -38,7 +42,7 @@ export function helpJob(issueNumber: number): HelpJob {
  */
 export function useTempStores() {
   const dirs: string[] = [];
-  const stores: SqliteJobStore[] = [];
+  const stores: SqliteJobStore<Job>[] = [];
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
     for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -49,8 +53,8 @@ export function useTempStores() {
       dirs.push(dir);
       return path.join(dir, 'state', 'queue.sqlite');
     },
-    open(dbPath: string, options: Omit<SqliteJobStoreOptions, 'path'> = {}): SqliteJobStore {
-      const store = SqliteJobStore.open({ path: dbPath, ...options });
+    open(dbPath: string, options: Omit<SqliteJobStoreOptions, 'path'> = {}): SqliteJobStore<Job> {
+      const store = SqliteJobStore.open<Job>({ path: dbPath, ...options });
       stores.push(store);
       return store;
     },

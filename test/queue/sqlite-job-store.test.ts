@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { QueueSchemaError } from '../../src/queue/errors.js';
 import { configureDatabase, SCHEMA_VERSION } from '../../src/queue/sqlite-schema.js';
-import { helpJob, manualClock, reviewJob, useTempStores } from './helpers.js';
+import { helpJob, manualClock, reviewJob, useTempStores, jobInput } from './helpers.js';
 
 const stores = useTempStores();
 
@@ -11,7 +11,7 @@ describe('SqliteJobStore', () => {
   it('keeps an enqueued job across close and reopen, with WAL and synchronous=FULL', async () => {
     const file = await stores.dbPath();
     const first = stores.open(file);
-    const { job } = await first.enqueue({ deliveryId: 'd-1', job: reviewJob(1, 'aaa') });
+    const { job } = await first.enqueue(jobInput({ deliveryId: 'd-1', job: reviewJob(1, 'aaa') }));
     await first.setProgress(job.id, { commentId: 42 });
     await first.close();
 
@@ -51,8 +51,8 @@ describe('SqliteJobStore', () => {
 
   it('returns the existing job for a redelivery and enqueues nothing', async () => {
     const store = stores.open(await stores.dbPath());
-    const first = await store.enqueue({ deliveryId: 'd-1', job: helpJob(5) });
-    const again = await store.enqueue({ deliveryId: 'd-1', job: helpJob(6) });
+    const first = await store.enqueue(jobInput({ deliveryId: 'd-1', job: helpJob(5) }));
+    const again = await store.enqueue(jobInput({ deliveryId: 'd-1', job: helpJob(6) }));
     expect(first.duplicate).toBe(false);
     expect(again.duplicate).toBe(true);
     expect(again.job.id).toBe(first.job.id);
@@ -63,9 +63,9 @@ describe('SqliteJobStore', () => {
   it('claims the oldest queued job, once, and counts the attempt', async () => {
     const clock = manualClock();
     const store = stores.open(await stores.dbPath(), { now: clock.now });
-    const a = await store.enqueue({ deliveryId: 'a', job: helpJob(1) });
+    const a = await store.enqueue(jobInput({ deliveryId: 'a', job: helpJob(1) }));
     clock.advance(1);
-    const b = await store.enqueue({ deliveryId: 'b', job: helpJob(2) });
+    const b = await store.enqueue(jobInput({ deliveryId: 'b', job: helpJob(2) }));
 
     const first = await store.claimNext({ deadlineMs: 1000 });
     expect(first).toMatchObject({
@@ -81,15 +81,21 @@ describe('SqliteJobStore', () => {
 
   it('supersedes a queued review of an older head and reports a running one', async () => {
     const store = stores.open(await stores.dbPath());
-    const running = await store.enqueue({ deliveryId: 'push-1', job: reviewJob(9, 'sha1') });
+    const running = await store.enqueue(
+      jobInput({ deliveryId: 'push-1', job: reviewJob(9, 'sha1') }),
+    );
     await store.claimNext();
-    const queued = await store.enqueue({ deliveryId: 'push-2', job: reviewJob(9, 'sha2') });
-    const otherPr = await store.enqueue({ deliveryId: 'other', job: reviewJob(10, 'x') });
-    const unkeyed = await store.enqueue({ deliveryId: 'help', job: helpJob(9) });
+    const queued = await store.enqueue(
+      jobInput({ deliveryId: 'push-2', job: reviewJob(9, 'sha2') }),
+    );
+    const otherPr = await store.enqueue(jobInput({ deliveryId: 'other', job: reviewJob(10, 'x') }));
+    const unkeyed = await store.enqueue(jobInput({ deliveryId: 'help', job: helpJob(9) }));
     expect(queued.superseded).toEqual([]);
     expect(queued.supersededRunning).toEqual([running.job.id]);
 
-    const newest = await store.enqueue({ deliveryId: 'push-3', job: reviewJob(9, 'sha3') });
+    const newest = await store.enqueue(
+      jobInput({ deliveryId: 'push-3', job: reviewJob(9, 'sha3') }),
+    );
     expect(newest.superseded).toEqual([queued.job.id]);
     expect(newest.supersededRunning).toEqual([running.job.id]);
 
@@ -109,14 +115,16 @@ describe('SqliteJobStore', () => {
     expect(await store.isSuperseded(newest.job.id)).toBe(false);
 
     // A redelivery of the superseded push changes nothing.
-    const redelivered = await store.enqueue({ deliveryId: 'push-2', job: reviewJob(9, 'sha2') });
+    const redelivered = await store.enqueue(
+      jobInput({ deliveryId: 'push-2', job: reviewJob(9, 'sha2') }),
+    );
     expect(redelivered).toMatchObject({ duplicate: true, superseded: [], supersededRunning: [] });
     expect((await store.get(newest.job.id))?.status).toBe('queued');
   });
 
   it('ignores a transition from a stale claim (the attempt guard)', async () => {
     const store = stores.open(await stores.dbPath());
-    const { job } = await store.enqueue({ deliveryId: 'd', job: helpJob(1) });
+    const { job } = await store.enqueue(jobInput({ deliveryId: 'd', job: helpJob(1) }));
     const claimed = (await store.claimNext())!;
     await store.recoverInterrupted();
     const reclaimed = (await store.claimNext())!;
@@ -135,7 +143,7 @@ describe('SqliteJobStore', () => {
 
   it('release puts a running job back without counting the attempt', async () => {
     const store = stores.open(await stores.dbPath());
-    const { job } = await store.enqueue({ deliveryId: 'd', job: helpJob(1) });
+    const { job } = await store.enqueue(jobInput({ deliveryId: 'd', job: helpJob(1) }));
     const claimed = (await store.claimNext())!;
     expect(await store.release(job.id, { attempt: claimed.attempts })).toBe(true);
     expect(await store.get(job.id)).toMatchObject({ status: 'queued', attempts: 0 });
@@ -145,7 +153,9 @@ describe('SqliteJobStore', () => {
   it('after a crash, requeues running jobs, then fails one interrupted maxAttempts times', async () => {
     const file = await stores.dbPath();
     const crashed = stores.open(file);
-    const { job } = await crashed.enqueue({ deliveryId: 'd', job: helpJob(1), maxAttempts: 2 });
+    const { job } = await crashed.enqueue(
+      jobInput({ deliveryId: 'd', job: helpJob(1), maxAttempts: 2 }),
+    );
     await crashed.claimNext();
     // The process dies: the store is never told how the job ended.
 
@@ -170,9 +180,9 @@ describe('SqliteJobStore', () => {
 
   it('on recovery, ends a running job that was superseded instead of requeueing it', async () => {
     const store = stores.open(await stores.dbPath());
-    const old = await store.enqueue({ deliveryId: '1', job: reviewJob(3, 'a') });
+    const old = await store.enqueue(jobInput({ deliveryId: '1', job: reviewJob(3, 'a') }));
     await store.claimNext();
-    const newer = await store.enqueue({ deliveryId: '2', job: reviewJob(3, 'b') });
+    const newer = await store.enqueue(jobInput({ deliveryId: '2', job: reviewJob(3, 'b') }));
     const recovered = await store.recoverInterrupted();
     expect(recovered.superseded.map((j) => j.id)).toEqual([old.job.id]);
     expect(recovered.requeued).toEqual([]);
@@ -182,8 +192,8 @@ describe('SqliteJobStore', () => {
   it('with staleAfterMs, recovers only jobs whose heartbeat stopped', async () => {
     const clock = manualClock();
     const store = stores.open(await stores.dbPath(), { now: clock.now });
-    const alive = await store.enqueue({ deliveryId: 'alive', job: helpJob(1) });
-    const dead = await store.enqueue({ deliveryId: 'dead', job: helpJob(2) });
+    const alive = await store.enqueue(jobInput({ deliveryId: 'alive', job: helpJob(1) }));
+    const dead = await store.enqueue(jobInput({ deliveryId: 'dead', job: helpJob(2) }));
     await store.claimNext();
     await store.claimNext();
     clock.advance(60_000);
@@ -197,9 +207,9 @@ describe('SqliteJobStore', () => {
 
   it('lists by status, oldest first', async () => {
     const store = stores.open(await stores.dbPath());
-    const a = await store.enqueue({ deliveryId: 'a', job: helpJob(1) });
-    const b = await store.enqueue({ deliveryId: 'b', job: helpJob(2) });
-    const c = await store.enqueue({ deliveryId: 'c', job: helpJob(3) });
+    const a = await store.enqueue(jobInput({ deliveryId: 'a', job: helpJob(1) }));
+    const b = await store.enqueue(jobInput({ deliveryId: 'b', job: helpJob(2) }));
+    const c = await store.enqueue(jobInput({ deliveryId: 'c', job: helpJob(3) }));
     await store.claimNext();
     await store.fail(c.job.id, 'refused');
     expect((await store.list({ status: 'queued' })).map((j) => j.id)).toEqual([b.job.id]);
@@ -215,5 +225,37 @@ describe('SqliteJobStore', () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => stores.open(file)).toThrow(QueueSchemaError);
+  });
+});
+
+describe('SqliteJobStore under a burst', () => {
+  it('stores 300 concurrent enqueues in shared commits, each durable when it resolves, a redelivery among them stored once', async () => {
+    const file = await stores.dbPath();
+    const store = stores.open(file);
+    const results = await Promise.all([
+      ...Array.from({ length: 300 }, (_, i) =>
+        store.enqueue(jobInput({ deliveryId: `burst-${i}`, job: helpJob(i) })),
+      ),
+      store.enqueue(jobInput({ deliveryId: 'burst-7', job: helpJob(7) })),
+    ]);
+    expect(results.filter((r) => r.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(300);
+    // Another connection (another process) sees every one of them.
+    const other = stores.open(file);
+    expect((await other.counts()).queued).toBe(300);
+    expect((await other.getByDelivery('burst-299'))?.payload).toEqual(helpJob(299));
+  });
+
+  it('a write that fails in a shared commit rejects alone; the others are stored', async () => {
+    const store = stores.open(await stores.dbPath());
+    const good = store.enqueue(jobInput({ deliveryId: 'good', job: helpJob(1) }));
+    // A payload JSON cannot hold: its own write throws inside the shared commit.
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const bad = store.enqueue({ deliveryId: 'bad', kind: 'help', payload: cyclic as never });
+    await expect(bad).rejects.toThrow();
+    expect((await good).duplicate).toBe(false);
+    expect(await store.getByDelivery('good')).toBeDefined();
+    expect(await store.getByDelivery('bad')).toBeUndefined();
   });
 });

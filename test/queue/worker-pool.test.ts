@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src/jobs/job.js';
 import { JobDeadlineExceeded, JobInterrupted, JobSuperseded } from '../../src/queue/errors.js';
 import type { JobEvent } from '../../src/queue/job-events.js';
 import { submitJob } from '../../src/queue/submit-job.js';
 import type { JobStore, StoredJob } from '../../src/queue/types.js';
 import { JobWorkerPool, type JobWorkerPoolOptions } from '../../src/queue/worker-pool.js';
-import { deferred, helpJob, reviewJob, useTempStores, waitUntil } from './helpers.js';
+import { deferred, helpJob, reviewJob, useTempStores, waitUntil, jobInput } from './helpers.js';
 
 const stores = useTempStores();
 
 /** A pool with test-sized timers; stopped by the caller. */
 function pool(
-  store: JobStore,
-  options: Partial<JobWorkerPoolOptions> & Pick<JobWorkerPoolOptions, 'run'>,
+  store: JobStore<Job>,
+  options: Partial<JobWorkerPoolOptions<Job>> & Pick<JobWorkerPoolOptions<Job>, 'run'>,
 ) {
   const events: JobEvent[] = [];
   const p = new JobWorkerPool({
@@ -27,7 +28,7 @@ function pool(
   return { pool: p, events, types: () => events.map((e) => e.type) };
 }
 
-async function statusOf(store: JobStore, id: string) {
+async function statusOf(store: JobStore<Job>, id: string) {
   return (await store.get(id))?.status;
 }
 
@@ -37,8 +38,8 @@ describe('JobWorkerPool', () => {
     const ran: string[] = [];
     const { pool: p } = pool(store, { run: async (job) => void ran.push(job.deliveryId) });
     p.start();
-    const first = await submitJob(store, p, { deliveryId: 'gh-1', job: helpJob(1) });
-    const second = await submitJob(store, p, { deliveryId: 'gh-1', job: helpJob(1) });
+    const first = await submitJob(store, p, jobInput({ deliveryId: 'gh-1', job: helpJob(1) }));
+    const second = await submitJob(store, p, jobInput({ deliveryId: 'gh-1', job: helpJob(1) }));
     expect(second.duplicate).toBe(true);
     await waitUntil(async () => (await statusOf(store, first.job.id)) === 'succeeded');
     // Give a second run every chance to happen.
@@ -62,7 +63,7 @@ describe('JobWorkerPool', () => {
     });
     p.start();
     for (let i = 0; i < 12; i++)
-      await submitJob(store, p, { deliveryId: `d${i}`, job: helpJob(i) });
+      await submitJob(store, p, jobInput({ deliveryId: `d${i}`, job: helpJob(i) }));
     await waitUntil(async () => (await store.list({ status: 'succeeded' })).length === 12);
     await p.stop();
     expect(peak).toBe(3);
@@ -83,7 +84,7 @@ describe('JobWorkerPool', () => {
     });
     p.start();
     const started = Date.now();
-    const { job } = await submitJob(store, p, { deliveryId: 'd', job: helpJob(1) });
+    const { job } = await submitJob(store, p, jobInput({ deliveryId: 'd', job: helpJob(1) }));
     await waitUntil(async () => (await statusOf(store, job.id)) === 'failed');
     expect(Date.now() - started).toBeGreaterThanOrEqual(95);
     await p.stop();
@@ -106,8 +107,8 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const hung = await submitJob(store, p, { deliveryId: 'hangs', job: helpJob(1) });
-    const next = await submitJob(store, p, { deliveryId: 'next', job: helpJob(2) });
+    const hung = await submitJob(store, p, jobInput({ deliveryId: 'hangs', job: helpJob(1) }));
+    const next = await submitJob(store, p, jobInput({ deliveryId: 'next', job: helpJob(2) }));
     await waitUntil(async () => (await statusOf(store, next.job.id)) === 'succeeded');
     await p.stop();
     expect(await statusOf(store, hung.job.id)).toBe('failed');
@@ -124,8 +125,8 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const bad = await submitJob(store, p, { deliveryId: 'bad', job: helpJob(1) });
-    const good = await submitJob(store, p, { deliveryId: 'good', job: helpJob(2) });
+    const bad = await submitJob(store, p, jobInput({ deliveryId: 'bad', job: helpJob(1) }));
+    const good = await submitJob(store, p, jobInput({ deliveryId: 'good', job: helpJob(2) }));
     await waitUntil(async () => (await statusOf(store, good.job.id)) === 'succeeded');
     await p.stop();
     expect(await store.get(bad.job.id)).toMatchObject({
@@ -154,9 +155,13 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const old = await submitJob(store, p, { deliveryId: 'p1', job: reviewJob(4, 'old') });
+    const old = await submitJob(store, p, jobInput({ deliveryId: 'p1', job: reviewJob(4, 'old') }));
     await started.promise;
-    const newer = await submitJob(store, p, { deliveryId: 'p2', job: reviewJob(4, 'new') });
+    const newer = await submitJob(
+      store,
+      p,
+      jobInput({ deliveryId: 'p2', job: reviewJob(4, 'new') }),
+    );
     expect(newer.supersededRunning).toEqual([old.job.id]);
     await waitUntil(async () => (await statusOf(store, newer.job.id)) === 'succeeded');
     await p.stop();
@@ -188,11 +193,11 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const old = await workerStore.enqueue({ deliveryId: 'p1', job: reviewJob(4, 'old') });
+    const old = await workerStore.enqueue(jobInput({ deliveryId: 'p1', job: reviewJob(4, 'old') }));
     p.notify();
     await started.promise;
     // The webhook arrives at another process: nobody calls p.abort.
-    await webhookStore.enqueue({ deliveryId: 'p2', job: reviewJob(4, 'new') });
+    await webhookStore.enqueue(jobInput({ deliveryId: 'p2', job: reviewJob(4, 'new') }));
     await waitUntil(async () => (await statusOf(workerStore, old.job.id)) === 'superseded');
     await p.stop();
     expect(reason).toBeInstanceOf(JobSuperseded);
@@ -208,7 +213,7 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const { job } = await submitJob(store, p, { deliveryId: 'd', job: helpJob(1) });
+    const { job } = await submitJob(store, p, jobInput({ deliveryId: 'd', job: helpJob(1) }));
     await started.promise;
     await p.stop({ drainMs: 2000 });
     expect(await statusOf(store, job.id)).toBe('succeeded');
@@ -231,7 +236,7 @@ describe('JobWorkerPool', () => {
       },
     });
     p.start();
-    const { job } = await submitJob(store, p, { deliveryId: 'd', job: helpJob(1) });
+    const { job } = await submitJob(store, p, jobInput({ deliveryId: 'd', job: helpJob(1) }));
     await started.promise;
     await p.stop({ drainMs: 20 });
     expect(reason).toBeInstanceOf(JobInterrupted);
@@ -259,7 +264,7 @@ describe('JobWorkerPool', () => {
         throw new Error('a broken logger');
       },
     });
-    const { job } = await store.enqueue({ deliveryId: 'd', job: helpJob(1) });
+    const { job } = await store.enqueue(jobInput({ deliveryId: 'd', job: helpJob(1) }));
     p.start();
     await waitUntil(async () => (await statusOf(store, job.id)) === 'succeeded');
     await p.stop();
@@ -285,7 +290,7 @@ describe('JobWorkerPool', () => {
     const poolB = pool(b, { concurrency: 4, run: handler('b') }).pool;
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) {
-      ids.push((await a.enqueue({ deliveryId: `d${i}`, job: helpJob(i) })).job.id);
+      ids.push((await a.enqueue(jobInput({ deliveryId: `d${i}`, job: helpJob(i) }))).job.id);
     }
     poolA.start();
     poolB.start();

@@ -13,7 +13,11 @@ import { expect } from 'vitest';
 import type { ModelConfig } from '../../src/model/model-config.js';
 import type { JobStatus, StoredJob } from '../../src/queue/types.js';
 import type { AppConfig } from '../../src/triggers/app-config.js';
-import { startAppServer, type AppServer } from '../../src/triggers/app-server.js';
+import {
+  startAppServer,
+  type AppServer,
+  type AppServerOptions,
+} from '../../src/triggers/app-server.js';
 import { expectValidGitHubRequest } from './github-schemas.js';
 import { hostOf, pathOf, withBody } from './nock-request.js';
 import { testModelConfig } from './test-model-config.js';
@@ -90,6 +94,8 @@ export interface StartAppOptions {
   readonly config?: Partial<AppConfig>;
   readonly modelConfig?: ModelConfig;
   readonly startWorkers?: boolean;
+  /** Test-sized queue timers (the Redis backend's lock and stalled check). */
+  readonly queueTimings?: AppServerOptions['queueTimings'];
   /** Default: a fresh temp directory, removed by close(). */
   readonly stateDir?: string;
 }
@@ -105,6 +111,7 @@ export async function startTestApp(options: StartAppOptions = {}): Promise<AppHa
     env: {},
     log: (entry) => logs.push(entry),
     ...(options.startWorkers === undefined ? {} : { startWorkers: options.startWorkers }),
+    ...(options.queueTimings === undefined ? {} : { queueTimings: options.queueTimings }),
   });
   const webhookUrl = `${server.url}${WEBHOOK_PATH}`;
   let closed = false;

@@ -117,7 +117,10 @@ export async function runFixJob(
       budgets: { maxTurns: deps.maxTurns },
       scratchParent: deps.workRoot,
       signal,
-      onEvent: (event) => progress.onAgentEvent(event),
+      onEvent: (event) => {
+        progress.onAgentEvent(event);
+        deps.onAgentEvent?.(event);
+      },
       onStage: (stage) => {
         if (stage === 'tests') progress.running('Running the tests');
         if (stage === 'checks') progress.running('Checking the change');

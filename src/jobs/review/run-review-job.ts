@@ -141,7 +141,10 @@ export async function runReviewJob(
       },
       onConcurrency: (limit) =>
         deps.log({ msg: 'review concurrency', jobId, limit, why: 'provider rate limit' }),
-      onEvent: (event) => progress.onAgentEvent(event),
+      onEvent: (event) => {
+        progress.onAgentEvent(event);
+        deps.onAgentEvent?.(event);
+      },
       onWarning: (message) => deps.log({ msg: 'warning', jobId, warning: message }),
     });
     const runId = review.runIds.at(-1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jobEnqueueInput } from '../../../src/jobs/job-enqueue-input.js';
 import { supersedeKey, type ReviewJob } from '../../../src/jobs/job.js';
 import { reviewJob, useTempStores } from '../../queue/helpers.js';
 
@@ -28,15 +29,21 @@ describe('explicit review requests and automatic reviews', () => {
 
   it('keeps a queued or running request, with its focus, when a push arrives', async () => {
     const store = stores.open(await stores.dbPath());
-    const asked = await store.enqueue({
-      deliveryId: 'comment',
-      job: requested(3, 'focus on the parser'),
-    });
+    const asked = await store.enqueue(
+      jobEnqueueInput({
+        deliveryId: 'comment',
+        job: requested(3, 'focus on the parser'),
+      }),
+    );
     const claimed = await store.claimNext();
     expect(claimed?.id).toBe(asked.job.id);
-    const queuedAsk = await store.enqueue({ deliveryId: 'comment-2', job: requested(3) });
+    const queuedAsk = await store.enqueue(
+      jobEnqueueInput({ deliveryId: 'comment-2', job: requested(3) }),
+    );
 
-    const push = await store.enqueue({ deliveryId: 'push-1', job: reviewJob(3, 'bbb') });
+    const push = await store.enqueue(
+      jobEnqueueInput({ deliveryId: 'push-1', job: reviewJob(3, 'bbb') }),
+    );
     expect(push.superseded).toEqual([]);
     expect(push.supersededRunning).toEqual([]);
     expect(await store.get(asked.job.id)).toMatchObject({ status: 'running' });
@@ -47,7 +54,9 @@ describe('explicit review requests and automatic reviews', () => {
     expect(await store.get(queuedAsk.job.id)).toMatchObject({ status: 'queued' });
 
     // A second push still replaces the first automatic review, and nothing else.
-    const again = await store.enqueue({ deliveryId: 'push-2', job: reviewJob(3, 'ccc') });
+    const again = await store.enqueue(
+      jobEnqueueInput({ deliveryId: 'push-2', job: reviewJob(3, 'ccc') }),
+    );
     expect(again.superseded).toEqual([push.job.id]);
     expect(await store.get(queuedAsk.job.id)).toMatchObject({ status: 'queued' });
   });

@@ -1,0 +1,435 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job as BullJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  jobIdOf,
+  toStoredJob,
+  attemptsOf,
+  type BullJobData,
+  type JobMeta,
+} from './bullmq-job-record.js';
+import {
+  COUNTED_TYPES,
+  countsOf,
+  isLockError,
+  subscribeSignals,
+  TAKE_SUPERSEDE_KEY,
+  TYPES_OF,
+} from './bullmq-redis.js';
+import { DEFAULT_MAX_ATTEMPTS } from './sqlite-job-store.js';
+import type {
+  ClaimGuard,
+  ClaimOptions,
+  EnqueueInput,
+  EnqueueResult,
+  HeartbeatResult,
+  JobCounts,
+  JobStatus,
+  JobStore,
+  ListOptions,
+  RecoveryResult,
+  StoredJob,
+  StoreSignal,
+} from './types.js';
+
+export interface BullmqJobStoreOptions {
+  /** redis://[user:password@]host:port[/db] (PATCHLING_QUEUE_URL). */
+  readonly url: string;
+  /** The BullMQ queue's name. Default 'patchling'. */
+  readonly queueName?: string;
+  /** Key prefix in Redis. Default 'bull' (BullMQ's). */
+  readonly prefix?: string;
+  readonly defaultMaxAttempts?: number;
+  /**
+   * A claim's lock lives this long unless the pool's heartbeat renews it; a worker that
+   * died is detected after it (plus up to two stalled checks). Default 60 s; keep it a
+   * few times the pool's heartbeatMs.
+   */
+  readonly lockDurationMs?: number;
+  /** How often this process looks for jobs whose lock expired. Default 30 s. */
+  readonly stalledIntervalMs?: number;
+  /** A job of a group at its limit goes back for this long. Default 2 s. */
+  readonly groupBackoffMs?: number;
+  /** Finished jobs are kept this long (the idempotency window of their keys). Default 7 days. */
+  readonly keepFinishedMs?: number;
+}
+
+interface Claim<P> {
+  readonly token: string;
+  readonly job: BullJob<BullJobData<P>>;
+}
+
+/**
+ * The JobStore on Redis through BullMQ, for several App instances on one Redis. BullMQ
+ * gives the queue, the atomic claim (a worker token and a lock per claim), idempotent adds
+ * by jobId, delayed jobs (retry backoff), and the stalled-job check that hands a dead
+ * worker's job to another. Beside each job a hash keeps what BullMQ has no field for (see
+ * bullmq-job-record.ts). The pool drives it exactly like the SQLite store: it claims with
+ * getNextJob (BullMQ's manual processing), renews the lock on each heartbeat, and ends the
+ * claim with the token, so a worker whose lock was lost cannot record an outcome.
+ */
+export class BullmqJobStore<P = unknown> implements JobStore<P> {
+  private readonly connection: Redis;
+  private readonly workerConnection: Redis;
+  private subscriber: Redis | undefined;
+  private readonly queue: Queue<BullJobData<P>>;
+  private readonly worker: Worker<BullJobData<P>>;
+  private readonly base: string;
+  private readonly claims = new Map<string, Claim<P>>();
+  private readonly stalled: string[] = [];
+  private readonly overAttempts: StoredJob<P>[] = [];
+  private readonly options: Required<Omit<BullmqJobStoreOptions, 'url'>>;
+  private readonly url: string;
+
+  private constructor(options: BullmqJobStoreOptions) {
+    this.url = options.url;
+    this.options = {
+      queueName: options.queueName ?? 'patchling',
+      prefix: options.prefix ?? 'bull',
+      defaultMaxAttempts: options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      lockDurationMs: options.lockDurationMs ?? 60_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+      groupBackoffMs: options.groupBackoffMs ?? 2000,
+      keepFinishedMs: options.keepFinishedMs ?? 7 * 24 * 3_600_000,
+    };
+    // The store's own connection fails fast while Redis is unreachable (no offline queue):
+    // an enqueue must reject, so the webhook is not acknowledged, rather than wait. BullMQ's
+    // worker connection must retry forever (maxRetriesPerRequest null), as its docs say.
+    this.connection = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+    });
+    this.workerConnection = new Redis(options.url, { maxRetriesPerRequest: null });
+    const { queueName, prefix } = this.options;
+    this.base = `${prefix}:${queueName}:patchling`;
+    this.queue = new Queue<BullJobData<P>>(queueName, { connection: this.connection, prefix });
+    this.worker = new Worker<BullJobData<P>>(queueName, null, {
+      connection: this.workerConnection,
+      prefix,
+      autorun: false,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+      // Attempts are the store's business (maxAttempts per job, interruptions included).
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+    });
+    this.worker.on('stalled', (jobId) => this.stalled.push(jobId));
+    // Errors surface through the calls that fail; the event only keeps Node from throwing.
+    this.worker.on('error', () => undefined);
+    this.queue.on('error', () => undefined);
+  }
+
+  static async open<P = unknown>(options: BullmqJobStoreOptions): Promise<BullmqJobStore<P>> {
+    const store = new BullmqJobStore<P>(options);
+    try {
+      await store.queue.waitUntilReady();
+      await store.worker.waitUntilReady();
+      // Manual processing: the stalled check is started by hand (BullMQ docs,
+      // "manually fetching jobs").
+      void store.worker.startStalledCheckTimer().catch(() => undefined);
+      return store;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  async enqueue(input: EnqueueInput<P>): Promise<EnqueueResult<P>> {
+    const jobId = jobIdOf(input.deliveryId);
+    const nonce = randomUUID();
+    const seq = await this.connection.incr(`${this.base}:seq`);
+    const data: BullJobData<P> = {
+      kind: input.kind,
+      payload: input.payload,
+      maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.options.defaultMaxAttempts)),
+      nonce,
+      seq,
+      ...(input.supersedeKey === undefined ? {} : { supersedeKey: input.supersedeKey }),
+      ...(input.group === undefined ? {} : { group: input.group }),
+    };
+    // BullMQ's add ignores a jobId it already holds (atomically, in its Lua script): the
+    // idempotency across processes. The nonce tells whose add stored the job.
+    await this.queue.add(input.kind, data, {
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
+      removeOnFail: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
+    });
+    const stored = await this.get(jobId);
+    if (!stored) throw new Error(`job ${jobId} vanished right after it was added`);
+    const none = { superseded: [], supersededRunning: [] };
+    if ((await this.bullJob(jobId))?.data.nonce !== nonce) {
+      return { job: stored, duplicate: true, ...none };
+    }
+    await this.signal({ type: 'enqueued' });
+    if (input.supersedeKey === undefined) return { job: stored, duplicate: false, ...none };
+
+    const [order, other] = (await this.connection.eval(
+      TAKE_SUPERSEDE_KEY,
+      1,
+      `${this.base}:supersede:${input.supersedeKey}`,
+      jobId,
+      String(seq),
+    )) as [string, string];
+    if (order === 'older') {
+      // A newer push got there first: this one is superseded before it runs.
+      await this.markSuperseded(jobId, other);
+      return { job: (await this.get(jobId)) ?? stored, duplicate: false, ...none };
+    }
+    if (other === '' || other === jobId) return { job: stored, duplicate: false, ...none };
+    const previous = await this.markSuperseded(other, jobId);
+    return {
+      job: stored,
+      duplicate: false,
+      superseded: previous === 'queued' ? [other] : [],
+      supersededRunning: previous === 'running' ? [other] : [],
+    };
+  }
+
+  async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {
+    const excluded = new Set(options.excludeGroups ?? []);
+    // Bounded: jobs skipped on the way (superseded, over their attempts, a full group).
+    for (let skipped = 0; skipped < 50; skipped++) {
+      const token = randomUUID();
+      const job = (await this.worker.getNextJob(token, { block: false })) as
+        BullJob<BullJobData<P>> | undefined;
+      if (!job?.id) return undefined;
+      const id = job.id;
+      const meta = await this.meta(id);
+      if (meta.final === 'superseded' || meta.supersededBy !== undefined) {
+        await this.finishSuperseded(job, token);
+        continue;
+      }
+      if (meta.final === 'failed') {
+        // Failed while queued (fail() without a claim): moved where BullMQ keeps failures.
+        await job.moveToFailed(new Error(meta.error ?? 'failed'), token, false);
+        continue;
+      }
+      const attempts = attemptsOf(job, meta);
+      if (attempts > job.data.maxAttempts) {
+        // Claimed more often than allowed: every earlier claim died with its worker.
+        const error = `interrupted ${attempts - 1} times: the process running it stopped before it finished`;
+        await this.connection.hset(this.metaKey(id), { final: 'failed', error });
+        await job.moveToFailed(new Error(error), token, false);
+        const failed = await this.get(id);
+        if (failed) this.overAttempts.push(failed);
+        continue;
+      }
+      if (job.data.group !== undefined && excluded.has(job.data.group)) {
+        await this.connection.hincrby(this.metaKey(id), 'releases', 1);
+        await job.moveToDelayed(Date.now() + this.options.groupBackoffMs, token);
+        continue;
+      }
+      const now = Date.now();
+      await this.connection.hset(this.metaKey(id), {
+        heartbeatAt: now,
+        ...(options.deadlineMs === undefined ? {} : { deadlineAt: now + options.deadlineMs }),
+      });
+      await this.connection.hdel(this.metaKey(id), 'availableAt');
+      this.claims.set(id, { token, job });
+      return toStoredJob(job, 'active', await this.meta(id));
+    }
+    return undefined;
+  }
+
+  async complete(id: string, options: ClaimGuard & { result?: unknown } = {}): Promise<boolean> {
+    return this.endClaim(id, options, (claim) =>
+      claim.job.moveToCompleted(options.result ?? null, claim.token, false),
+    );
+  }
+
+  async fail(id: string, error: string, options: ClaimGuard = {}): Promise<boolean> {
+    if (this.claims.has(id)) {
+      return this.endClaim(id, options, async (claim) => {
+        await this.connection.hset(this.metaKey(id), 'error', error);
+        await claim.job.moveToFailed(new Error(error), claim.token, false);
+      });
+    }
+    if (options.attempt !== undefined) return false;
+    return this.finalWithoutLock(id, { final: 'failed', error });
+  }
+
+  async retry(
+    id: string,
+    error: string,
+    options: ClaimGuard & { readonly delayMs: number },
+  ): Promise<boolean> {
+    if ((await this.meta(id)).supersededBy !== undefined) return false;
+    return this.endClaim(id, options, async (claim) => {
+      const availableAt = Date.now() + Math.max(0, options.delayMs);
+      await this.connection.hset(this.metaKey(id), { error, availableAt });
+      await claim.job.moveToDelayed(availableAt, claim.token);
+    });
+  }
+
+  async supersede(id: string, options: ClaimGuard = {}): Promise<boolean> {
+    const claim = this.claims.get(id);
+    if (claim) {
+      return this.endClaim(id, options, () => this.finishSuperseded(claim.job, claim.token));
+    }
+    if (options.attempt !== undefined) return false;
+    return this.finalWithoutLock(id, { final: 'superseded' });
+  }
+
+  async release(id: string, options: ClaimGuard = {}): Promise<boolean> {
+    return this.endClaim(id, options, async (claim) => {
+      await this.connection.hincrby(this.metaKey(id), 'releases', 1);
+      await claim.job.moveToWait(claim.token);
+    });
+  }
+
+  async heartbeat(id: string, options: ClaimGuard = {}): Promise<HeartbeatResult> {
+    const claim = this.claims.get(id);
+    const meta = await this.meta(id);
+    if (meta.final === 'superseded') return 'superseded';
+    if (!claim || !this.guardMatches(claim, meta, options)) return 'lost';
+    const renewed = await claim.job.extendLock(claim.token, this.options.lockDurationMs);
+    if (!renewed) return 'lost';
+    await this.connection.hset(this.metaKey(id), 'heartbeatAt', Date.now());
+    return meta.supersededBy === undefined ? 'running' : 'superseded';
+  }
+
+  async setProgress(id: string, progress: Readonly<Record<string, unknown>>): Promise<boolean> {
+    if (!(await this.bullJob(id))) return false;
+    await this.connection.hset(this.metaKey(id), 'progress', JSON.stringify(progress));
+    return true;
+  }
+
+  async get(id: string): Promise<StoredJob<P> | undefined> {
+    const job = await this.bullJob(id);
+    if (!job) return undefined;
+    const [state, meta] = await Promise.all([job.getState(), this.meta(id)]);
+    return toStoredJob(job, state, meta);
+  }
+
+  async getByDelivery(deliveryId: string): Promise<StoredJob<P> | undefined> {
+    return this.get(jobIdOf(deliveryId));
+  }
+
+  async list(options: ListOptions = {}): Promise<StoredJob<P>[]> {
+    const limit = options.limit ?? 100;
+    const types = TYPES_OF[options.status ?? 'all'];
+    const jobs = (await this.queue.getJobs([...types], 0, -1, true)) as BullJob<BullJobData<P>>[];
+    const stored = await Promise.all(jobs.map((job) => this.get(job.id ?? '')));
+    return stored
+      .filter((job): job is StoredJob<P> => job !== undefined)
+      .filter((job) => options.status === undefined || job.status === options.status)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .slice(0, limit);
+  }
+
+  async counts(): Promise<JobCounts> {
+    const superseded = Number((await this.connection.get(`${this.base}:superseded`)) ?? 0);
+    return countsOf(await this.queue.getJobCounts(...COUNTED_TYPES), superseded);
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
+  async isSuperseded(id: string): Promise<boolean> {
+    const meta = await this.meta(id);
+    return meta.final === 'superseded' || meta.supersededBy !== undefined;
+  }
+
+  /**
+   * BullMQ's stalled check (in every process, every stalledIntervalMs) puts back the jobs
+   * whose worker stopped renewing the lock; this returns those it moved since the last
+   * call (to finish their old progress), and the jobs a claim found over their attempts
+   * (failed, to report). Call it periodically: staleAfterMs is BullMQ's lockDuration here.
+   */
+  async recoverInterrupted(): Promise<RecoveryResult<P>> {
+    const requeued: StoredJob<P>[] = [];
+    const superseded: StoredJob<P>[] = [];
+    for (const id of this.stalled.splice(0)) {
+      const job = await this.get(id);
+      if (!job) continue;
+      if (job.status === 'superseded' || job.supersededBy !== undefined) superseded.push(job);
+      // One with no attempt left is failed by the next claim, and reported then.
+      else if (job.status === 'queued' && job.attempts < job.maxAttempts) requeued.push(job);
+    }
+    return { requeued, failed: this.overAttempts.splice(0), superseded };
+  }
+
+  watch(listener: (signal: StoreSignal) => void): () => void {
+    const { subscriber, stop } = subscribeSignals(this.url, `${this.base}:signals`, listener);
+    this.subscriber = subscriber;
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close(true).catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    for (const redis of [this.subscriber, this.workerConnection, this.connection]) {
+      if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+    }
+  }
+
+  private metaKey(id: string): string {
+    return `${this.base}:meta:${id}`;
+  }
+
+  private async meta(id: string): Promise<JobMeta> {
+    return (await this.connection.hgetall(this.metaKey(id))) as JobMeta;
+  }
+
+  private async bullJob(id: string): Promise<BullJob<BullJobData<P>> | undefined> {
+    return (await this.queue.getJob(id)) as BullJob<BullJobData<P>> | undefined;
+  }
+
+  private async signal(signal: StoreSignal): Promise<void> {
+    await this.connection.publish(`${this.base}:signals`, JSON.stringify(signal));
+  }
+
+  /** Marks `id` superseded by `by`; tells every process (the one running it aborts). */
+  private async markSuperseded(id: string, by: string): Promise<JobStatus | undefined> {
+    const job = await this.get(id);
+    if (!job || job.status === 'succeeded' || job.status === 'failed') return job?.status;
+    await this.connection.hset(this.metaKey(id), 'supersededBy', by);
+    if (job.status === 'queued') {
+      await this.connection.hset(this.metaKey(id), 'final', 'superseded');
+    } else {
+      await this.signal({ type: 'superseded', id, by });
+    }
+    return job.status;
+  }
+
+  private async finishSuperseded(job: BullJob<BullJobData<P>>, token: string): Promise<void> {
+    await this.connection.hset(this.metaKey(job.id ?? ''), 'final', 'superseded');
+    await job.moveToCompleted(null, token, false);
+    await this.connection.incr(`${this.base}:superseded`);
+  }
+
+  /** A final state for a job this process holds no lock on (it is not running). */
+  private async finalWithoutLock(id: string, meta: JobMeta): Promise<boolean> {
+    const job = await this.get(id);
+    if (!job || job.status !== 'queued') return false;
+    await this.connection.hset(this.metaKey(id), { ...meta });
+    return true;
+  }
+
+  private guardMatches(claim: Claim<P>, meta: JobMeta, guard: ClaimGuard): boolean {
+    return guard.attempt === undefined || attemptsOf(claim.job, meta) === guard.attempt;
+  }
+
+  /**
+   * Ends this process's claim on `id` with `end` (BullMQ checks the token against the
+   * lock). False when the claim is not ours, or the lock was lost (the job was taken over).
+   */
+  private async endClaim(
+    id: string,
+    guard: ClaimGuard,
+    end: (claim: Claim<P>) => Promise<unknown>,
+  ): Promise<boolean> {
+    const claim = this.claims.get(id);
+    if (!claim || !this.guardMatches(claim, await this.meta(id), guard)) return false;
+    this.claims.delete(id);
+    try {
+      await end(claim);
+      return true;
+    } catch (error) {
+      if (isLockError(error)) return false;
+      throw error;
+    }
+  }
+}

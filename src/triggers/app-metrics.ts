@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobEvent } from '../queue/job-events.js';
+import type { JobStatus, JobStore } from '../queue/types.js';
+
+const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'superseded'];
+
+/**
+ * The App's Prometheus metrics, on a registry of its own (no process-wide default
+ * registry: two Apps in one process, as in the tests, keep separate counts). Queue sizes
+ * are read from the store at scrape time, so every instance reports the shared queue;
+ * the counters are this instance's.
+ */
+export function createAppMetrics(deps: {
+  readonly store: Pick<JobStore, 'counts'>;
+  readonly runningHere: () => number;
+  readonly backend: string;
+}) {
+  const registry = new Registry();
+  new Gauge({
+    name: 'patchling_jobs',
+    help: 'Jobs in the queue by status (the whole queue, shared by every instance).',
+    labelNames: ['status', 'backend'],
+    registers: [registry],
+    async collect() {
+      const counts = await deps.store.counts();
+      for (const status of STATUSES) this.set({ status, backend: deps.backend }, counts[status]);
+    },
+  });
+  new Gauge({
+    name: 'patchling_jobs_running_here',
+    help: 'Jobs this instance is running.',
+    registers: [registry],
+    collect() {
+      this.set(deps.runningHere());
+    },
+  });
+  const finished = new Counter({
+    name: 'patchling_job_outcomes_total',
+    help: 'Job attempts ended by this instance, by kind and outcome.',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'patchling_job_duration_seconds',
+    help: 'How long job attempts ran, by kind and outcome.',
+    labelNames: ['kind', 'outcome'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800],
+    registers: [registry],
+  });
+  const modelRetries = new Counter({
+    name: 'patchling_model_retries_total',
+    help: 'Model requests retried, by reason (rate_limit, transient).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const rateLimitWait = new Counter({
+    name: 'patchling_rate_limit_wait_seconds_total',
+    help: 'Time spent waiting on rate limits, by source (model, github, github_secondary).',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    onJobEvent(event: JobEvent): void {
+      if (event.type === 'store-error' || event.type === 'claimed') return;
+      const labels = { kind: event.job.kind, outcome: event.type };
+      finished.inc(labels);
+      if ('durationMs' in event) duration.observe(labels, event.durationMs / 1000);
+    },
+    onModelRetry(retry: { readonly kind: string; readonly delayMs: number }): void {
+      modelRetries.inc({ kind: retry.kind });
+      if (retry.kind === 'rate_limit') rateLimitWait.inc({ source: 'model' }, retry.delayMs / 1000);
+    },
+    onGitHubRateLimit(source: 'github' | 'github_secondary', waitSeconds: number): void {
+      rateLimitWait.inc({ source }, Math.max(0, waitSeconds));
+    },
+    async handle(_request: IncomingMessage, response: ServerResponse): Promise<void> {
+      try {
+        const text = await registry.metrics();
+        response.writeHead(200, { 'content-type': registry.contentType }).end(text);
+      } catch (error) {
+        response
+          .writeHead(503, { 'content-type': 'text/plain' })
+          .end(`metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    },
+  };
+}
+
+export type AppMetrics = ReturnType<typeof createAppMetrics>;
+
+/** /healthz: 200 when the queue's backend answers, 503 (with why) when it does not. */
+export async function handleHealth(
+  store: Pick<JobStore, 'ping'>,
+  backend: string,
+  response: ServerResponse,
+): Promise<void> {
+  try {
+    await store.ping();
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'ok', queue: { backend, status: 'ok' } }));
+  } catch (error) {
+    response.writeHead(503, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        status: 'unavailable',
+        queue: {
+          backend,
+          status: 'unavailable',
+          error: error instanceof Error ? error.message : String(error),
+        },
+      }),
+    );
+  }
+}
