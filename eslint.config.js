@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // eval/review/fixtures: the eval's pull requests, code with bugs on purpose.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'eval/review/fixtures/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'eval/review/fixtures/',
+      'eval/scan/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,6 +6,8 @@ import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
+import { benchSetup } from './setup.js';
+import { benchScan } from './scan.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
@@ -23,7 +25,9 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['frames', () => benchFrames()],
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
+  ['scan', benchScan],
   ['webhook ack, workers busy', benchWebhookAckBusy],
+  ['setup', benchSetup],
   ['review', benchReview],
   ['git cache', benchGitCache],
 ];

@@ -83,7 +83,7 @@ function issueOf(job: RoutedJob): number | undefined {
     case 'help':
       return job.issueNumber;
     case 'scan':
-      return undefined;
+      return job.issueNumber;
     default: {
       const unhandled: never = job;
       throw new Error(`unknown job ${JSON.stringify(unhandled)}`);

@@ -40,8 +40,9 @@ function whatItWrites(job: RoutedJob): string {
       return job.target === 'issue'
         ? 'ask Patchling to fix issues'
         : 'ask Patchling to push fixes to pull requests';
-    case 'review':
     case 'scan':
+      return 'ask Patchling to scan the repository';
+    case 'review':
     case 'help':
       return 'ask Patchling to change the repository';
     default: {

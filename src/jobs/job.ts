@@ -58,8 +58,11 @@ export interface ScanJob {
   readonly kind: 'scan';
   readonly repo: RepoRef;
   readonly ref: string;
-  readonly trigger: 'schedule' | 'workflow_dispatch' | 'configured_schedule';
+  readonly trigger: 'schedule' | 'workflow_dispatch' | 'configured_schedule' | 'comment';
   readonly requester?: Requester;
+  /** `/patchling scan`: the comment that asked, and the issue or pull request it is on. */
+  readonly commentId?: number;
+  readonly issueNumber?: number;
 }
 
 export interface HelpJob {
@@ -95,8 +98,10 @@ export function jobWrites(job: Job): boolean {
   switch (job.kind) {
     case 'fix':
       return true;
-    case 'review':
     case 'scan':
+      // Anyone may not spend a repository's model budget on demand.
+      return job.trigger === 'comment';
+    case 'review':
     case 'help':
     case 'delivery':
       return false;

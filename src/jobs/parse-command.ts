@@ -11,9 +11,10 @@
 export type Command =
   | { readonly kind: 'review'; readonly text?: string }
   | { readonly kind: 'fix'; readonly text?: string }
+  | { readonly kind: 'scan' }
   | { readonly kind: 'help'; readonly note?: string };
 
-const SUBCOMMANDS = ['review', 'fix', 'help'] as const;
+const SUBCOMMANDS = ['review', 'fix', 'scan', 'help'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
@@ -64,6 +65,8 @@ function toCommand(restOfLine: string, laterLines: readonly string[]): Command {
     case 'review':
     case 'fix':
       return text === undefined ? { kind: subcommand } : { kind: subcommand, text };
+    case 'scan':
+      return { kind: 'scan' };
     case 'help':
       return { kind: 'help' };
     default: {

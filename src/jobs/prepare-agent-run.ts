@@ -4,6 +4,9 @@ import { RunLogWriter, runLogPath } from '../agent/run-log.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { createModelClient } from '../model/openai-model-client.js';
 import type { ModelClient } from '../model/types.js';
+import type { AllowEntry } from '../egress/allowlist.js';
+import { startEgressProxy } from '../egress/egress-proxy.js';
+import { reportEgressRefusals } from '../egress/report-egress-refusals.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import type { Sandbox, SandboxPolicy } from '../sandbox/types.js';
 import { createDefaultTools } from '../tools/default-tools.js';
@@ -54,6 +57,11 @@ export async function prepareRunEnvironment(options: {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly extraSecrets?: readonly string[];
   readonly envAllowlist?: readonly string[];
+  /**
+   * The agent's network: absent, none; else these hosts through the egress proxy, each
+   * refusal told to the model as a denied approval. Closing the sandbox stops the proxy.
+   */
+  readonly network?: readonly AllowEntry[];
   readonly onWarning?: (message: string) => void;
 }): Promise<RunEnvironment> {
   const stored = await findStoredCredentials(options.workspace);
@@ -64,12 +72,25 @@ export async function prepareRunEnvironment(options: {
         '`git config --unset-all http.https://github.com/.extraheader` or a remote URL without a password.',
     );
   }
-  const sandbox = await createSandbox({
-    workspace: options.workspace,
-    policy: options.policy,
-    ...(options.envAllowlist ? { envAllowlist: options.envAllowlist } : {}),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  const proxy =
+    options.network === undefined ? undefined : await startEgressProxy({ allow: options.network });
+  let sandbox: Sandbox;
+  try {
+    sandbox = await createSandbox({
+      workspace: options.workspace,
+      policy: options.policy,
+      ...(options.envAllowlist ? { envAllowlist: options.envAllowlist } : {}),
+      // The sandbox's own loopback stays direct: a test suite's local server must work.
+      ...(proxy
+        ? { egress: { socketPath: proxy.socketPath, noProxy: ['localhost', '127.0.0.1', '::1'] } }
+        : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+  } catch (error) {
+    await proxy?.close();
+    throw error;
+  }
+  if (proxy) sandbox = reportEgressRefusals(sandbox, proxy);
   const model = createModelClient(options.modelConfig);
   const tools = createToolRegistry(
     createDefaultTools({ images: options.modelConfig.profile.images }),

@@ -5,6 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseAllowEntry } from '../egress/allowlist.js';
 import { looksLikeSecretName } from '../sandbox/sandbox-env.js';
 
 export const REPO_CONFIG_PATH = '.github/patchling.yml';
@@ -80,10 +81,48 @@ const FixConfig = z.strictObject({
   max_changed_files: z.number().int().min(1).max(1_000).optional(),
 });
 
-const ScanConfig = z.strictObject({ schedule: CronSchedule.optional() });
+const ScanSeverity = z.enum(['critical', 'high', 'medium', 'low']);
+const ScanConfig = z.strictObject({
+  schedule: CronSchedule.optional(),
+  /** When not empty, only files these patterns match are scanned. */
+  paths: z.array(z.string().min(1).max(500)).max(200).default([]),
+  ignore_paths: z.array(z.string().min(1).max(500)).max(200).default([]),
+  instructions: Text.optional(),
+  /** Findings no reproduction or reading confirmed are dropped below this confidence. */
+  min_confidence: z.number().min(0).max(1).default(0.7),
+  /** `patchling scan` exits 1 when a finding is at least this severe. */
+  fail_on: ScanSeverity.optional(),
+  /** A new finding at least this severe opens an issue (the App and the Action). */
+  notify_at: ScanSeverity.default('high'),
+  /** Draft fix pull requests for proven findings at least `fix_at` severe. */
+  fix: z.boolean().default(false),
+  fix_at: ScanSeverity.default('high'),
+  /** Tokens (input + output) one scan may spend. */
+  max_tokens: z.number().int().min(10_000).max(100_000_000).default(2_000_000),
+  timeout_minutes: z.number().int().min(1).max(360).default(60),
+});
 const BotsConfig = z.strictObject({ allow: z.array(BotLogin).max(50).default([]) });
 const SandboxConfig = z.strictObject({ env: z.array(EnvName).max(50).default([]) });
 const ModelConfig = z.strictObject({ name: z.string().min(1).max(200).optional() });
+const NetworkEntry = z.string().superRefine((entry, ctx) => {
+  try {
+    parseAllowEntry(entry, 'setup.network');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+const SetupConfig = z.strictObject({
+  /** A shell script that installs the dependencies; absent: detected from lockfiles. */
+  run: Text.optional(),
+  /** Seconds; the whole setup is killed after it. */
+  timeout: z.number().int().min(10).max(3_600).default(600),
+  /** When setup fails: go on without it (the agent sees a checkout without dependencies), or stop the job. */
+  on_failure: z.enum(['continue', 'stop']).default('continue'),
+  /** Narrows the operator's egress allowlist (PATCHLING_NETWORK_ALLOW); can never widen it. */
+  network: z.array(NetworkEntry).max(100).optional(),
+  /** Reuse the result of an earlier setup on the same script and lockfiles. */
+  cache: z.boolean().default(true),
+});
 
 export const RepoConfig = z.strictObject({
   review: ReviewConfig.prefault({}),
@@ -91,6 +130,7 @@ export const RepoConfig = z.strictObject({
   scan: ScanConfig.prefault({}),
   bots: BotsConfig.prefault({}),
   sandbox: SandboxConfig.prefault({}),
+  setup: SetupConfig.prefault({}),
   model: ModelConfig.optional(),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;
@@ -103,6 +143,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   scan: Object.keys(ScanConfig.shape),
   bots: Object.keys(BotsConfig.shape),
   sandbox: Object.keys(SandboxConfig.shape),
+  setup: Object.keys(SetupConfig.shape),
   model: Object.keys(ModelConfig.shape),
 };
 

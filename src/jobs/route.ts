@@ -111,6 +111,7 @@ interface CommentOn {
   readonly number: number;
   readonly onPull: boolean;
   readonly open: boolean;
+  readonly defaultBranch: string;
   /** Present when the payload carries the pull request (review comments). */
   readonly pr?: PullRequest;
   readonly comment: Comment;
@@ -184,6 +185,14 @@ function routeComment(
     const note = command.note === undefined ? {} : { note: command.note };
     return run({ kind: 'help', repo, issueNumber: number, ...asked, ...note }, comment.id);
   }
+  if (command.kind === 'scan') {
+    // The default branch, wherever it was asked: a scan is of the repository, not the PR.
+    const ref = `refs/heads/${on.data.defaultBranch}`;
+    return run(
+      { kind: 'scan', repo, ref, trigger: 'comment', issueNumber: number, ...asked },
+      comment.id,
+    );
+  }
   const instructions = command.text === undefined ? {} : { instructions: command.text };
   const what = on.data.onPull ? 'pull request' : 'issue';
   if (command.kind === 'review' && !on.data.onPull) {
@@ -227,7 +236,14 @@ function readComment(
     const onPull = issue.pull_request !== undefined && issue.pull_request !== null;
     return {
       ok: true,
-      data: { repo, number: issue.number, onPull, open: issue.state === 'open', comment },
+      data: {
+        repo,
+        number: issue.number,
+        onPull,
+        open: issue.state === 'open',
+        defaultBranch: event.data.repository.default_branch,
+        comment,
+      },
     };
   }
   const event = parse(ReviewCommentEvent, ctx.input.payload, name);
@@ -236,7 +252,15 @@ function readComment(
   const repo = repoRef(ctx, event.data);
   return {
     ok: true,
-    data: { repo, number: pr.number, onPull: true, open: pr.state === 'open', pr, comment },
+    data: {
+      repo,
+      number: pr.number,
+      onPull: true,
+      open: pr.state === 'open',
+      defaultBranch: event.data.repository.default_branch,
+      pr,
+      comment,
+    },
   };
 }
 

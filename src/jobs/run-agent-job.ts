@@ -1,9 +1,11 @@
 import type { AgentEvent, RunStatus } from '../agent/events.js';
+import type { NetworkSettings } from '../egress/network-settings.js';
 import type { GitHubApi } from '../github/types.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { FixJob, ReviewJob, ScanJob } from './job.js';
 import { runFixJob } from './fix/run-fix-job.js';
 import { runReviewJob } from './review/run-review-job.js';
+import { runScanJob } from './scan/run-scan-job.js';
 import type { GitCacheOptions } from '../workspace/git/repo-cache.js';
 
 /** How the job ended, with the run's last word (redacted) for whoever reports it. */
@@ -34,12 +36,24 @@ export interface AgentJobDeps {
   readonly gitCache?: GitCacheOptions;
   readonly secrets: readonly string[];
   readonly maxTurns: number;
+  /** The operator's network settings for setup and the agent; absent: the defaults. */
+  readonly network?: NetworkSettings;
+  /**
+   * The Action: the workflow's own checkout. Dependencies it already installed there
+   * (node_modules, .venv, venv, vendor) are copied into the job's workspace as they are,
+   * instead of running setup.
+   */
+  readonly installedCheckout?: string;
+  /** The setup cache's cap (PATCHLING_SETUP_CACHE_MAX_MB); absent: the default. */
+  readonly setupCacheMaxBytes?: number;
   /** Called once the progress comment or check run exists, to persist its id for a restart. */
   readonly onProgressCreated: (progress: {
     kind: 'comment' | 'check_run';
     id: number;
   }) => Promise<void>;
   readonly log: (entry: Record<string, unknown>) => void;
+  /** Waits between polls of GitHub (the SARIF processing status); tests pass a fake. */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Every agent event as well, for the operator's metrics (model retries, rate-limit waits). */
   readonly onAgentEvent?: (event: AgentEvent) => void;
 }
@@ -48,7 +62,7 @@ export interface AgentJobDeps {
  * The jobs that run the agent on a checkout, by kind. Each shows progress at once and
  * always brings it to a final state; review is the pull request review
  * (review/run-review-job.ts), fix turns an issue into a draft pull request
- * (fix/run-fix-job.ts); scan arrives with its own issue.
+ * (fix/run-fix-job.ts), scan is the security scan (scan/run-scan-job.ts).
  */
 export async function runAgentJob(
   jobId: string,
@@ -60,8 +74,7 @@ export async function runAgentJob(
     case 'review':
       return runReviewJob(jobId, job, deps, signal);
     case 'scan':
-      // Visible and honest until these jobs exist: the requester is told, nothing runs.
-      return { status: 'unavailable' };
+      return runScanJob(jobId, job, deps, signal);
     case 'fix':
       return runFixJob(jobId, job, deps, signal);
     default: {

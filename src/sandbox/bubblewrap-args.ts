@@ -1,3 +1,4 @@
+import { EGRESS_SOCKET_TARGET } from './egress-forwarder.js';
 import type { SyntheticEtcFiles } from './etc-files.js';
 
 /** One read-only piece of the host shown inside the sandbox. */
@@ -26,6 +27,8 @@ export interface BubblewrapProfile {
   readonly tmpfsSizeBytes: number;
   /** File descriptors (already open in bwrap) carrying the synthetic /etc files. */
   readonly etcFds: Readonly<Record<keyof SyntheticEtcFiles, number>>;
+  /** Host path of the egress proxy's socket, bound read-only at EGRESS_SOCKET_TARGET. */
+  readonly egressSocket?: string;
 }
 
 /**
@@ -101,6 +104,10 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
   for (const mount of profile.hostMounts) {
     if (mount.kind === 'ro-bind') args.push('--ro-bind', mount.source, mount.target);
     else args.push('--symlink', mount.linkText, mount.target);
+  }
+  // The only way out of the network namespace: a socket file, to Patchling's proxy.
+  if (profile.egressSocket !== undefined) {
+    args.push('--ro-bind', profile.egressSocket, EGRESS_SOCKET_TARGET);
   }
 
   if (profile.policy === 'workspace-write') {

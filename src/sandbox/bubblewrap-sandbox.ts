@@ -1,6 +1,7 @@
 import { buildBubblewrapArgs } from './bubblewrap-args.js';
 import type { HostMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
+import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
 import type { ProcessLimitStrategy } from './process-limit.js';
@@ -26,6 +27,12 @@ export interface BubblewrapSandboxConfig {
   readonly memoryLimit: MemoryLimitStrategy;
   readonly runAs?: { readonly uid: number; readonly gid: number };
   readonly onWarning: (message: string) => void;
+  /** Network through Patchling's egress proxy; absent: no network at all. */
+  readonly egress?: {
+    readonly socketPath: string;
+    readonly nodePath: string;
+    readonly noProxy?: readonly string[];
+  };
 }
 
 // fds 0-2 are stdio; the synthetic /etc files follow on 3, 4, 5 (see runProcess extraInputs),
@@ -38,6 +45,10 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
   const etc = synthesizeEtcFiles(SANDBOX_IDENTITY);
   const { limits, processLimit, memoryLimit } = config;
   const cgroups = createCommandCgroups(processLimit, memoryLimit, limits, config.onWarning);
+
+  const egress = config.egress;
+  // Set last: a request cannot point its proxy variables elsewhere.
+  const egressEnv = egress === undefined ? {} : egressProxyEnv(egress.noProxy);
 
   const run = async (request: CommandRequest): Promise<CommandResult> => {
     const cwd = await checkCommandRequest(config.workspace, request);
@@ -53,10 +64,14 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         hostname: SANDBOX_IDENTITY.hostname,
         home: SANDBOX_IDENTITY.home,
         cwd,
-        env: { ...config.env, ...request.env },
+        env: { ...config.env, ...request.env, ...egressEnv },
         tmpfsSizeBytes: limits.tmpfsSizeBytes,
         etcFds: ETC_FDS,
+        ...(egress === undefined ? {} : { egressSocket: egress.socketPath }),
       });
+      // With egress, the command starts behind the forwarder (egress-forwarder.ts).
+      const command =
+        egress === undefined ? request.argv : wrapWithForwarder(egress.nodePath, request.argv);
       const result = await runProcess({
         file: LAUNCHER_SHELL,
         args: buildLauncherArgs({
@@ -67,7 +82,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
           // The options travel on a pipe (--args), not in argv: bwrap's pid-1 reaper is a
           // fork of it, and its /proc/1/cmdline is readable inside. There it shows
           // `bwrap --args 6 -- <command>`, not the host paths, mounts and environment.
-          command: [config.bwrapPath, '--args', String(ARGS_FD), '--', ...request.argv],
+          command: [config.bwrapPath, '--args', String(ARGS_FD), '--', ...command],
         }),
         cwd: '/',
         // Empty on purpose: bwrap's own /proc/<pid>/environ is readable from inside the

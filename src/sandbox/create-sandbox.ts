@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { createBubblewrapSandbox } from './bubblewrap-sandbox.js';
 import { checkSandboxSupport } from './check-sandbox-support.js';
 import { createDirectSandbox } from './direct-sandbox.js';
+import type { SandboxEgress } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
 import { describeHostLayout } from './host-layout.js';
 import { resolveSandboxLimits, sandboxLimitsFromEnv } from './limits.js';
@@ -43,6 +44,11 @@ export interface CreateSandboxOptions {
   readonly cgroupParent?: string;
   /** Where allowlisted variables are read from. Default process.env. */
   readonly parentEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Network through Patchling's egress proxy (the setup phase, or an agent phase opted
+   * into the allowlist); absent: no network at all. See egress-forwarder.ts.
+   */
+  readonly egress?: SandboxEgress;
 }
 
 // The self-test runs `true`; on a loaded CI machine that can take a while, not this long.
@@ -132,6 +138,15 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     memoryLimit,
     runAs: options.runAs,
     onWarning,
+    ...(options.egress === undefined
+      ? {}
+      : {
+          egress: {
+            socketPath: options.egress.socketPath,
+            nodePath: await realpath(process.execPath),
+            ...(options.egress.noProxy ? { noProxy: options.egress.noProxy } : {}),
+          },
+        }),
   });
 
   // Namespaces work (checked above); this proves the full profile mounts on this host.

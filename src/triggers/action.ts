@@ -4,7 +4,9 @@ import { describeError, UserError } from '../errors.js';
 import { createGitHubClient } from '../github/create-github-client.js';
 import { resolveTokenLogin } from '../github/resolve-token-login.js';
 import type { GitHubRateLimitWait } from '../github/throttle-options.js';
+import { networkSettingsFromEnv, type NetworkSettings } from '../egress/network-settings.js';
 import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
+import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { JobDeadlineExceeded } from '../queue/errors.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
 import { readActionContext, type ActionContext } from './action/context.js';
@@ -63,9 +65,13 @@ export async function main(
 
   let inputs: ActionInputs;
   let context: ActionContext;
+  let network: NetworkSettings;
+  let setupCacheMaxBytes: number;
   try {
     inputs = readActionInputs(env);
     context = readActionContext(env);
+    network = networkSettingsFromEnv(env);
+    setupCacheMaxBytes = setupCacheMaxBytesFromEnv(env);
   } catch (error) {
     const outcome: ActionOutcome = { status: 'failed', job: 'none', summary: describeError(error) };
     return finish(env, out, redactor, outcome, error instanceof UserError ? 'usage' : 'failed');
@@ -138,6 +144,9 @@ export async function main(
           workRoot: context.workRoot,
           secrets: [inputs.githubToken, inputs.modelConfig.apiKey],
           maxTurns: inputs.maxTurns,
+          network,
+          setupCacheMaxBytes,
+          ...(env.GITHUB_WORKSPACE ? { installedCheckout: env.GITHUB_WORKSPACE } : {}),
         },
         log,
       },

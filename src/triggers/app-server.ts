@@ -16,12 +16,15 @@ import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { jobEnqueueInput } from '../jobs/job-enqueue-input.js';
 import type { Job } from '../jobs/job.js';
 import { submitJob } from '../queue/submit-job.js';
+import { listScheduledRepositories, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobHandler } from '../queue/execute-job.js';
 import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
+import { networkSettingsFromEnv } from '../egress/network-settings.js';
+import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { createAppMetrics, handleHealth } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
@@ -65,6 +68,9 @@ export interface AppServerOptions {
  */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const { config } = options;
+  // Read before anything starts: a bad PATCHLING_NETWORK_ALLOW is a startup error.
+  const network = networkSettingsFromEnv(options.env);
+  const setupCacheMaxBytes = setupCacheMaxBytesFromEnv(options.env);
   const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   const redactor = new SecretRedactor([
     config.privateKey,
@@ -126,9 +132,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     return token;
   };
   let botLogin: Promise<string> | undefined;
-  const resolveBotLogin = () => {
-    // Our client, not a bare Octokit: retries, a request timeout, redaction.
-    botLogin ??= createGitHubClient({
+  // Our client, not a bare Octokit: retries, a request timeout, redaction. As the App itself.
+  const appClient = () =>
+    createGitHubClient({
       auth: {
         authStrategy: createAppAuth,
         auth: { appId: config.appId, privateKey: config.privateKey },
@@ -136,7 +142,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       baseUrl: config.githubApiUrl,
       redactor,
       throttle: { onRateLimit: () => undefined, onSecondaryRateLimit: () => undefined },
-    })
+    });
+  const resolveBotLogin = () => {
+    botLogin ??= appClient()
       .request('GET /app')
       .then(({ data }) => `${data?.slug ?? config.commandName}[bot]`)
       .catch((error: unknown) => {
@@ -234,6 +242,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           },
           secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
           maxTurns: config.maxTurns,
+          network,
+          setupCacheMaxBytes,
           onAgentEvent: (event) => {
             if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
           },
@@ -264,6 +274,16 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (options.startWorkers !== false) pool.start();
+  const scanTimer =
+    config.scanTimerMs !== undefined && config.scanTimerMs > 0
+      ? startScanTimer({
+          intervalMs: config.scanTimerMs,
+          listTargets: () => listScheduledRepositories(appClient(), githubFor, safeLog),
+          submit,
+          now: () => new Date(),
+          log: safeLog,
+        })
+      : undefined;
   safeLog({
     msg: 'Patchling App listening',
     port,
@@ -282,6 +302,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await scanTimer?.stop();
         // Stop claiming at once; running jobs get the grace period, then go back to the queue.
         await pool.stop({ drainMs: closeOptions.graceMs ?? config.shutdownGraceMs ?? 10_000 });
         clearInterval(recoveryTimer);

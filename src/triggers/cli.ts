@@ -6,11 +6,13 @@ import { packageVersion } from '../util/package-version.js';
 import { EXIT, runExec, runResume, type CliIo, type ExecFlags } from './cli/exec-command.js';
 import { runFix, type FixFlags } from './cli/fix-command.js';
 import { runReview, type ReviewFlags } from './cli/review-command.js';
+import { runSetup, type SetupFlags } from './cli/setup-command.js';
+import { runScan, type ScanFlags } from './cli/scan-command.js';
 
 /**
  * The `patchling` command. Parses, hands over to a command module, and maps the outcome
  * to an exit code. exec: 0 done, 1 the task failed, 2 bad usage or config, 124 a budget or
- * deadline ended it. review: see REVIEW_EXIT; fix: FIX_EXIT.
+ * deadline ended it. review: see REVIEW_EXIT; fix: FIX_EXIT; scan: SCAN_EXIT.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.done;
@@ -93,6 +95,49 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .option('--timeout <duration>', 'wall-clock limit, e.g. 10m (default 30m)'),
   ).action(async (description: string | undefined, flags: FixFlags) => {
     exitCode = await runFix(description, flags, io);
+  });
+
+  program
+    .command('setup')
+    .description(
+      "Install the checkout's dependencies as jobs do: setup.run or the lockfiles, through the egress allowlist, cached.",
+    )
+    .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+    .option('--no-cache', 'run setup even when a cached result exists (and do not store one)')
+    .option('--json', 'print the outcome as one JSON object on stdout')
+    .action(async (flags: SetupFlags) => {
+      exitCode = await runSetup(flags, io);
+    });
+  addModelOptions(
+    program
+      .command('scan')
+      .description('Scan the checkout in the current directory for security vulnerabilities.')
+      .option('-C, --cd <dir>', 'work in this directory instead of the current one')
+      .option('--since <ref>', 'scan only the files changed since this commit')
+      .option('--sarif <file>', 'also write the findings as SARIF 2.1.0 to this file')
+      .option('--json', 'print the scan as one JSON object on stdout')
+      .addOption(
+        new Option(
+          '--fail-on <severity>',
+          'exit 1 when a finding is at least this severe (default: scan.fail_on)',
+        ).choices(['critical', 'high', 'medium', 'low']),
+      )
+      .option(
+        '--max-turns <n>',
+        'stop each agent run of the scan after this many turns',
+        positiveInt,
+      )
+      .option(
+        '--max-tokens <n>',
+        'tokens for the whole scan (default: scan.max_tokens)',
+        positiveInt,
+      )
+      .option(
+        '--timeout <duration>',
+        'wall-clock limit for the whole scan, e.g. 30m (default 30m)',
+      ),
+  ).action(async (flags: ScanFlags) => {
+    exitCode = await runScan(flags, io);
   });
 
   try {

@@ -215,13 +215,20 @@ describe('the Action on other events', () => {
   });
 
   it('routes a schedule (a payload with only the cron) to a scan of the workflow repository', async () => {
-    noRepoConfig(github());
+    const scope = github();
+    noRepoConfig(scope);
+    // The scan starts from the commit of the workflow's ref; here GitHub cannot name it.
+    scope
+      .get(`${R}/commits/refs%2Fheads%2Fmaster`)
+      .reply(404, { message: 'No commit found for SHA: refs/heads/master', status: '404' });
 
     const run = await runAction('schedule', { schedule: '0 3 * * 1' });
 
-    expect(run.code).toBe(0);
-    expect(run.outputs).toMatchObject({ status: 'unavailable', job: 'scan' });
-    expect(run.stdout).toContain('::warning::Scanning repositories is not available');
+    expect(run.outputs).toMatchObject({ status: 'failed', job: 'scan' });
+    expect(run.outputs.summary).toContain('No commit found');
+    expect(mock.sent().map((request) => `${request.method} ${request.path}`)).toContain(
+      `GET ${R}/commits/refs%2Fheads%2Fmaster`,
+    );
   });
 
   it('reads the config from the default branch and answers a broken one with a comment', async () => {

@@ -93,6 +93,8 @@ describe('readAppConfig', () => {
       githubApiUrl: 'https://ghe.example.com/api/v3',
       cloneBaseUrl: 'https://github.com',
       gitCacheMaxBytes: 5120 * 1024 * 1024,
+      // scan.schedule is checked every ten minutes (PATCHLING_SCAN_TIMER=off turns it off).
+      scanTimerMs: 600_000,
       // No PATCHLING_QUEUE_URL: the SQLite queue; one installation may use every slot.
       perInstallationConcurrency: 2,
       shutdownGraceMs: 25_000,

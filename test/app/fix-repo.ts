@@ -81,6 +81,8 @@ export async function createFixRepo(options: {
   readonly repo: string;
   readonly token: string;
   readonly pullRequest?: { readonly number: number; readonly forkOwner: string };
+  /** What the second commit of `main` adds instead of sum.js and test.js (may replace package.json). */
+  readonly files?: Readonly<Record<string, string>>;
 }): Promise<FixRepo> {
   const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'patchling-fix-repo-')));
   const src = path.join(root, 'src');
@@ -98,8 +100,11 @@ export async function createFixRepo(options: {
   await write('package.json', PACKAGE_JSON);
   await write('.github/workflows/ci.yml', CI_WORKFLOW);
   await commit('Start the project');
-  await write('sum.js', BUGGY_SUM);
-  await write('test.js', TEST_JS);
+  for (const [file, content] of Object.entries(
+    options.files ?? { 'sum.js': BUGGY_SUM, 'test.js': TEST_JS },
+  )) {
+    await write(file, content);
+  }
   const mainSha = await commit('Add sum');
 
   let headSha: string | undefined;

@@ -478,6 +478,14 @@ describe('publishing a review of a multi-file pull request', () => {
       ['delivery', 'succeeded', undefined],
       ['review', 'succeeded', undefined],
     ]);
+    // review.verify runs code: the setup phase ran first (nothing to install here).
+    expect(app.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'setup finished',
+        status: 'skipped',
+        reason: 'no setup.run and no lockfile to install from',
+      }),
+    );
 
     // The model saw the whole pull request: every changed file, none of the unchanged ones.
     const task = taskOf(model.requests[0]);

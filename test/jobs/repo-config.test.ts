@@ -32,9 +32,19 @@ describe('parseRepoConfig: defaults', () => {
         approve_when_clean: false,
       },
       fix: { label: 'patchling', allow_workflow_changes: false, allow_fork_copies: false },
-      scan: {},
+      scan: {
+        paths: [],
+        ignore_paths: [],
+        min_confidence: 0.7,
+        notify_at: 'high',
+        fix: false,
+        fix_at: 'high',
+        max_tokens: 2_000_000,
+        timeout_minutes: 60,
+      },
       bots: { allow: [] },
       sandbox: { env: [] },
+      setup: { timeout: 600, on_failure: 'continue', cache: true },
     });
   });
 
@@ -252,5 +262,31 @@ describe('formatConfigProblems', () => {
       '`.github/patchling.yml` on the default branch is invalid, so Patchling did not run:\n' +
         '- review.auto: expected true or false, got "yes"',
     );
+  });
+});
+
+describe('parseRepoConfig: setup', () => {
+  it('reads the script, its timeout, the failure policy, the network and the cache switch', () => {
+    const config = configOf(
+      'setup:\n  run: |\n    npm ci\n    npm run build\n  timeout: 300\n  on_failure: stop\n' +
+        '  network: [registry.npmjs.org, "*.pythonhosted.org:443"]\n  cache: false\n',
+    );
+    expect(config.setup).toEqual({
+      run: 'npm ci\nnpm run build\n',
+      timeout: 300,
+      on_failure: 'stop',
+      network: ['registry.npmjs.org', '*.pythonhosted.org:443'],
+      cache: false,
+    });
+  });
+
+  it('names each bad value', () => {
+    expect(problemsOf('setup:\n  on_failure: retry\n  timeout: 5\n').join('\n')).toMatch(
+      /setup\.on_failure[\s\S]*setup\.timeout|setup\.timeout[\s\S]*setup\.on_failure/,
+    );
+    expect(problemsOf('setup:\n  network: ["http://evil.example"]\n')[0]).toContain(
+      'setup.network: "http://evil.example" is a URL',
+    );
+    expect(problemsOf('setup:\n  runs: npm ci\n')[0]).toContain('setup');
   });
 });

@@ -96,3 +96,22 @@ describe('buildBubblewrapArgs', () => {
     expect(indexOf(args, '--chdir', '/tmp/ws/sub')).toBeGreaterThan(-1);
   });
 });
+
+describe('buildBubblewrapArgs with egress', () => {
+  it('binds the proxy socket read-only, after the tmpfs mounts, and changes nothing else', () => {
+    const plain = buildBubblewrapArgs(base);
+    const args = buildBubblewrapArgs({
+      ...base,
+      egressSocket: '/tmp/patchling-egress-x/proxy.sock',
+    });
+    const bind = indexOf(
+      args,
+      '--ro-bind',
+      '/tmp/patchling-egress-x/proxy.sock',
+      '/run/patchling/egress.sock',
+    );
+    expect(bind).toBeGreaterThan(indexOf(args, '--tmpfs', '/tmp'));
+    expect(args.filter((_, i) => i < bind || i > bind + 2)).toEqual(plain);
+    expect(args).toContain('--unshare-net');
+  });
+});

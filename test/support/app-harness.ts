@@ -98,6 +98,8 @@ export interface StartAppOptions {
   readonly queueTimings?: AppServerOptions['queueTimings'];
   /** Default: a fresh temp directory, removed by close(). */
   readonly stateDir?: string;
+  /** The App's environment (PATCHLING_NETWORK_ALLOW...). Default: empty. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export async function startTestApp(options: StartAppOptions = {}): Promise<AppHarness> {
@@ -108,7 +110,7 @@ export async function startTestApp(options: StartAppOptions = {}): Promise<AppHa
     config: appConfig(options.config),
     modelConfig: options.modelConfig ?? testModelConfig('http://127.0.0.1:9/v1', 'responses'),
     stateDir,
-    env: {},
+    env: options.env ?? {},
     log: (entry) => logs.push(entry),
     ...(options.startWorkers === undefined ? {} : { startWorkers: options.startWorkers }),
     ...(options.queueTimings === undefined ? {} : { queueTimings: options.queueTimings }),

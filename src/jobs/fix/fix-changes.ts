@@ -3,6 +3,7 @@ import type { AgentsInstructions } from '../../agent/load-agents-md.js';
 import { loadPrompt } from '../../agent/load-prompt.js';
 import type { Budgets } from '../../agent/run-agent.js';
 import type { UntrustedText } from '../../agent/untrusted.js';
+import type { AllowEntry } from '../../egress/allowlist.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { ZERO_USAGE, type ImageContent, type Usage } from '../../model/types.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
@@ -37,6 +38,8 @@ export interface FixChangesOptions {
   readonly agents?: AgentsInstructions;
   readonly settings: FixSettings;
   readonly sandboxEnv: readonly string[];
+  /** The agent phase's network: absent, none; else through the egress proxy to these hosts. */
+  readonly agentNetwork?: readonly AllowEntry[];
   readonly modelConfig: ModelConfig;
   readonly stateDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -110,6 +113,7 @@ export async function fixChanges(options: FixChangesOptions): Promise<FixChanges
     runId,
     env: options.env,
     envAllowlist: options.sandboxEnv,
+    ...(options.agentNetwork ? { network: options.agentNetwork } : {}),
     extraSecrets: options.secrets,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });

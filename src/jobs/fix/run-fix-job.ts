@@ -1,31 +1,26 @@
 import { mkdir } from 'node:fs/promises';
 import type { UntrustedText } from '../../agent/untrusted.js';
-import { accountIdentity } from '../../github/account-identity.js';
-import { openDraftPullRequest } from '../../github/open-pull-request.js';
 import { createProgressComment } from '../../github/progress-comment.js';
-import { describeAbort, describeError, UserError } from '../../errors.js';
+import { describeAbort } from '../../errors.js';
 import type { GitHubRepo } from '../../github/types.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
-import { commitChanges } from '../../workspace/git/commit-changes.js';
 import {
   prepareJobWorkspace,
   type JobWorkspace,
 } from '../../workspace/git/prepare-job-workspace.js';
-import { pushBranch } from '../../workspace/git/push-branch.js';
 import type { FixJob } from '../job.js';
 import { loadBaseAgentsInstructions } from '../load-base-agents.js';
+import { agentNetworkOf } from '../agent-network.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
+import { runJobSetup } from '../run-job-setup.js';
 import { fixChanges, type FixChangesResult } from './fix-changes.js';
 import { loadFixTarget, type FixTarget } from './load-fix-target.js';
 import { loadIssueImages } from './load-issue-images.js';
-import {
-  fixPullRequestTitle,
-  renderFixFailureDetails,
-  renderFixPullRequestBody,
-} from './render-fix-report.js';
+import { publishFix } from './publish-fix.js';
+import { renderFixFailureDetails } from './render-fix-report.js';
 
 /**
  * An issue (or a pull request) to a tested change, as the App and the Action run it: a
@@ -91,6 +86,21 @@ export async function runFixJob(
       signal,
     });
 
+    const setup = await runJobSetup({
+      jobId,
+      deps,
+      repo,
+      config,
+      workspace: workspace.dir,
+      secrets: [...deps.secrets, ...tokenSpellings(token)],
+      progress,
+      signal,
+    });
+    if (!setup.ok) {
+      await progress.failed(setup.message, setup.details);
+      return { status: 'failed', message: redactor.redact(setup.message) };
+    }
+
     const attached = await loadIssueImages(
       [target.body, ...target.comments.map((comment) => comment.body)],
       deps.modelConfig.profile.images,
@@ -110,6 +120,7 @@ export async function runFixJob(
         : { agents: await loadBaseAgentsInstructions(deps.github, repo, target.instructionsRef) }),
       settings: config.fix,
       sandboxEnv: config.sandbox.env,
+      ...agentNetworkOf(deps, config),
       modelConfig: deps.modelConfig,
       stateDir: deps.stateDir,
       env: {},
@@ -129,7 +140,10 @@ export async function runFixJob(
     });
     deps.log({ msg: 'fix finished', jobId, runId: result.runId, status: result.status });
     if (result.status !== 'ready') {
-      await progress.failed(failureReason(result, target), renderFixFailureDetails(result));
+      await progress.failed(
+        failureReason(result, target),
+        withSetupNote(renderFixFailureDetails(result), setup),
+      );
       return {
         status: result.status === 'budget_exceeded' ? 'budget_exceeded' : 'failed',
         runId: result.runId,
@@ -144,15 +158,21 @@ export async function runFixJob(
       target,
       result,
       dir: workspace.dir,
+      base: workspace.headSha,
       token,
       botLogin,
       signal,
     });
-    await progress.succeeded({ summary: published.summary, link: published.link });
+    if (published.kind === 'patch_only') {
+      await progress.failed(published.reason, published.details);
+      return { status: 'failed', runId: result.runId, message: redactor.redact(published.reason) };
+    }
+    const summary = setup.note ? `${published.summary} ${setup.note}` : published.summary;
+    await progress.succeeded({ summary, link: published.link });
     return {
       status: 'completed',
       runId: result.runId,
-      message: redactor.redact(published.summary),
+      message: redactor.redact(summary),
       ...(result.report ? { finalMessage: redactor.redact(result.report.summary) } : {}),
     };
   } catch (error) {
@@ -161,75 +181,6 @@ export async function runFixJob(
   } finally {
     await workspace?.dispose();
   }
-}
-
-async function publishFix(input: {
-  deps: AgentJobDeps;
-  job: FixJob;
-  target: FixTarget;
-  result: FixChangesResult;
-  dir: string;
-  token: string;
-  botLogin: string;
-  signal: AbortSignal;
-}): Promise<{ summary: string; link: string }> {
-  const { deps, job, target, result } = input;
-  const secrets = new SecretRedactor([...deps.secrets, ...tokenSpellings(input.token)]);
-  const [author, requester] = await Promise.all([
-    accountIdentity(deps.github, input.botLogin),
-    accountIdentity(deps.github, job.requester.login),
-  ]);
-  const sha = await commitChanges({
-    dir: input.dir,
-    message: commitMessage(target, result),
-    author,
-    coAuthors: [requester],
-    redactor: secrets,
-    signal: input.signal,
-  });
-  const push = await pushOrPropose(input, target.push);
-  if (push.openPullRequestInto === undefined) {
-    const link = `${target.htmlBase}/${push.owner}/${push.repo}/commit/${sha}`;
-    return {
-      summary: secrets.redact(`Pushed ${sha.slice(0, 7)} to \`${push.branch}\`: ${result.message}`),
-      link,
-    };
-  }
-  const repo = { owner: job.repo.owner, repo: job.repo.repo };
-  const pr = await openDraftPullRequest({
-    octokit: deps.github,
-    repo,
-    head: push.branch,
-    base: push.openPullRequestInto,
-    title: secrets.redact(fixPullRequestTitle(target.origin, target.title)),
-    body: secrets.redact(
-      renderFixPullRequestBody({
-        origin: target.origin,
-        result,
-        requester: job.requester.login,
-        modelConfig: deps.modelConfig,
-      }),
-    ),
-  });
-  return {
-    summary: secrets.redact(
-      `${pr.created ? 'Opened' : 'Updated'} the draft pull request #${pr.number}: ${result.message}`,
-    ),
-    link: pr.url,
-  };
-}
-
-function commitMessage(target: FixTarget, result: FixChangesResult): string {
-  const subject =
-    target.origin.kind === 'issue'
-      ? `Fix #${target.origin.number}: ${target.title}`
-      : `Changes asked for in #${target.origin.number}`;
-  // The model's words must not add trailers (a forged Co-authored-by, a Signed-off-by).
-  const body = (result.report?.summary ?? result.message).replace(
-    /^([A-Za-z][A-Za-z0-9-]*-by)\s*:/gim,
-    '$1 -',
-  );
-  return `${subject.replace(/\s+/g, ' ').slice(0, 72)}\n\n${body}`;
 }
 
 function untrustedOf(target: FixTarget, instructions: string | undefined): UntrustedText[] {
@@ -272,64 +223,8 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-type PushTarget = FixTarget['push'];
-
-/**
- * Pushes the fix. When a pull request's own branch in this repository refuses it (it
- * moved on during the run, or it is protected), the fix is not lost: it goes to
- * Patchling's branch `patchling/pr-N` and is proposed into that branch instead. A fork's
- * branch gets no such fallback: that would copy the fork's commits into this repository.
- */
-async function pushOrPropose(
-  input: {
-    deps: AgentJobDeps;
-    job: FixJob;
-    target: FixTarget;
-    dir: string;
-    token: string;
-    signal: AbortSignal;
-  },
-  push: PushTarget,
-): Promise<PushTarget> {
-  const pushTo = (target: PushTarget) =>
-    pushBranch({
-      dir: input.dir,
-      remoteUrl: input.deps.cloneUrl(target.owner, target.repo),
-      token: input.token,
-      branch: target.branch,
-      // Patchling's own branch is rewritten by a new attempt; anyone else's only grows.
-      force: target.own,
-      signal: input.signal,
-    });
-  try {
-    await pushTo(push);
-    return push;
-  } catch (error) {
-    const inThisRepo =
-      push.owner.toLowerCase() === input.job.repo.owner.toLowerCase() &&
-      push.repo.toLowerCase() === input.job.repo.repo.toLowerCase();
-    const ownBranch = `patchling/pr-${input.target.origin.number}`;
-    if (
-      !(error instanceof UserError) ||
-      input.target.origin.kind !== 'pull_request' ||
-      push.openPullRequestInto !== undefined ||
-      !inThisRepo ||
-      push.branch === ownBranch
-    ) {
-      throw error;
-    }
-    input.deps.log({
-      msg: 'push refused, proposing the fix on its own branch',
-      branch: push.branch,
-      reason: describeError(error),
-    });
-    const fallback: PushTarget = {
-      ...push,
-      branch: ownBranch,
-      own: true,
-      openPullRequestInto: push.branch,
-    };
-    await pushTo(fallback);
-    return fallback;
-  }
+/** A setup that failed without stopping the job is said wherever the job's result is. */
+function withSetupNote(details: string, setup: { note?: string; details?: string }): string {
+  if (setup.note === undefined) return details;
+  return [setup.note, setup.details, details].filter(Boolean).join('\n\n');
 }

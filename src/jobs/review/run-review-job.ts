@@ -23,6 +23,7 @@ import { loadBaseAgentsInstructions } from '../load-base-agents.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
+import { runJobSetup } from '../run-job-setup.js';
 import { codeOf, createFileLines } from './finding-code.js';
 import { PRIORITY_RANK, type Finding } from './finding.js';
 import { resolveReviewThreads } from './resolve-review-threads.js';
@@ -96,6 +97,23 @@ export async function runReviewJob(
       const message = `The head of #${job.pullNumber} shares no history with ${pr.baseRef}, so there is no diff to review.`;
       await progress.failed(message);
       return { status: 'failed', message };
+    }
+    // Only a review that runs the code (verified suggestions) needs the dependencies.
+    if (config.review.verify !== undefined) {
+      const setup = await runJobSetup({
+        jobId,
+        deps,
+        repo,
+        config,
+        workspace: workspace.dir,
+        secrets: [...deps.secrets, ...tokenSpellings(token)],
+        progress,
+        signal,
+      });
+      if (!setup.ok) {
+        await progress.failed(setup.message, setup.details);
+        return { status: 'failed', message: redactor.redact(setup.message) };
+      }
     }
     const fullDiff = await diffAgainst({ dir: workspace.dir, base: workspace.mergeBase, signal });
     const reviewBase = workspace.since ?? workspace.mergeBase;

@@ -1,4 +1,4 @@
-import { toBranchName } from './check-ref-name.js';
+import { assertFullSha, toBranchName } from './check-ref-name.js';
 import { parseRemoteUrl } from './parse-remote-url.js';
 import { runGit } from './run-git.js';
 import type { GitContext } from './run-git.js';
@@ -13,6 +13,11 @@ export interface PushBranchOptions {
   readonly branch: string;
   /** Replace the branch even if that drops commits. Off by default. */
   readonly force?: boolean | undefined;
+  /**
+   * Replace the branch only if it is still at this commit (`--force-with-lease`), or,
+   * with null, only if it does not exist. Takes the place of `force`.
+   */
+  readonly lease?: string | null | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly stallMs?: number | undefined;
 }
@@ -33,12 +38,16 @@ export async function pushBranch(options: PushBranchOptions): Promise<string> {
   };
   return runGit(context, `Pushing to ${branch}`, async (git) => {
     const sha = (await git.raw(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
-    const refspec = `${options.force ? '+' : ''}${sha}:refs/heads/${branch}`;
+    const leased = options.lease !== undefined;
+    if (options.lease) assertFullSha(options.lease, 'lease');
+    // No '+' with a lease: a forced refspec would override it.
+    const refspec = `${options.force && !leased ? '+' : ''}${sha}:refs/heads/${branch}`;
     await git.raw([
       'push',
       '--progress',
       '--no-verify',
       '--no-recurse-submodules',
+      ...(leased ? [`--force-with-lease=refs/heads/${branch}:${options.lease ?? ''}`] : []),
       '--',
       remote.href,
       refspec,

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { readAllPages } from '../review/paginate.js';
+import type { GitHubApi, GitHubRepo } from '../types.js';
+import { TOOL_NAME } from './build-sarif.js';
+
+/** Patchling writes its fingerprint into every result's message, where alerts keep it. */
+const ID_IN_MESSAGE = /Patchling id: ([0-9a-f]{16})/;
+
+const Alert = z.object({
+  number: z.number(),
+  state: z.string(),
+  html_url: z.string().optional(),
+  dismissed_reason: z.string().nullable().optional(),
+  rule: z.object({ id: z.string().nullable().optional() }).passthrough(),
+  most_recent_instance: z
+    .object({ message: z.object({ text: z.string().optional() }).passthrough().optional() })
+    .passthrough(),
+});
+
+export interface KnownAlert {
+  readonly number: number;
+  readonly state: 'open' | 'dismissed' | 'fixed' | 'other';
+  readonly fingerprint: string;
+  readonly url?: string;
+}
+
+/**
+ * Patchling's alerts on the ref, with the fingerprint each carries. A repository without
+ * code scanning (404) or GitHub Advanced Security (403) has none to compare with: an empty
+ * list, and the caller says so.
+ */
+export async function listPatchlingAlerts(
+  github: GitHubApi,
+  repo: GitHubRepo,
+  ref: string,
+): Promise<readonly KnownAlert[]> {
+  const raw = await readAllPages((page) =>
+    github
+      .request('GET /repos/{owner}/{repo}/code-scanning/alerts', {
+        owner: repo.owner,
+        repo: repo.repo,
+        tool_name: TOOL_NAME,
+        ref,
+        per_page: 100,
+        page,
+      })
+      .then((response) => ({ data: response.data as unknown[], headers: response.headers })),
+  );
+  const alerts: KnownAlert[] = [];
+  for (const item of raw) {
+    const parsed = Alert.safeParse(item);
+    if (!parsed.success) continue;
+    const fingerprint = ID_IN_MESSAGE.exec(
+      parsed.data.most_recent_instance.message?.text ?? '',
+    )?.[1];
+    if (fingerprint === undefined) continue;
+    const state = parsed.data.state;
+    alerts.push({
+      number: parsed.data.number,
+      state: state === 'open' || state === 'dismissed' || state === 'fixed' ? state : 'other',
+      fingerprint,
+      ...(parsed.data.html_url ? { url: parsed.data.html_url } : {}),
+    });
+  }
+  return alerts;
+}
+
+export interface ScanComparison<T> {
+  /** Not seen before (not open, not dismissed). */
+  readonly new: readonly T[];
+  readonly stillPresent: readonly T[];
+  /** Dismissed on GitHub: kept in the SARIF (so they stay dismissed), never reported again. */
+  readonly dismissed: readonly T[];
+  /** Open alerts this scan no longer finds. Only meaningful for a complete full scan. */
+  readonly fixed: readonly KnownAlert[];
+}
+
+/** This scan's findings against the alerts GitHub holds, by fingerprint. */
+export function compareWithAlerts<T extends { readonly fingerprint: string }>(
+  findings: readonly T[],
+  alerts: readonly KnownAlert[],
+): ScanComparison<T> {
+  const byFingerprint = new Map<string, KnownAlert['state']>();
+  for (const alert of alerts) {
+    // A dismissal wins over any other alert with the same id.
+    if (byFingerprint.get(alert.fingerprint) !== 'dismissed')
+      byFingerprint.set(alert.fingerprint, alert.state);
+  }
+  const current = new Set(findings.map((finding) => finding.fingerprint));
+  return {
+    new: findings.filter((f) => {
+      const state = byFingerprint.get(f.fingerprint);
+      return state === undefined || state === 'fixed' || state === 'other';
+    }),
+    stillPresent: findings.filter((f) => byFingerprint.get(f.fingerprint) === 'open'),
+    dismissed: findings.filter((f) => byFingerprint.get(f.fingerprint) === 'dismissed'),
+    fixed: alerts.filter((alert) => alert.state === 'open' && !current.has(alert.fingerprint)),
+  };
+}
