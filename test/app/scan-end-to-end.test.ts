@@ -123,8 +123,10 @@ describe('/patchling scan in the App, end to end', () => {
     model = await startScriptedModelServer(scanScriptSteps(plantedScript()));
     github.installationAuth(TEST_INSTALLATION.id);
     github.app();
-    github.repoConfig(OWNER, REPO, 'scan:\n  notify_at: high\n');
-    github.repoConfig(OWNER, REPO, 'scan:\n  notify_at: high\n');
+    // A setup script: the scan job runs the setup phase on its checkout before scanning.
+    const config = 'scan:\n  notify_at: high\nsetup:\n  run: echo deps-installed\n';
+    github.repoConfig(OWNER, REPO, config);
+    github.repoConfig(OWNER, REPO, config);
     github.permission(OWNER, REPO, 'alice', 'write');
     github.write(
       'POST',
@@ -219,6 +221,13 @@ describe('/patchling scan in the App, end to end', () => {
       ['scan', 'succeeded', undefined],
     ]);
     expect(jobs[1]?.progress).toEqual({ check_run: CHECK_RUN_ID });
+    // Setup ran in the sandbox before the scan, from the default branch's config.
+    expect(app.logs.filter((entry) => entry.msg === 'setup finished')).toEqual([
+      expect.objectContaining({ status: 'installed' }),
+    ]);
+    expect(app.logs).toContainEqual(
+      expect.objectContaining({ msg: 'setup', line: expect.stringContaining('deps-installed') }),
+    );
 
     // The upload: gzip then base64, for the scanned commit, and the SARIF GitHub accepts.
     expect(uploaded).toMatchObject({

@@ -34,12 +34,6 @@ export interface ProveOptions {
   readonly extraSecrets?: readonly string[] | undefined;
   readonly budgets: Budgets;
   readonly scratchParent?: string | undefined;
-  /**
-   * The setup seam: installs the checkout's dependencies into the scratch copy before the
-   * prover runs, when the scan was given a way to (the setup phase, through its proxy).
-   */
-  readonly prepareDependencies?:
-    ((checkout: string, signal?: AbortSignal) => Promise<void>) | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: AgentEvent) => void) | undefined;
   readonly onWarning?: ((message: string) => void) | undefined;
@@ -66,7 +60,6 @@ export async function proveCandidate(options: ProveOptions): Promise<ProveResult
   const runId = newRunId(new Date());
   const scratch = await makeScratchCopy(options.workspace, options.scratchParent);
   try {
-    await options.prepareDependencies?.(scratch.dir, options.signal);
     const run = await prepareRunEnvironment({
       workspace: scratch.dir,
       policy: 'workspace-write',

@@ -12,6 +12,7 @@ import { loadBaseAgentsInstructions } from '../load-base-agents.js';
 import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
+import { runJobSetup } from '../run-job-setup.js';
 import { publishScan } from './publish-scan.js';
 import { scanRepository } from './scan-repository.js';
 import { scanSarif } from './scan-sarif.js';
@@ -71,6 +72,23 @@ export async function runScanJob(
       parentDir: deps.workRoot,
       signal,
     });
+    // Dependencies before the scan, as for a fix: the provers' scratch copies are copies of
+    // this checkout, so a reproduction that imports a dependency finds it installed.
+    const setup = await runJobSetup({
+      jobId,
+      deps,
+      repo,
+      config,
+      workspace: workspace.dir,
+      secrets: [...deps.secrets, ...tokenSpellings(token)],
+      progress,
+      signal,
+    });
+    if (!setup.ok) {
+      await progress.failed(setup.message, setup.details);
+      return { status: 'failed', message: redactor.redact(setup.message) };
+    }
+    if (setup.note) deps.log({ msg: 'warning', jobId, warning: setup.note });
     const gitattributes = await readRepoFile(deps.github, repo, '.gitattributes', headSha, {
       maxBytes: 256 * 1024,
     });

@@ -56,9 +56,6 @@ export interface ScanRepositoryOptions extends Omit<PassEnvironment, 'workspace'
   readonly budgets: ScanBudgets;
   readonly maxBatchTokens?: number | undefined;
   readonly scratchParent?: string | undefined;
-  /** The setup seam (see ProveOptions.prepareDependencies); absent: no setup is run. */
-  readonly prepareDependencies?:
-    ((checkout: string, signal?: AbortSignal) => Promise<void>) | undefined;
   readonly onPass?: ((pass: ScanPass) => void) | undefined;
   readonly onEvent?: ((event: AgentEvent, pass: ScanPass) => void) | undefined;
   /** Epoch ms; default Date.now. */
