@@ -1,8 +1,10 @@
 import { benchExec } from './exec.js';
 import { benchFrames } from './frames.js';
+import { benchGitCache } from './git-cache.js';
 import { benchImages } from './images.js';
 import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
+import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
@@ -26,6 +28,8 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['scan', benchScan],
   ['webhook ack, workers busy', benchWebhookAckBusy],
   ['setup', benchSetup],
+  ['review', benchReview],
+  ['git cache', benchGitCache],
 ];
 
 const only = process.argv.slice(2);

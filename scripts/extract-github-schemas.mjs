@@ -14,6 +14,8 @@ const ENDPOINTS = [
   ['post', '/repos/{owner}/{repo}/check-runs'],
   ['patch', '/repos/{owner}/{repo}/check-runs/{check_run_id}'],
   ['post', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews'],
+  ['put', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals'],
+  ['post', '/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies'],
   ['post', '/repos/{owner}/{repo}/pulls'],
   ['post', '/repos/{owner}/{repo}/code-scanning/sarifs'],
   ['post', '/app/installations/{installation_id}/access_tokens'],

@@ -16,6 +16,7 @@ import type {
 } from './review/types.js';
 import type { GitHubApi, GitHubRepo } from './types.js';
 
+export { dismissChangeRequests } from './review/dismiss-change-requests.js';
 export { findingFingerprint } from './review/fingerprint.js';
 export { loadPreviousReviewState } from './review/load-previous-review-state.js';
 export { resolveFixedThreads } from './review/resolve-fixed-threads.js';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * What Patchling does, as data. A trigger (webhook, Action, CLI) turns an outside event
  * into a Job; the queue stores it as JSON; a runner executes it. Every branch on the
@@ -112,11 +114,19 @@ export function jobWrites(job: Job): boolean {
 
 /**
  * Jobs with the same key replace one another: a newer push supersedes a queued or
- * running review of an older head.
+ * running review of an older head. An explicit `/patchling review` has a key of its own,
+ * so a push never turns the full review someone asked for into an incremental one, nor
+ * drops its focus text; asking again with the same focus (or none) replaces the earlier
+ * request, a different focus is a different request and runs too.
  */
 export function supersedeKey(job: Job): string | undefined {
-  if (job.kind === 'review') return `review:${job.repo.owner}/${job.repo.repo}#${job.pullNumber}`;
-  return undefined;
+  if (job.kind !== 'review') return undefined;
+  const pr = `review:${job.repo.owner}/${job.repo.repo}#${job.pullNumber}`;
+  if (job.trigger === 'pull_request') return pr;
+  const focus = (job.instructions ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+  return focus === ''
+    ? `${pr}:request`
+    : `${pr}:request:${createHash('sha256').update(focus).digest('hex').slice(0, 12)}`;
 }
 
 /** The outcome of routing one event: a job, or why not. */

@@ -55,6 +55,8 @@ const ReviewConfig = z.strictObject({
   instructions: Text.optional(),
   min_priority: z.enum(['P0', 'P1', 'P2', 'P3']).default('P2'),
   max_comments: z.number().int().min(0).max(100).default(10),
+  /** Batches of a large change reviewed at once (fewer while the provider rate limits). */
+  concurrency: z.number().int().min(1).max(8).default(4),
   ignore_paths: z.array(z.string().min(1).max(500)).max(200).default([]),
   verify: ShellCommand.optional(),
   /** The review asks for changes when a posted finding is at least this severe. */

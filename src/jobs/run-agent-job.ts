@@ -6,6 +6,7 @@ import type { FixJob, ReviewJob, ScanJob } from './job.js';
 import { runFixJob } from './fix/run-fix-job.js';
 import { runReviewJob } from './review/run-review-job.js';
 import { runScanJob } from './scan/run-scan-job.js';
+import type { GitCacheOptions } from '../workspace/git/repo-cache.js';
 
 /** How the job ended, with the run's last word (redacted) for whoever reports it. */
 export interface AgentJobOutcome {
@@ -28,6 +29,11 @@ export interface AgentJobDeps {
   readonly stateDir: string;
   /** Where job workspaces are made (one fresh directory per job, removed afterwards). */
   readonly workRoot: string;
+  /**
+   * One mirror per repository that job workspaces are filled from (the App's, which lives
+   * long enough to reuse it); absent: each job fetches for itself (the Action).
+   */
+  readonly gitCache?: GitCacheOptions;
   readonly secrets: readonly string[];
   readonly maxTurns: number;
   /** The operator's network settings for setup and the agent; absent: the defaults. */

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeError, UserError } from '../errors.js';
 import { createGitHubClient } from '../github/create-github-client.js';
+import { resolveTokenLogin } from '../github/resolve-token-login.js';
 import type { GitHubRateLimitWait } from '../github/throttle-options.js';
 import { networkSettingsFromEnv, type NetworkSettings } from '../egress/network-settings.js';
 import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
@@ -24,7 +25,10 @@ import {
   type RunnerConsole,
 } from './action/runner.js';
 
-/** The account the workflow token posts as; its own comments never trigger Patchling. */
+/**
+ * The account the workflow token posts as: assumed only when GitHub will not say which
+ * account the token is (see resolveTokenLogin). Its own comments never trigger Patchling.
+ */
 export const ACTION_BOT_LOGIN = 'github-actions[bot]';
 
 export const ACTION_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -118,15 +122,22 @@ export async function main(
     process.once('SIGTERM', onSignal);
   }
   try {
+    // An App's or a person's token posts as its own account: earlier reviews are
+    // recognised by that login, not by the workflow token's.
+    const identity = await resolveTokenLogin(github, {
+      fallback: ACTION_BOT_LOGIN,
+      warn: (message) => out.log(`warning: ${message}`),
+    });
+    log({ msg: 'acting as', login: identity.login, source: identity.source });
     const outcome = await runActionEvent(
       {
         github,
         context,
-        botLogin: ACTION_BOT_LOGIN,
+        botLogin: identity.login,
         commandName: inputs.commandName,
         agent: {
           gitToken: () => Promise.resolve(inputs.githubToken),
-          botLogin: () => Promise.resolve(ACTION_BOT_LOGIN),
+          botLogin: () => Promise.resolve(identity.login),
           cloneUrl: (owner, repo) => `${context.serverUrl}/${owner}/${repo}.git`,
           modelConfig: inputs.modelConfig,
           stateDir: context.stateDir,

@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly githubApiUrl: string;
   /** Clone URLs are `${cloneBaseUrl}/OWNER/REPO.git`. */
   readonly cloneBaseUrl: string;
+  /** PATCHLING_GIT_CACHE_MAX_MB: the git cache's size cap (docs/workspace.md); absent: 5 GiB. */
+  readonly gitCacheMaxBytes?: number;
   /** How often scan.schedule is checked; 0 or absent: never (the timer is off). */
   readonly scanTimerMs?: number;
   /** PATCHLING_QUEUE_URL: redis://… selects the BullMQ backend; absent, the SQLite file. */
@@ -81,6 +83,7 @@ export function readAppConfig(env: Env): AppConfig {
     maxTurns: number('PATCHLING_MAX_TURNS', 60),
     githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
     cloneBaseUrl: (env.PATCHLING_CLONE_BASE_URL || 'https://github.com').replace(/\/+$/, ''),
+    gitCacheMaxBytes: number('PATCHLING_GIT_CACHE_MAX_MB', 5120) * 1024 * 1024,
     scanTimerMs: env.PATCHLING_SCAN_TIMER === 'off' ? 0 : duration('PATCHLING_SCAN_TIMER', '10m'),
   };
   const queueUrl = env.PATCHLING_QUEUE_URL || undefined;

@@ -236,6 +236,11 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           modelConfig: options.modelConfig,
           stateDir: options.stateDir,
           workRoot: path.join(options.stateDir, 'workspaces'),
+          // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
+          gitCache: {
+            root: path.join(options.stateDir, 'git-cache'),
+            maxBytes: config.gitCacheMaxBytes,
+          },
           secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
           maxTurns: config.maxTurns,
           network,

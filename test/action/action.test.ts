@@ -163,6 +163,51 @@ describe('the Action on issue_comment', () => {
   });
 });
 
+describe("the Action's own account, learnt from its token", () => {
+  it("ignores an App token's own comments: the App's bot, not github-actions[bot]", async () => {
+    mock.tokenLogin('patchling-ci[bot]');
+    noRepoConfig(github());
+
+    const run = await runAction(
+      'issue_comment',
+      issueComment('/patchling help', { login: 'patchling-ci[bot]', type: 'Bot' }),
+    );
+
+    expect(run.outputs.status).toBe('ignored');
+    expect(run.outputs.summary).toBe("the comment is Patchling's own");
+    expect(run.stdout).toContain('acting as login=patchling-ci[bot] source=graphql');
+  });
+
+  it('asks GET /user for a personal token when GraphQL refuses, and answers as that user', async () => {
+    mock.tokenLogin(null);
+    github().get('/user').reply(200, { login: 'octocat', id: 1, type: 'User' });
+    noRepoConfig(github());
+
+    const run = await runAction(
+      'issue_comment',
+      issueComment('/patchling help', { login: 'octocat', type: 'User' }),
+    );
+
+    expect(run.outputs.summary).toBe("the comment is Patchling's own");
+    expect(run.stdout).toContain('acting as login=octocat source=rest');
+  });
+
+  it('falls back to github-actions[bot] with a warning when GitHub will not say', async () => {
+    mock.tokenLogin(null);
+    github().get('/user').reply(403, { message: 'Resource not accessible by integration' });
+    noRepoConfig(github());
+
+    const run = await runAction(
+      'issue_comment',
+      issueComment('/patchling help', { login: 'github-actions[bot]', type: 'Bot' }),
+    );
+
+    expect(run.outputs.summary).toBe("the comment is Patchling's own");
+    expect(run.stdout).toContain('assuming github-actions[bot]');
+    expect(run.stdout).toContain('acting as login=github-actions[bot] source=fallback');
+  });
+});
+
 describe('the Action on other events', () => {
   it('ignores an event no route takes', async () => {
     noRepoConfig(github());

@@ -42,9 +42,15 @@ export interface ActionRun {
 const temps: string[] = [];
 let sent: Sent[] = [];
 let unmatched: string[] = [];
+/** What GraphQL's `viewer` says the token is; null: GraphQL refuses the query. */
+let viewerLogin: string | null = 'github-actions[bot]';
 
 /** No network but loopback; every request GitHub answers is recorded; none may go unanswered. */
-export function useGitHubMock(): { sent: () => readonly Sent[] } {
+export function useGitHubMock(): {
+  sent: () => readonly Sent[];
+  /** The account GraphQL's `viewer` names for the token (default github-actions[bot]); null refuses. */
+  tokenLogin: (login: string | null) => void;
+} {
   // Fired for every request no interceptor takes, loopback (model, git servers) included.
   const onNoMatch = (request: Request) => {
     const host = hostOf(request);
@@ -57,6 +63,23 @@ export function useGitHubMock(): { sent: () => readonly Sent[] } {
     nock.disableNetConnect();
     nock.enableNetConnect(/127\.0\.0\.1/);
     nock.emitter.on('no match', onNoMatch);
+    viewerLogin = 'github-actions[bot]';
+    // Every run asks once which account its token is (resolveTokenLogin).
+    nock(API)
+      .post('/graphql', (body: { query?: unknown }) => String(body.query).includes('viewer'))
+      .optionally()
+      .times(Infinity)
+      .reply(() =>
+        viewerLogin === null
+          ? [
+              200,
+              {
+                data: null,
+                errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }],
+              },
+            ]
+          : [200, { data: { viewer: { login: viewerLogin } } }],
+      );
   });
   afterEach(() => {
     nock.emitter.off('no match', onNoMatch);
@@ -67,7 +90,12 @@ export function useGitHubMock(): { sent: () => readonly Sent[] } {
     expect(unmatched).toEqual([]);
     expect(pending).toEqual([]);
   });
-  return { sent: () => sent };
+  return {
+    sent: () => sent,
+    tokenLogin: (login) => {
+      viewerLogin = login;
+    },
+  };
 }
 
 /** A nock scope for the API that records what it answers and checks bodies against GitHub's schemas. */

@@ -28,6 +28,7 @@ const NEW_FINDING = {
   explanation: 'Form values arrive as strings, so `sum("1", "2")` is `"12"`.',
   priority: 'P1',
   confidence: 0.8,
+  kind: 'bug',
   path: 'sum.js',
   start_line: 1,
   end_line: 1,
@@ -39,15 +40,19 @@ const OLD_FINDING = {
   title: 'sum has no tests',
   explanation: 'Nothing checks the fix.',
   priority: 'P2',
+  kind: 'maintainability',
 } as const;
+/** Line 1 of sum.js at the head: what both findings point at. */
+const HEAD_LINE = 'export const sum = (a, b) => a + b;';
 /** The model's final answer: the review as JSON (ReviewOutput). */
 const REVIEW: ReviewOutput = {
   verdict: 'issues_found',
   summary: SUMMARY,
   findings: [NEW_FINDING, OLD_FINDING],
 };
-const marker = (finding: { path: string; title: string }) =>
-  `<!-- patchling:finding ${findingFingerprint(finding)} -->`;
+/** Fingerprinted by the code of its line and its kind (findingFingerprint). */
+const marker = (finding: { path: string; title: string; kind: string }) =>
+  `<!-- patchling:finding ${findingFingerprint({ ...finding, code: HEAD_LINE })} kind=${finding.kind} lines=1 -->`;
 
 /** A review comment as GitHub lists it. */
 function listedComment(id: number, login: string, body: string) {

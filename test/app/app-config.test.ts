@@ -99,12 +99,31 @@ describe('readAppConfig', () => {
       maxTurns: 60,
       githubApiUrl: 'https://ghe.example.com/api/v3',
       cloneBaseUrl: 'https://github.com',
+      gitCacheMaxBytes: 5120 * 1024 * 1024,
       // scan.schedule is checked every ten minutes (PATCHLING_SCAN_TIMER=off turns it off).
       scanTimerMs: 600_000,
       // No PATCHLING_QUEUE_URL: the SQLite queue; one installation may use every slot.
       perInstallationConcurrency: 2,
       shutdownGraceMs: 25_000,
     });
+  });
+
+  it('takes the git cache size cap in MB from PATCHLING_GIT_CACHE_MAX_MB', () => {
+    const config = readAppConfig({
+      APP_ID: '12345',
+      PRIVATE_KEY: appPrivateKey(),
+      WEBHOOK_SECRET,
+      PATCHLING_GIT_CACHE_MAX_MB: '100',
+    });
+    expect(config.gitCacheMaxBytes).toBe(100 * 1024 * 1024);
+    expect(() =>
+      readAppConfig({
+        APP_ID: '12345',
+        PRIVATE_KEY: appPrivateKey(),
+        WEBHOOK_SECRET,
+        PATCHLING_GIT_CACHE_MAX_MB: 'lots',
+      }),
+    ).toThrow('PATCHLING_GIT_CACHE_MAX_MB must be a positive whole number');
   });
 
   it('reads the queue settings: a Redis URL, the per-installation limit, the shutdown grace', () => {

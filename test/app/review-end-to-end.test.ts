@@ -227,7 +227,8 @@ describe('a pull request reviewed by the App, end to end', () => {
               'export const sum = (a, b) => Number(a) + Number(b);',
               '```',
               '',
-              `<!-- patchling:finding ${findingFingerprint(finding)} -->`,
+              // Fingerprinted by the code of its line (the head's) and its kind.
+              `<!-- patchling:finding ${findingFingerprint({ ...finding, code: 'export const sum = (a, b) => a + b;' })} kind=other lines=1 -->`,
             ].join('\n'),
           },
         ],

@@ -32,7 +32,9 @@ import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import {
   createMultiFilePrRepo,
+  BASE_FILES,
   FEATURE_CHANGES,
+  type FileChanges,
   type MultiFilePrRepo,
 } from './multi-file-pr-repo.js';
 
@@ -53,7 +55,26 @@ let app: AppHarness | undefined;
 
 beforeEach(() => {
   github = startGitHubMock();
+  headAfterPush = {};
 });
+
+const REPLIES = '/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies';
+/** Accepts Patchling's "Addressed in <sha>" replies to these comments; returns their bodies. */
+function acceptReplies(commentIds: readonly number[]): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  for (const commentId of commentIds) {
+    github.write(
+      'POST',
+      REPLIES,
+      { owner: OWNER, repo: REPO, pull_number: NUMBER, comment_id: commentId },
+      (body) => {
+        bodies.push(body);
+        return [201, { id: commentId + 50_000, in_reply_to_id: commentId, body: body.body }];
+      },
+    );
+  }
+  return bodies;
+}
 
 afterEach(async () => {
   await app?.close();
@@ -105,9 +126,28 @@ function answer(summary: string, findings: readonly Finding[]): string {
   return JSON.stringify(output, null, 2);
 }
 
-const marker = (f: Finding) => `<!-- patchling:finding ${findingFingerprint(f)} -->`;
+/** The code of a finding's lines at the head of FEATURE_CHANGES: what its fingerprint hashes. */
+let headAfterPush: FileChanges = {};
+function codeAt(f: Finding): string | undefined {
+  const text =
+    f.path in headAfterPush
+      ? headAfterPush[f.path]
+      : f.path in FEATURE_CHANGES
+        ? FEATURE_CHANGES[f.path]
+        : (BASE_FILES as FileChanges)[f.path];
+  if (typeof text !== 'string') return undefined;
+  const lines = text.split(/\r?\n/);
+  if (f.end_line > lines.length) return undefined;
+  return lines.slice(f.start_line - 1, f.end_line).join('\n');
+}
+const fingerprintOf = (f: Finding) => findingFingerprint({ ...f, code: codeAt(f) });
+const codeFields = (f: Finding) =>
+  codeAt(f) === undefined
+    ? ''
+    : ` kind=${f.kind ?? 'other'} lines=${f.end_line - f.start_line + 1}`;
+const marker = (f: Finding) => `<!-- patchling:finding ${fingerprintOf(f)}${codeFields(f)} -->`;
 const summaryMarker = (f: Finding) =>
-  `<!-- patchling:finding ${findingFingerprint(f)} path=${encodeURIComponent(f.path)} -->`;
+  `<!-- patchling:finding ${fingerprintOf(f)} path=${encodeURIComponent(f.path)}${codeFields(f)} -->`;
 const reviewMarker = (sha: string) => `<!-- patchling:review sha=${sha} -->`;
 
 /** An inline comment's body as Patchling writes it. */
@@ -537,7 +577,7 @@ describe('publishing a review of a multi-file pull request', () => {
     expect(await readdir(path.join(app.stateDir, 'workspaces'))).toEqual([]);
   }, 60_000);
 
-  it('reviews a later push incrementally: only the new diff, nothing posted twice, no thread resolved on a partial view', async () => {
+  it('reviews a later push incrementally: only the new diff, nothing posted twice; only the thread whose lines the push rewrote is resolved, with a reply', async () => {
     const token = github.installationToken;
     const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
     repo = pr;
@@ -604,19 +644,17 @@ describe('publishing a review of a multi-file pull request', () => {
     expect(firstTask).toContain('-  return a - b;');
 
     // A push: sum fixed (math.js lines 3-4 become one), formatPercent appended to format.js.
-    const secondHead = await pr.push(
-      {
-        'src/math.js': MATH_WITH_SUM_FIXED,
-        'src/format.js': [
-          String(FEATURE_CHANGES['src/format.js']),
-          'export function formatPercent(ratio) {',
-          '  return `${ratio * 100}%`;',
-          '}',
-          '',
-        ].join('\n'),
-      },
-      'Fix sum for strings; add formatPercent',
-    );
+    headAfterPush = {
+      'src/math.js': MATH_WITH_SUM_FIXED,
+      'src/format.js': [
+        String(FEATURE_CHANGES['src/format.js']),
+        'export function formatPercent(ratio) {',
+        '  return `${ratio * 100}%`;',
+        '}',
+        '',
+      ].join('\n'),
+    };
+    const secondHead = await pr.push(headAfterPush, 'Fix sum for strings; add formatPercent');
     expect(secondHead).not.toBe(firstHead);
 
     // What GitHub lists now: Patchling's first review and its comments, served back as
@@ -654,8 +692,11 @@ describe('publishing a review of a multi-file pull request', () => {
       firstCommentId: 2001,
     });
     github.reviewComments(OWNER, REPO, NUMBER, 81, second);
-    // No GraphQL mock: an incremental review resolves no thread (it read the new commits,
-    // not the problems already there), and an unmatched request would fail the test.
+    // The push rewrote sum's lines: its thread is resolved, with a reply. mean's code moved
+    // and price's is untouched (both in files the push changed): their threads stay open.
+    // parse.js is not in the push: its thread is not even looked at.
+    const graphql = mockThreads(firstReview.comments, [resolvedThread]);
+    const replies = acceptReplies([1001]);
     await deliver('synchronize', pr, firstHead);
     const jobs = await app.settled(4, 45_000);
     expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
@@ -697,8 +738,10 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ]);
 
+    expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001')]);
+    expect(replies).toEqual([{ body: `Addressed in ${secondHead.slice(0, 7)}.` }]);
     const outcome =
-      'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted.';
+      'Reviewed: 5 findings. Posted: 2 inline comments, 0 in the summary, 3 already posted, 1 thread resolved.';
     expect(jobs[3]?.result).toMatchObject({ status: 'completed', message: outcome });
     const final = finalCheckRun(4322);
     expect(final).toMatchObject({
@@ -714,7 +757,11 @@ describe('publishing a review of a multi-file pull request', () => {
    * then a push that fixes sum. The model's second answer is `secondAnswer`; the GitHub
    * mocks of the second run are the caller's.
    */
-  async function reviewThenFixSum(firstFindings: readonly Finding[], secondAnswer: string) {
+  async function reviewThenFixSum(
+    firstFindings: readonly Finding[],
+    secondAnswer: string,
+    config?: string,
+  ) {
     const token = github.installationToken;
     const pr = await createMultiFilePrRepo({ owner: OWNER, repo: REPO, number: NUMBER, token });
     repo = pr;
@@ -724,7 +771,7 @@ describe('publishing a review of a multi-file pull request', () => {
       step.text(secondAnswer),
     ]);
     model = scripted;
-    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321 });
+    mockReviewRun(pr, { headSha: firstHead, checkRunId: 4321, ...(config ? { config } : {}) });
     const first = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 80 });
     github.reviewComments(OWNER, REPO, NUMBER, 80, first);
     const started = await startApp(pr);
@@ -776,6 +823,7 @@ describe('publishing a review of a multi-file pull request', () => {
     });
     github.reviewComments(OWNER, REPO, NUMBER, 81, second);
     const graphql = mockThreads(firstReview.comments, [resolvedThread]);
+    const replies = acceptReplies([1001]);
     const writesBefore = github.writes().length;
 
     await deliverReviewCommand(COMMAND_ID);
@@ -846,8 +894,10 @@ describe('publishing a review of a multi-file pull request', () => {
       `POST /repos/${OWNER}/${REPO}/check-runs`,
       `POST ${PULL}/reviews`,
       'POST /graphql',
+      `POST ${PULL}/comments/1001/replies`,
       'POST /graphql',
     ]);
+    expect(replies).toEqual([{ body: `Addressed in ${secondHead.slice(0, 7)}.` }]);
     expect(github.writes()[writesBefore]?.body).toEqual({ content: 'eyes' });
 
     const outcome =
@@ -860,6 +910,83 @@ describe('publishing a review of a multi-file pull request', () => {
       details_url: `https://github.com/${OWNER}/${REPO}/pull/${NUMBER}#pullrequestreview-81`,
     });
     expect(final?.output?.summary).toContain(outcome);
+  }, 90_000);
+
+  it('dismisses its earlier "changes requested" when a complete review finds nothing at that level', async () => {
+    const config = 'review:\n  request_changes_at: P1\n';
+    const sum = plain(SUM);
+    const { pr, app, secondHead, firstReview } = await reviewThenFixSum(
+      [sum],
+      answer('Sum is fixed.', []),
+      config,
+    );
+    expect(firstReview.request.event).toBe('REQUEST_CHANGES');
+    expect(firstReview.listed.state).toBe('CHANGES_REQUESTED');
+
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      config,
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+    mockThreads(firstReview.comments, [resolvedThread]);
+    acceptReplies([1001]);
+    const dismissals: unknown[] = [];
+    github.write(
+      'PUT',
+      '/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals',
+      { owner: OWNER, repo: REPO, pull_number: NUMBER, review_id: 80 },
+      (body) => {
+        dismissals.push(body);
+        return [200, { ...firstReview.listed, state: 'DISMISSED' }];
+      },
+    );
+
+    await deliverReviewCommand(COMMAND_ID);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => job.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(second.requests.map((r) => r.event)).toEqual(['COMMENT']);
+    expect(dismissals).toEqual([
+      {
+        message: `Patchling reviewed ${secondHead.slice(0, 7)} in full and found nothing at P1 or above.`,
+        event: 'DISMISS',
+      },
+    ]);
+    expect(jobs[3]?.result).toMatchObject({
+      message: expect.stringContaining('1 earlier change request dismissed'),
+    });
+  }, 90_000);
+
+  it('keeps its earlier "changes requested" after an incremental review', async () => {
+    const config = 'review:\n  request_changes_at: P1\n';
+    const { pr, app, secondHead, firstReview } = await reviewThenFixSum(
+      [plain(SUM)],
+      answer('Sum is fixed.', []),
+      config,
+    );
+    mockReviewRun(pr, {
+      headSha: secondHead,
+      checkRunId: 4322,
+      config,
+      history: { reviews: [firstReview.listed], comments: [...firstReview.comments] },
+    });
+    const second = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: 81 });
+    // The push rewrote sum's lines: the incremental review resolves its thread all the same.
+    mockThreads(firstReview.comments, [resolvedThread]);
+    acceptReplies([1001]);
+
+    await deliver('synchronize', pr, firstReview.listed.commit_id);
+    const jobs = await app.settled(4, 45_000);
+    expect(jobs.map((job) => job.status)).toContain('succeeded');
+    expect(second.requests).toHaveLength(1);
+    // No PUT .../dismissals was asked for: nock would have listed it as unmatched.
+    expect(github.calls.filter((call) => call.path.endsWith('/dismissals'))).toEqual([]);
   }, 90_000);
 
   it('logs a thread GitHub will not resolve, resolves the others, and completes the review', async () => {
@@ -900,6 +1027,8 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ];
     const graphql = mockThreads(firstReview.comments, [refused, resolvedThread]);
+    // Each thread gets its reply before it is resolved, the refused one too.
+    const replies = acceptReplies([1001, 1004]);
 
     await deliverReviewCommand(COMMAND_ID);
     const jobs = await app.settled(4, 45_000);
@@ -920,6 +1049,7 @@ describe('publishing a review of a multi-file pull request', () => {
       },
     ]);
     expect(graphql).toEqual([LIST_THREADS, resolveThread('PRRT_1001'), resolveThread('PRRT_1004')]);
+    expect(replies).toHaveLength(2);
     const warnings = app.logs.filter(
       (entry) => entry.msg === 'warning' && entry.jobId === jobs[3]?.id,
     );

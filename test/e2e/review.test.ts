@@ -204,6 +204,7 @@ describe('patchling review: the report', () => {
         explanation: 'Explanation of twice triples its argument.',
         priority: 'P1',
         confidence: 0.9,
+        kind: 'other',
         path: 'sum.js',
         start_line: 2,
         end_line: 2,
@@ -215,6 +216,7 @@ describe('patchling review: the report', () => {
         explanation: 'Explanation of sum has no doc comment.',
         priority: 'P2',
         confidence: 0.9,
+        kind: 'other',
         path: 'sum.js',
         start_line: 1,
         end_line: 1,
@@ -665,13 +667,28 @@ describe('patchling review: a change in several parts', () => {
   const SMALL_WINDOW = { PATCHLING_CONTEXT_WINDOW: '1000' };
   const bigFiles = (names: readonly string[]) =>
     Object.fromEntries(names.map((name) => [`${name}.js`, numberedSource(name, 60)]));
+  /** Batches run concurrently, so requests arrive in any order: answer each by its file. */
+  const byFile = (answers: Readonly<Record<string, () => ScriptStep>>): ScriptStep => ({
+    kind: 'respond',
+    fn: (request) => {
+      const [file] = filesInDiff(diffSent(request));
+      const answer = answers[file ?? ''];
+      if (!answer) throw new Error(`no answer for ${String(file)}`);
+      return answer();
+    },
+  });
 
   it('makes one model run per batch, each request holding only its own files', async () => {
     const names = ['alpha', 'beta', 'gamma'];
+    const answers = Object.fromEntries(
+      names.map((name) => [
+        `${name}.js`,
+        () =>
+          reviewAnswer([finding({ path: `${name}.js`, title: `${name} issue`, start_line: 3 })]),
+      ]),
+    );
     const { scenario: s } = await featureScenario(
-      names.map((name) =>
-        reviewAnswer([finding({ path: `${name}.js`, title: `${name} issue`, start_line: 3 })]),
-      ),
+      names.map(() => byFile(answers)),
       { featureFiles: bigFiles(names), env: SMALL_WINDOW },
     );
 
@@ -683,7 +700,9 @@ describe('patchling review: a change in several parts', () => {
     );
     expect(s.server.requests).toHaveLength(3);
     for (const [i, name] of names.entries()) {
-      const request = s.server.requests[i];
+      const request = s.server.requests.find(
+        (r) => filesInDiff(diffSent(r)).join() === `${name}.js`,
+      );
       expect(filesInDiff(diffSent(request))).toEqual([`${name}.js`]);
       expect(userTextOf(request)).toContain(
         `this is part ${i + 1}, with this file: ${name}.js. Report findings on these files only.`,
@@ -705,8 +724,9 @@ describe('patchling review: a change in several parts', () => {
       step.text('Looks good to me!', { usage: { inputTokens: 100, outputTokens: 5 } });
     const good = () =>
       reviewAnswer([finding({ path: 'beta.js', title: 'beta issue', start_line: 3 })], 'Beta.');
+    const answers = { 'alpha.js': garbage, 'beta.js': good };
     const { scenario: s } = await featureScenario(
-      [garbage(), garbage(), good(), garbage(), garbage(), good()],
+      Array.from({ length: 6 }, () => byFile(answers)),
       { featureFiles: bigFiles(['alpha', 'beta']), env: SMALL_WINDOW },
     );
 
@@ -722,10 +742,10 @@ describe('patchling review: a change in several parts', () => {
       /^patchling: Reviewed 1 of 2 parts \(1 finding\); the others failed: the final answer did not match the output schema/m,
     );
     // alpha: the answer and its repair; beta: one answer.
-    expect(s.server.requests.map((r) => filesInDiff(diffSent(r)))).toEqual([
-      ['alpha.js'],
-      ['alpha.js'],
-      ['beta.js'],
+    expect(s.server.requests.map((r) => filesInDiff(diffSent(r)).join()).sort()).toEqual([
+      'alpha.js',
+      'alpha.js',
+      'beta.js',
     ]);
 
     // With a finding at the --fail-on bar, the finding decides the exit code.

@@ -27,6 +27,7 @@ describe('parseRepoConfig: defaults', () => {
         drafts: false,
         min_priority: 'P2',
         max_comments: 10,
+        concurrency: 4,
         ignore_paths: [],
         approve_when_clean: false,
       },
@@ -103,6 +104,12 @@ describe('parseRepoConfig: problems name the key', () => {
   });
 
   it('reports out-of-range numbers and empty strings', () => {
+    expect(problemsOf('review:\n  concurrency: 9\n')).toEqual([
+      'review.concurrency: must be at most 8',
+    ]);
+    expect(problemsOf('review:\n  concurrency: 0\n')).toEqual([
+      'review.concurrency: must be at least 1',
+    ]);
     expect(problemsOf('review:\n  max_comments: -1\n')).toEqual([
       'review.max_comments: must be at least 0',
     ]);

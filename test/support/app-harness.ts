@@ -209,7 +209,7 @@ export interface GitHubMock {
    * (an invalid body is answered 422, as GitHub would, and listed in `invalid`).
    */
   write(
-    method: 'POST' | 'PATCH',
+    method: 'POST' | 'PATCH' | 'PUT',
     route: string,
     params: Params,
     reply: (body: Record<string, unknown>) => Reply,
@@ -319,7 +319,7 @@ export function mockGitHub(): GitHubMock {
 
   const register = (
     on: nock.Scope,
-    method: 'POST' | 'PATCH',
+    method: 'POST' | 'PATCH' | 'PUT',
     route: string,
     params: Params,
     reply: (body: Record<string, unknown>) => Reply,

@@ -17,6 +17,9 @@ const reviewComment = z.object({
   body: z.string().nullable().optional(),
   path: z.string(),
   in_reply_to_id: z.number().optional(),
+  // Where the comment sits on the current diff; null once the lines changed (outdated).
+  line: z.number().nullable().optional(),
+  start_line: z.number().nullable().optional(),
 });
 
 export interface LoadPreviousReviewStateOptions {
@@ -61,19 +64,34 @@ export async function loadPreviousReviewState(
     posted.set(fingerprint, [...(posted.get(fingerprint) ?? []), ref]);
   };
   let lastReviewedSha: string | undefined;
+  const changesRequested: number[] = [];
   // GitHub lists reviews oldest first: the last marker read is the latest review's.
   for (const item of reviews.filter((r) => byBot(r.user) && r.state !== 'PENDING')) {
+    if (item.state === 'CHANGES_REQUESTED') changesRequested.push(item.id);
     lastReviewedSha = parseReviewMarker(item.body) ?? lastReviewedSha;
     for (const marker of parseFindingMarkers(item.body)) {
-      if (marker.path !== undefined) add(marker.fingerprint, { path: marker.path });
+      if (marker.path === undefined) continue;
+      add(marker.fingerprint, {
+        path: marker.path,
+        ...(marker.kind === undefined ? {} : { kind: marker.kind, lines: marker.lines }),
+      });
     }
   }
   for (const item of comments) {
     if (!byBot(item.user) || item.in_reply_to_id !== undefined) continue;
     const marker = parseFindingMarkers(item.body).at(-1);
-    if (marker !== undefined) add(marker.fingerprint, { path: item.path, commentId: item.id });
+    if (marker === undefined) continue;
+    add(marker.fingerprint, {
+      path: item.path,
+      commentId: item.id,
+      ...(marker.kind === undefined ? {} : { kind: marker.kind, lines: marker.lines }),
+      ...(typeof item.line === 'number' ? { line: item.line } : {}),
+      ...(typeof item.start_line === 'number' ? { startLine: item.start_line } : {}),
+    });
   }
-  return lastReviewedSha === undefined
-    ? { postedFingerprints: posted }
-    : { lastReviewedSha, postedFingerprints: posted };
+  return {
+    ...(lastReviewedSha === undefined ? {} : { lastReviewedSha }),
+    postedFingerprints: posted,
+    ...(changesRequested.length === 0 ? {} : { changesRequested }),
+  };
 }

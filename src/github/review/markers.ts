@@ -7,7 +7,8 @@ import { FINGERPRINT_PATTERN } from './fingerprint.js';
  */
 const SHA_PATTERN = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const REVIEW_MARKER = /<!-- patchling:review sha=([0-9a-f]+) -->\s*$/;
-const FINDING_MARKER = /<!-- patchling:finding ([0-9a-f]+)(?: path=(\S+))? -->/g;
+const FINDING_MARKER =
+  /<!-- patchling:finding ([0-9a-f]+)(?: path=(\S+?))?(?: kind=([a-z_]{1,30}))?(?: lines=(\d{1,5}))? -->/g;
 
 export function isCommitSha(sha: string): boolean {
   return SHA_PATTERN.test(sha);
@@ -22,14 +23,22 @@ export function reviewMarker(headSha: string): string {
  * (an inline comment has its own), URL-encoded with `-` too: an inline HTML comment
  * that contains `--` is shown as text by GitHub's markdown, and `>` could close it.
  */
-export function findingMarker(fingerprint: string, path?: string): string {
+export function findingMarker(
+  fingerprint: string,
+  path?: string,
+  code?: { readonly kind: string; readonly lines: number },
+): string {
   const where = path === undefined ? '' : ` path=${encodeURIComponent(path).replace(/-/g, '%2D')}`;
-  return `<!-- patchling:finding ${fingerprint}${where} -->`;
+  // A code fingerprint also records what a later run needs to look for the code again.
+  const what = code === undefined ? '' : ` kind=${code.kind} lines=${code.lines}`;
+  return `<!-- patchling:finding ${fingerprint}${where}${what} -->`;
 }
 
 export interface FindingMarker {
   readonly fingerprint: string;
   readonly path?: string;
+  readonly kind?: string;
+  readonly lines?: number;
 }
 
 /** The reviewed commit, from the marker that ends a review body; undefined without one. */
@@ -41,10 +50,14 @@ export function parseReviewMarker(body: string | null | undefined): string | und
 /** Every well-formed finding marker in a body, in order. */
 export function parseFindingMarkers(body: string | null | undefined): FindingMarker[] {
   const markers: FindingMarker[] = [];
-  for (const [, fingerprint = '', encoded] of (body ?? '').matchAll(FINDING_MARKER)) {
+  for (const [, fingerprint = '', encoded, kind, lines] of (body ?? '').matchAll(FINDING_MARKER)) {
     if (!FINGERPRINT_PATTERN.test(fingerprint)) continue;
     const path = encoded === undefined ? undefined : decodePath(encoded);
-    markers.push(path === undefined ? { fingerprint } : { fingerprint, path });
+    markers.push({
+      fingerprint,
+      ...(path === undefined ? {} : { path }),
+      ...(kind === undefined || lines === undefined ? {} : { kind, lines: Number(lines) }),
+    });
   }
   return markers;
 }

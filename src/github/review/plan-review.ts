@@ -1,4 +1,4 @@
-import { findingFingerprint } from './fingerprint.js';
+import { codeMarkerFields, findingFingerprint } from './fingerprint.js';
 import { findingMarker } from './markers.js';
 import { renderCommentBody } from './render-finding.js';
 import type {
@@ -54,6 +54,14 @@ export function planReview(
       repeats.push(finding);
       continue;
     }
+    // Reworded, or its lines edited since: the same problem if an open thread of the same
+    // kind sits on these lines. Not posted again, and that thread stays open.
+    const thread = previous === undefined ? undefined : openThreadOn(finding, previous);
+    if (thread !== undefined) {
+      fingerprints.add(thread);
+      repeats.push(finding);
+      continue;
+    }
     seen.add(spot);
     const anchor = commentable(finding.path, finding.start_line, finding.end_line);
     if (!anchor.ok) {
@@ -66,7 +74,8 @@ export function planReview(
       continue;
     }
     const onFindingLines = startLine === finding.start_line && line === finding.end_line;
-    const body = renderCommentBody(finding, findingMarker(fingerprint), onFindingLines);
+    const marker = findingMarker(fingerprint, undefined, codeMarkerFields(finding));
+    const body = renderCommentBody(finding, marker, onFindingLines);
     const comment: ReviewCommentInput =
       startLine < line
         ? {
@@ -81,6 +90,29 @@ export function planReview(
     inline.push({ finding, fingerprint, comment });
   }
   return { inline, inSummary, repeats, fingerprints };
+}
+
+/**
+ * The fingerprint of an inline thread Patchling posted on `finding`'s file, for the same
+ * kind of problem, whose lines on the current diff overlap the finding's. Only threads of
+ * code fingerprints (they record their kind) and still on the diff (not outdated) count,
+ * and only for a named kind.
+ */
+function openThreadOn(
+  finding: PublishableFinding,
+  previous: PreviousReviewState,
+): string | undefined {
+  const kind = finding.kind ?? 'other';
+  // "Other" says nothing about the problem: two such findings on one line may differ.
+  if (kind === 'other') return undefined;
+  for (const [fingerprint, refs] of previous.postedFingerprints) {
+    for (const ref of refs) {
+      if (ref.path !== finding.path || ref.kind !== kind || ref.line === undefined) continue;
+      const start = ref.startLine ?? ref.line;
+      if (start <= finding.end_line && ref.line >= finding.start_line) return fingerprint;
+    }
+  }
+  return undefined;
 }
 
 function isLine(value: number): boolean {

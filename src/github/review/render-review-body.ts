@@ -1,3 +1,4 @@
+import { codeMarkerFields } from './fingerprint.js';
 import { fitGitHubText, MAX_BODY_CHARS } from '../limits.js';
 import { defuse } from '../render-progress.js';
 import { codeSpan, defuseMarkdown } from './markdown.js';
@@ -44,7 +45,7 @@ export function renderReviewBody(input: ReviewBodyInput): string {
 }
 
 function renderEntry({ finding, fingerprint, reason }: SummarizedFinding): string {
-  const first = `- ${findingHeading(finding)} at ${findingLocation(finding)} (${defuse(reason, 300)}) ${findingMarker(fingerprint, finding.path)}`;
+  const first = `- ${findingHeading(finding)} at ${findingLocation(finding)} (${defuse(reason, 300)}) ${findingMarker(fingerprint, finding.path, codeMarkerFields(finding))}`;
   const rest = `${defuseMarkdown(finding.explanation)}${suggestionPart(finding, false)}`;
   return `${first}\n\n${indent(rest)}`;
 }

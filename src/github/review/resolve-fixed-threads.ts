@@ -1,6 +1,5 @@
-import type { Octokit } from '@octokit/rest';
 import { z } from 'zod';
-import type { GitHubRepo } from '../types.js';
+import type { GitHubApi, GitHubRepo } from '../types.js';
 import type { PreviousReviewState, ReviewLog } from './types.js';
 
 /** Pages of 100 threads read at most. */
@@ -41,7 +40,7 @@ const threadsPage = z.object({
 });
 
 export interface ResolveFixedThreadsOptions {
-  readonly octokit: Pick<Octokit, 'graphql'>;
+  readonly octokit: GitHubApi;
   readonly repo: GitHubRepo;
   readonly pullNumber: number;
   readonly previous: PreviousReviewState;
@@ -52,6 +51,8 @@ export interface ResolveFixedThreadsOptions {
    * review skips unchanged files) is not absent, only unseen: its thread is left alone.
    */
   readonly reviewedFiles: readonly string[];
+  /** Posted in each thread before it is resolved, e.g. "Addressed in 1a2b3c4." */
+  readonly reply?: string;
   readonly log?: ReviewLog;
 }
 
@@ -91,6 +92,7 @@ export async function resolveFixedThreads(
     const fingerprint = gone.get(thread.commentId);
     if (fingerprint === undefined) continue;
     const entry = { fingerprint, threadId: thread.id, commentId: thread.commentId };
+    if (options.reply !== undefined) await postReply(options, thread.commentId, options.reply);
     try {
       await options.octokit.graphql(RESOLVE_THREAD_MUTATION, { threadId: thread.id });
       resolved.push(entry);
@@ -101,6 +103,30 @@ export async function resolveFixedThreads(
     }
   }
   return { resolved, failed };
+}
+
+/** A reply that fails is logged: the thread is resolved all the same. */
+async function postReply(
+  options: ResolveFixedThreadsOptions,
+  commentId: number,
+  body: string,
+): Promise<void> {
+  try {
+    await options.octokit.request(
+      'POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies',
+      {
+        owner: options.repo.owner,
+        repo: options.repo.repo,
+        pull_number: options.pullNumber,
+        comment_id: commentId,
+        body,
+      },
+    );
+  } catch (error) {
+    options.log?.warn(
+      `could not reply to review comment ${commentId}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
 
 /** The PR's unresolved threads, each with the database id of its first comment. */

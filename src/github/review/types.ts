@@ -2,7 +2,14 @@ import type { Finding } from '../../jobs/review/finding.js';
 import type { GitHubLog } from '../types.js';
 
 /** A finding ready to publish. The caller says whether its suggestion was verified. */
-export type PublishableFinding = Finding & { readonly verifiedSuggestion: boolean };
+export type PublishableFinding = Finding & {
+  readonly verifiedSuggestion: boolean;
+  /**
+   * The text of lines start_line..end_line at the reviewed commit, when the caller read
+   * it: the finding is then fingerprinted by its code, not its title (findingFingerprint).
+   */
+  readonly code?: string;
+};
 
 export type ReviewEvent = 'COMMENT' | 'APPROVE' | 'REQUEST_CHANGES';
 
@@ -23,6 +30,12 @@ export interface PostedFindingRef {
   readonly commentId?: number;
   /** The review thread, once looked up (GraphQL node id). */
   readonly threadId?: string;
+  /** The kind of problem and how many lines it covered (markers of code fingerprints). */
+  readonly kind?: string;
+  readonly lines?: number;
+  /** Where the inline comment sits on the current diff; absent once GitHub calls it outdated. */
+  readonly line?: number;
+  readonly startLine?: number;
 }
 
 /** What Patchling left on the PR before this run. */
@@ -31,6 +44,8 @@ export interface PreviousReviewState {
   readonly lastReviewedSha?: string;
   /** Fingerprint → every place it was posted (the same issue may sit in several spots). */
   readonly postedFingerprints: ReadonlyMap<string, readonly PostedFindingRef[]>;
+  /** Patchling's own reviews whose state is still CHANGES_REQUESTED (not dismissed). */
+  readonly changesRequested?: readonly number[];
 }
 
 export interface PublishedFinding {

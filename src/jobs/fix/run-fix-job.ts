@@ -82,6 +82,7 @@ export async function runFixJob(
       remoteUrl: deps.cloneUrl(fromOwner, fromRepo),
       token,
       parentDir: deps.workRoot,
+      cache: deps.gitCache,
       signal,
     });
 

@@ -8,6 +8,23 @@ import { z } from 'zod';
 export const Priority = z.enum(['P0', 'P1', 'P2', 'P3']);
 export type Priority = z.infer<typeof Priority>;
 
+/**
+ * What kind of problem a finding is. With the file and the code of its lines, it is what
+ * recognises the same finding across pushes, however the title is worded.
+ */
+export const ProblemKind = z.enum([
+  'bug',
+  'security',
+  'performance',
+  'concurrency',
+  'error_handling',
+  'resource_leak',
+  'api_misuse',
+  'maintainability',
+  'other',
+]);
+export type ProblemKind = z.infer<typeof ProblemKind>;
+
 export const Finding = z.strictObject({
   title: z
     .string()
@@ -22,6 +39,7 @@ export const Finding = z.strictObject({
     'P0: breaks the product or loses data; P1: a real bug users will hit; P2: a bug in an edge case; P3: minor.',
   ),
   confidence: z.number().min(0).max(1).describe('How sure you are, from 0 to 1.'),
+  kind: ProblemKind.default('other').describe('The kind of problem.'),
   path: z.string().min(1).describe('File path relative to the repository root.'),
   start_line: z
     .number()
@@ -40,7 +58,8 @@ export const Finding = z.strictObject({
       'Optional replacement text for exactly lines start_line..end_line, or null. Only when you are sure it is right.',
     ),
 });
-export type Finding = z.infer<typeof Finding>;
+/** As the model writes it: `kind` may be missing (then it is "other"). */
+export type Finding = z.input<typeof Finding>;
 
 export const ReviewOutput = z.strictObject({
   verdict: z
@@ -55,6 +74,6 @@ export const ReviewOutput = z.strictObject({
     .array(Finding)
     .describe('The problems, most important first. Empty when there are none.'),
 });
-export type ReviewOutput = z.infer<typeof ReviewOutput>;
+export type ReviewOutput = z.input<typeof ReviewOutput>;
 
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { P0: 0, P1: 1, P2: 2, P3: 3 };

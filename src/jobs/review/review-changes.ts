@@ -1,11 +1,6 @@
-import type { AgentEvent } from '../../agent/events.js';
-import type { AgentsInstructions } from '../../agent/load-agents-md.js';
-import { loadPrompt } from '../../agent/load-prompt.js';
-import type { Budgets } from '../../agent/run-agent.js';
-import type { UntrustedText } from '../../agent/untrusted.js';
-import { describeError } from '../../errors.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { addUsage, ZERO_USAGE, type Usage } from '../../model/types.js';
+import { createAdaptiveLimiter } from '../../util/adaptive-limiter.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import type { SkippedFile } from '../../workspace/diff/index.js';
 import {
@@ -14,15 +9,13 @@ import {
   parseGitattributes,
   parseUnifiedDiff,
   planReviewBatches,
-  renderDiff,
 } from '../../workspace/diff/index.js';
 import type { DiffFile } from '../../workspace/diff/index.js';
-import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
-import { runJobAgent } from '../run-job-agent.js';
-import type { RepoConfig } from '../repo-config.js';
 import { filterFindings, type DroppedFinding } from './filter-findings.js';
-import { ReviewOutput, type Finding } from './finding.js';
+import type { Finding } from './finding.js';
+import type { BatchInfo, ReviewChangesOptions } from './review-options.js';
 import { reviewOutputSpec } from './review-output-spec.js';
+import { runReviewBatch } from './run-review-batch.js';
 import { verifySuggestions } from './verify-suggestions.js';
 
 /** Share of the context window one batch of diff may take: the rest is for reading code. */
@@ -30,55 +23,7 @@ const BATCH_SHARE_OF_WINDOW = 0.25;
 /** Larger batches review worse: the model skims. */
 const MAX_BATCH_TOKENS = 60_000;
 
-export type ReviewSettings = RepoConfig['review'];
-
-export interface ReviewChangesOptions {
-  /** The checkout the diff leads to (the head), as a real path. */
-  readonly workspace: string;
-  /** The unified diff to review (`git diff` with a/ b/ prefixes). */
-  readonly diff: string;
-  /** What is being reviewed, one or two sentences the task starts with. */
-  readonly subject: string;
-  /** The author's words (title, body, the requester's note): shown as data, never obeyed. */
-  readonly untrusted: readonly UntrustedText[];
-  /** AGENTS.md to follow; absent: read from the checkout itself (the local CLI). */
-  readonly agents?: AgentsInstructions;
-  readonly settings: ReviewSettings;
-  /**
-   * The `.gitattributes` that decide what is generated or vendored (`linguist-*`). For a
-   * pull request, the base branch's: its author must not be able to mark a file unreviewed.
-   */
-  readonly gitattributes?: string;
-  /**
-   * Skip new files whose first lines say "generated" (default true). False for a pull
-   * request: its author could mark their own code unreviewed.
-   */
-  readonly trustHeadMarkers?: boolean;
-  /** `sandbox.env`: variable names passed into the sandbox. */
-  readonly sandboxEnv: readonly string[];
-  readonly modelConfig: ModelConfig;
-  readonly stateDir: string;
-  /** The process environment (secret values in it are redacted from logs). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly extraSecrets?: readonly string[];
-  /** Per batch; a deadline spans them all. */
-  readonly budgets: Budgets;
-  /** Tokens of diff per batch; default from the model's context window. */
-  readonly maxBatchTokens?: number;
-  readonly signal?: AbortSignal;
-  /** Each agent event, with the batch it belongs to (1-based). */
-  readonly onEvent?: (event: AgentEvent, batch: BatchInfo) => void;
-  readonly onBatchStart?: (batch: BatchInfo) => void;
-  /** Where the scratch copy for `review.verify` is made. */
-  readonly scratchParent?: string;
-  readonly onWarning?: (message: string) => void;
-}
-
-export interface BatchInfo {
-  readonly index: number;
-  readonly total: number;
-  readonly files: readonly string[];
-}
+export type { BatchInfo, ReviewChangesOptions, ReviewSettings } from './review-options.js';
 
 /** A finding that survived the filters, with what became of its suggestion. */
 export interface ReviewedFinding {
@@ -141,12 +86,48 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
   const output = reviewOutputSpec();
   const total = plan.batches.length;
 
-  for (const [position, batch] of plan.batches.entries()) {
-    options.signal?.throwIfAborted();
-    const batchFiles = [...new Set(batch.map((file) => file.path))];
-    const info: BatchInfo = { index: position + 1, total, files: batchFiles };
-    options.onBatchStart?.(info);
-    const run = await runBatch(options, batch, info, output);
+  const limiter = createAdaptiveLimiter({
+    max: options.concurrency ?? options.settings.concurrency,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.onConcurrency ? { onLimit: options.onConcurrency } : {}),
+  });
+  // Sandboxes are created one at a time (milliseconds each): two created in the same
+  // millisecond by one process collide on the name of the sandbox's cgroup probe.
+  const creating = createAdaptiveLimiter({ max: 1 });
+  const setUp = <T>(create: () => Promise<T>) => creating.run(create);
+  // Every batch at once, as many running as the limiter allows; the results are read in
+  // batch order below, so the review is the same whichever batch finished first.
+  const settled = await Promise.allSettled(
+    plan.batches.map((batch, position) =>
+      limiter.run(async () => {
+        options.signal?.throwIfAborted();
+        const batchFiles = [...new Set(batch.map((file) => file.path))];
+        const info: BatchInfo = { index: position + 1, total, files: batchFiles };
+        options.onBatchStart?.(info);
+        const run = await runReviewBatch(
+          options,
+          batch,
+          info,
+          output,
+          (event) => {
+            // The provider is rate limiting: start fewer batches until it calms down.
+            if (event.type === 'model_retry' && event.retry.kind === 'rate_limit') {
+              limiter.rateLimited(event.retry.delayMs);
+            }
+            options.onEvent?.(event, info);
+          },
+          setUp,
+        );
+        options.onBatchFinish?.(info, run.ok);
+        return { batchFiles, run };
+      }),
+    ),
+  );
+  const rejected = settled.find((result) => result.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  for (const result of settled) {
+    if (result.status !== 'fulfilled') continue;
+    const { batchFiles, run } = result.value;
     runIds.push(run.runId);
     usage = addUsage(usage, run.usage);
     if (run.ok) {
@@ -170,12 +151,15 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
     findings: filtered.kept,
     ...(options.settings.verify === undefined ? {} : { verifyCommand: options.settings.verify }),
     sandboxFactory: (scratchDir) =>
-      createSandbox({
-        workspace: scratchDir,
-        policy: 'workspace-write',
-        envAllowlist: options.sandboxEnv,
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      }),
+      setUp(() =>
+        createSandbox({
+          workspace: scratchDir,
+          policy: 'workspace-write',
+          envAllowlist: options.sandboxEnv,
+          ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        }),
+      ),
+    concurrency: options.concurrency ?? options.settings.concurrency,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.scratchParent ? { scratchParent: options.scratchParent } : {}),
   });
@@ -199,103 +183,6 @@ export async function reviewChanges(options: ReviewChangesOptions): Promise<Revi
     runIds,
     usage,
   };
-}
-
-type BatchRun =
-  | { ok: true; runId: string; usage: Usage; review: ReviewOutput }
-  | {
-      ok: false;
-      runId: string;
-      usage: Usage;
-      status: 'failed' | 'budget_exceeded';
-      message: string;
-    };
-
-async function runBatch(
-  options: ReviewChangesOptions,
-  batch: readonly DiffFile[],
-  info: BatchInfo,
-  output: ReturnType<typeof reviewOutputSpec>,
-): Promise<BatchRun> {
-  const runId = newRunId(new Date());
-  const run = await prepareRunEnvironment({
-    workspace: options.workspace,
-    policy: 'read-only',
-    modelConfig: options.modelConfig,
-    stateDir: options.stateDir,
-    runId,
-    env: options.env,
-    envAllowlist: options.sandboxEnv,
-    ...(options.extraSecrets ? { extraSecrets: options.extraSecrets } : {}),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
-  try {
-    const result = await runJobAgent(run, {
-      runId,
-      policy: 'read-only',
-      jobPrompt: loadPrompt('review'),
-      task: {
-        prompt: taskText(options, info),
-        // The diff is the author's text too: comments and strings in it are data.
-        untrusted: [...options.untrusted, { label: 'diff', text: renderDiff(batch) }],
-      },
-      agents: options.agents,
-      modelConfig: options.modelConfig,
-      output,
-      budgets: options.budgets,
-      signal: options.signal,
-      onEvent: (event) => options.onEvent?.(event, info),
-    });
-    if (result.status !== 'completed') {
-      return {
-        ok: false,
-        runId,
-        usage: result.usage,
-        status: result.status === 'budget_exceeded' ? 'budget_exceeded' : 'failed',
-        message: run.redactor.redact(result.message),
-      };
-    }
-    const parsed = ReviewOutput.safeParse(result.output);
-    if (!parsed.success) {
-      return {
-        ok: false,
-        runId,
-        usage: result.usage,
-        status: 'failed',
-        message: 'the model did not answer with a review',
-      };
-    }
-    return { ok: true, runId, usage: result.usage, review: parsed.data };
-  } catch (error) {
-    // An abort is the caller's to report; anything else ends this batch only.
-    if (options.signal?.aborted) throw error;
-    return {
-      ok: false,
-      runId,
-      usage: ZERO_USAGE,
-      status: 'failed',
-      message: run.redactor.redact(describeError(error)),
-    };
-  } finally {
-    run.log.close();
-    await run.sandbox.close?.();
-  }
-}
-
-function taskText(options: ReviewChangesOptions, info: BatchInfo): string {
-  const parts = [options.subject];
-  if (info.total > 1) {
-    parts.push(
-      `The change is reviewed in ${info.total} parts; this is part ${info.index}, with ${info.files.length === 1 ? 'this file' : 'these files'}: ${info.files.join(', ')}. Report findings on these files only.`,
-    );
-  }
-  if (options.settings.instructions) {
-    parts.push(`The repository's review instructions:\n${options.settings.instructions}`);
-  }
-  parts.push(
-    'Answer with the review as JSON matching the output schema: a verdict, a summary, and the findings with their new-side line numbers.',
-  );
-  return parts.join('\n\n');
 }
 
 /** How much diff one batch holds: a share of the window, capped. */

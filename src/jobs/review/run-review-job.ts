@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
-import { describeAbort, describeError } from '../../errors.js';
+import { describeAbort } from '../../errors.js';
 import {
+  dismissChangeRequests,
   findingFingerprint,
   loadPreviousReviewState,
   publishReview,
-  resolveFixedThreads,
   type PublishableFinding,
   type PublishReviewResult,
   type ReviewEvent,
@@ -24,7 +24,9 @@ import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
 import { runJobSetup } from '../run-job-setup.js';
-import { PRIORITY_RANK } from './finding.js';
+import { codeOf, createFileLines } from './finding-code.js';
+import { PRIORITY_RANK, type Finding } from './finding.js';
+import { resolveReviewThreads } from './resolve-review-threads.js';
 import { reviewChanges, type ReviewedFinding, type ReviewSettings } from './review-changes.js';
 
 /**
@@ -88,6 +90,7 @@ export async function runReviewJob(
       baseRef: pr.baseRef,
       since,
       parentDir: deps.workRoot,
+      cache: deps.gitCache,
       signal,
     });
     if (workspace.mergeBase === undefined) {
@@ -123,6 +126,7 @@ export async function runReviewJob(
       maxBytes: 256 * 1024,
     });
     progress.running('Reviewing');
+    let partsDone = 0;
     const review = await reviewChanges({
       workspace: workspace.dir,
       diff,
@@ -146,8 +150,15 @@ export async function runReviewJob(
       scratchParent: deps.workRoot,
       signal,
       onBatchStart: (batch) => {
-        if (batch.total > 1) progress.running(`Reviewing part ${batch.index} of ${batch.total}`);
+        if (batch.total > 1 && batch.index === 1)
+          progress.running(`Reviewing ${batch.total} parts at once`);
       },
+      onBatchFinish: (batch) => {
+        partsDone += 1;
+        if (batch.total > 1) progress.running(`Reviewed ${partsDone} of ${batch.total} parts`);
+      },
+      onConcurrency: (limit) =>
+        deps.log({ msg: 'review concurrency', jobId, limit, why: 'provider rate limit' }),
       onEvent: (event) => {
         progress.onAgentEvent(event);
         deps.onAgentEvent?.(event);
@@ -188,14 +199,29 @@ export async function runReviewJob(
     }
 
     progress.running('Posting the review');
+    // Each finding carries the code of its lines: its fingerprint (findingFingerprint).
+    const lines = createFileLines(workspace.dir);
+    const withCode = async <T extends Finding>(finding: T) => {
+      const code = await codeOf(lines, finding);
+      return code === undefined ? finding : { ...finding, code };
+    };
     // Model-written text is redacted here as well as by the client: the token is known here.
-    const findings = review.findings.map(toPublishable).map((finding) => ({
-      ...finding,
-      title: redactor.redact(finding.title),
-      explanation: redactor.redact(finding.explanation),
-      suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
-    }));
+    const findings = await Promise.all(
+      review.findings.map(toPublishable).map((finding) =>
+        withCode({
+          ...finding,
+          title: redactor.redact(finding.title),
+          explanation: redactor.redact(finding.explanation),
+          suggestion: finding.suggestion === null ? null : redactor.redact(finding.suggestion),
+        }),
+      ),
+    );
     const fullFiles = parseUnifiedDiff(fullDiff);
+    const complete =
+      review.status === 'completed' &&
+      workspace.since === undefined &&
+      review.skippedFiles.length === 0;
+    const event = reviewEvent(config.review, findings, { complete });
     const published = await publishReview({
       octokit: deps.github,
       repo,
@@ -205,35 +231,44 @@ export async function runReviewJob(
       summary: redactor.redact(summaryOf(review.summary, workspace.since, review.dropped.length)),
       reviewedFiles: review.reviewedFiles,
       skippedFiles: review.skippedFiles,
-      event: reviewEvent(config.review, findings, {
-        complete:
-          review.status === 'completed' &&
-          workspace.since === undefined &&
-          review.skippedFiles.length === 0,
-      }),
+      event,
       // A partial review leaves the last complete one as where the next run starts.
       markReviewed: review.status === 'completed',
       commentable: (path, start, end) => commentableRange(fullFiles, path, start, end),
       previous,
       log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
     });
-    const resolved = await resolveThreadsOfFixedFindings({
+    const dropped = await Promise.all(review.dropped.map(({ finding }) => withCode(finding)));
+    const resolved = await resolveReviewThreads({
       deps,
       jobId,
       repo,
       pullNumber: job.pullNumber,
       previous,
-      // Only a review of the whole change may say a finding is gone: an incremental one
-      // looked at the new commits, not at the problems already there.
-      incremental: workspace.since !== undefined,
-      stillPresent: new Set([
-        ...published.fingerprints,
-        // Left out by the settings is not fixed.
-        ...review.dropped.map(({ finding }) => findingFingerprint(finding)),
-      ]),
+      headSha: pr.headSha,
+      // Left out by the settings is not fixed.
+      stillPresent: new Set([...published.fingerprints, ...dropped.map(findingFingerprint)]),
       reviewedFiles: review.reviewedFiles,
+      // An incremental review re-checks only the findings on the files it saw rewritten.
+      ...(workspace.since === undefined
+        ? {}
+        : { rewrittenFiles: review.files.map((file) => file.path) }),
+      lines,
     });
-    const message = describePublished(published, resolved, review.message);
+    // A complete review that found nothing at the bar lifts Patchling's earlier "changes
+    // requested": left standing, it would block the merge for problems that are gone.
+    const dismissed =
+      complete && event !== 'REQUEST_CHANGES'
+        ? await dismissChangeRequests({
+            octokit: deps.github,
+            repo,
+            pullNumber: job.pullNumber,
+            reviewIds: previous.changesRequested ?? [],
+            message: dismissalMessage(pr.headSha, config.review.request_changes_at),
+            log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
+          })
+        : [];
+    const message = describePublished(published, resolved, dismissed.length, review.message);
     await progress.succeeded({
       summary: message,
       link: `${pr.htmlUrl}#pullrequestreview-${published.reviewId}`,
@@ -281,37 +316,6 @@ export function reviewEvent(
   return 'COMMENT';
 }
 
-/** Resolving threads comes after the review is posted: a failure there is logged, not fatal. */
-async function resolveThreadsOfFixedFindings(input: {
-  deps: AgentJobDeps;
-  jobId: string;
-  repo: { owner: string; repo: string };
-  pullNumber: number;
-  previous: Awaited<ReturnType<typeof loadPreviousReviewState>>;
-  incremental: boolean;
-  stillPresent: ReadonlySet<string>;
-  reviewedFiles: readonly string[];
-}): Promise<number> {
-  if (input.incremental) return 0;
-  const warn = (message: string) =>
-    input.deps.log({ msg: 'warning', jobId: input.jobId, warning: message });
-  try {
-    const result = await resolveFixedThreads({
-      octokit: input.deps.github,
-      repo: input.repo,
-      pullNumber: input.pullNumber,
-      previous: input.previous,
-      stillPresent: input.stillPresent,
-      reviewedFiles: input.reviewedFiles,
-      log: { warn },
-    });
-    return result.resolved.length;
-  } catch (error) {
-    warn(`could not resolve the threads of fixed findings: ${describeError(error)}`);
-    return 0;
-  }
-}
-
 function subjectOf(job: ReviewJob, pr: PullRequestDetails, since: string | undefined): string {
   const what = `pull request #${job.pullNumber} (${pr.baseRef} ← ${pr.headRef})`;
   const scope =
@@ -334,9 +338,15 @@ function summaryOf(summary: string, since: string | undefined, dropped: number):
   return parts.join('\n\n');
 }
 
+function dismissalMessage(headSha: string, bar: ReviewSettings['request_changes_at']): string {
+  const what = bar === undefined ? 'nothing that requests changes' : `nothing at ${bar} or above`;
+  return `Patchling reviewed ${headSha.slice(0, 7)} in full and found ${what}.`;
+}
+
 function describePublished(
   published: PublishReviewResult,
   resolved: number,
+  dismissed: number,
   outcome: string,
 ): string {
   const parts = [
@@ -346,6 +356,8 @@ function describePublished(
   if (published.skippedAsRepeat.length > 0)
     parts.push(`${published.skippedAsRepeat.length} already posted`);
   if (resolved > 0) parts.push(`${resolved} thread${resolved === 1 ? '' : 's'} resolved`);
+  if (dismissed > 0)
+    parts.push(`${dismissed} earlier change request${dismissed === 1 ? '' : 's'} dismissed`);
   return `${outcome} Posted: ${parts.join(', ')}.`;
 }
 

@@ -25,8 +25,10 @@ export interface VerifySuggestionsOptions {
   /** Per run of the command. Default DEFAULT_VERIFY_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Where the scratch copy is made. Default the OS temp directory. */
+  /** Where the scratch copies are made. Default the OS temp directory. */
   readonly scratchParent?: string;
+  /** Checks run at once, each on its own scratch copy. Default 1. */
+  readonly concurrency?: number;
 }
 
 export interface SuggestionVerdict {
@@ -42,8 +44,9 @@ export interface SuggestionVerdict {
  * check must pass in the sandbox with the suggestion applied. One verdict per finding, in
  * order (findings without a suggestion are "no suggestion").
  *
- * The workspace is copied once per call; between suggestions only the touched file is
- * put back. The copy is removed at the end, whatever happens. Aborting throws.
+ * The workspace is copied once per worker (`concurrency` of them); between suggestions
+ * only the touched file is put back. The copies are removed at the end, whatever happens.
+ * Aborting throws.
  */
 export async function verifySuggestions(
   options: VerifySuggestionsOptions,
@@ -59,17 +62,28 @@ export async function verifySuggestions(
     else pending.push({ index, prepared: result.prepared });
   }
 
-  if (options.verifyCommand !== undefined && pending.length > 0) {
-    const session = new ScratchSession(options);
-    try {
-      for (const { index, prepared } of pending) {
-        signal?.throwIfAborted();
-        const finding = findings[index] as Finding;
-        verdicts[index] = { finding, ...(await session.check(prepared, options.verifyCommand)) };
+  const command = options.verifyCommand;
+  if (command !== undefined && pending.length > 0) {
+    // Each worker has its own scratch copy and sandbox: checks running at once never see
+    // one another's suggestion. A worker takes the next suggestion when it is free.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      const session = new ScratchSession(options);
+      try {
+        while (next < pending.length) {
+          signal?.throwIfAborted();
+          const { index, prepared } = pending[next++] as (typeof pending)[number];
+          const finding = findings[index] as Finding;
+          verdicts[index] = { finding, ...(await session.check(prepared, command)) };
+        }
+      } finally {
+        await session.dispose();
       }
-    } finally {
-      await session.dispose();
-    }
+    };
+    const workers = Math.min(pending.length, Math.max(1, Math.floor(options.concurrency ?? 1)));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    const rejected = settled.find((result) => result.status === 'rejected');
+    if (rejected) throw rejected.reason;
   }
   return verdicts.map((verdict, index) => {
     if (verdict === undefined) throw new Error(`no verdict for finding ${index}`);

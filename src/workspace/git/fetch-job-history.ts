@@ -14,9 +14,10 @@ const FILTER_IGNORED = /filtering not recognized by server/;
 /**
  * `partial`: every commit and tree of the head and base, blobs fetched on demand (the
  * server supports `--filter=blob:none`). `shallow`: complete snapshots, history deepened
- * until the merge base appears (servers without filters).
+ * until the merge base appears (servers without filters). `full`: everything, from a git
+ * cache mirror of a server without filters.
  */
-export type HistoryMode = 'partial' | 'shallow';
+export type HistoryMode = 'partial' | 'shallow' | 'full';
 
 export interface FetchPlan {
   /** The head by id; fetched directly when the server allows it. */

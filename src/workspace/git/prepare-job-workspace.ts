@@ -7,6 +7,7 @@ import { baseTrackingRef, fetchJobHistory } from './fetch-job-history.js';
 import type { HistoryMode } from './fetch-job-history.js';
 import { findMergeBase } from './find-merge-base.js';
 import { parseRemoteUrl } from './parse-remote-url.js';
+import { fillFromCache, type GitCacheOptions } from './repo-cache.js';
 import { runGit } from './run-git.js';
 import type { GitContext } from './run-git.js';
 
@@ -37,6 +38,11 @@ export type PrepareJobWorkspaceOptions = HeadSelector & {
    * `since` only when it is an ancestor of the head; its files are fetched too.
    */
   readonly since?: string | undefined;
+  /**
+   * A git cache: the job's objects come from this repository's mirror, fetched
+   * incrementally, instead of a fetch of its own (see fillFromCache).
+   */
+  readonly cache?: GitCacheOptions | undefined;
 };
 
 export interface JobWorkspace {
@@ -92,12 +98,19 @@ export async function prepareJobWorkspace(
       await git.raw(['init', '--quiet', '--initial-branch=main']);
       await git.raw(['remote', 'add', 'origin', remote.href]);
     });
-    const fetched = await fetchJobHistory(context, {
-      headSha: options.headSha,
-      headRef: options.ref,
-      baseBranch,
-      depth,
-    });
+    const fetched = options.cache
+      ? await fillFromCache(context, options.cache, {
+          headSha: options.headSha,
+          headRef: options.ref,
+          baseBranch,
+          since: options.since,
+        })
+      : await fetchJobHistory(context, {
+          headSha: options.headSha,
+          headRef: options.ref,
+          baseBranch,
+          depth,
+        });
     await runGit(context, 'Checking out the head', async (git) => {
       // In a partial clone this also fetches the head's blobs, hence the token.
       await git.raw(['checkout', '--quiet', '--detach', fetched.headSha]);

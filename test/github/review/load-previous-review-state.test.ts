@@ -93,7 +93,8 @@ describe('loadPreviousReviewState', () => {
       lastReviewedSha: headSha,
       postedFingerprints: new Map([
         [findingFingerprint(outside), [{ path: 'src/other file.ts' }]],
-        [findingFingerprint(inline), [{ path: 'src/pager.ts', commentId: 1001 }]],
+        // Where the comment sits on the current diff, as GitHub lists it.
+        [findingFingerprint(inline), [{ path: 'src/pager.ts', commentId: 1001, line: 12 }]],
       ]),
     });
   });

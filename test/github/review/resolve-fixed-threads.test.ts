@@ -4,6 +4,7 @@ import {
   RESOLVE_THREAD_MUTATION,
   REVIEW_THREADS_QUERY,
 } from '../../../src/github/review/resolve-fixed-threads.js';
+import { expectValidGitHubRequest } from '../../support/github-schemas.js';
 import { githubApi, repo, testClient, useNock, type Sent } from '../helpers.js';
 import { PR } from './review-fixtures.js';
 
@@ -160,5 +161,47 @@ describe('resolveFixedThreads', () => {
       }),
     ]);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('resolveFixedThreads with a reply', () => {
+  useNock();
+
+  it("answers each thread it resolves with the reply, checked against GitHub's schema", async () => {
+    const { scope, sent } = githubApi();
+    scope.post('/graphql').reply(200, threadsPage([thread('PRRT_11', 11)]));
+    scope
+      .post(`/repos/${repo.owner}/${repo.repo}/pulls/${PR}/comments/11/replies`)
+      .reply(201, { id: 501, in_reply_to_id: 11, body: 'Addressed in 1a2b3c4.' });
+    scope.post('/graphql').reply(200, resolvedReply('PRRT_11'));
+
+    const result = await resolveFixedThreads({
+      octokit: testClient({ retries: 0 }),
+      repo,
+      pullNumber: PR,
+      previous: {
+        postedFingerprints: new Map([
+          ['aaaaaaaaaaaaaaaa', [{ path: 'src/pager.ts', commentId: 11 }]],
+        ]),
+      },
+      stillPresent: new Set(),
+      reviewedFiles: ['src/pager.ts'],
+      reply: 'Addressed in 1a2b3c4.',
+    });
+
+    expect(result.resolved.map((r) => r.threadId)).toEqual(['PRRT_11']);
+    const reply = sent.find((s) => s.path.endsWith('/replies'));
+    expect(reply?.body).toEqual({ body: 'Addressed in 1a2b3c4.' });
+    expectValidGitHubRequest(
+      'POST',
+      '/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies',
+      reply?.body,
+    );
+    // The reply comes before the resolution.
+    expect(sent.map((s) => s.path)).toEqual([
+      '/graphql',
+      `/repos/${repo.owner}/${repo.repo}/pulls/${PR}/comments/11/replies`,
+      '/graphql',
+    ]);
   });
 });

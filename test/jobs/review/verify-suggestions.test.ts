@@ -249,3 +249,55 @@ describe('verifySuggestions when things go wrong', () => {
     expect(await readdir(scratchParent)).toEqual([]);
   });
 });
+
+describe('verifySuggestions, several at once', () => {
+  it('runs checks concurrently, each on its own scratch copy that holds only its suggestion', async () => {
+    const runs: { dir: string; start: number; end: number }[] = [];
+    const timedFactory = async (scratchDir: string): Promise<Sandbox> => {
+      const sandbox = await sandboxFactory(scratchDir);
+      return {
+        ...sandbox,
+        workspace: sandbox.workspace,
+        run: async (request) => {
+          const start = performance.now();
+          const result = await sandbox.run(request);
+          runs.push({ dir: scratchDir, start, end: performance.now() });
+          return result;
+        },
+      };
+    };
+    const findings = [
+      makeFinding({
+        path: 'calc.js',
+        start_line: 1,
+        end_line: 1,
+        suggestion: 'export const sum = (a, b) => a + b; // A\r\n',
+      }),
+      makeFinding({
+        path: 'calc.js',
+        start_line: 2,
+        end_line: 2,
+        suggestion: 'export const twice = (a) => a * 2; // B\r\n',
+      }),
+    ];
+    // Fails if one copy ever holds both suggestions; sleeps so that overlap is visible.
+    const verifyCommand = "sleep 1; ! { grep -q '// A' calc.js && grep -q '// B' calc.js; }";
+
+    const verdicts = await verify({
+      findings,
+      verifyCommand,
+      sandboxFactory: timedFactory,
+      concurrency: 2,
+    });
+
+    expect(verdicts.map((v) => v.verified)).toEqual([true, true]);
+    expect(runs).toHaveLength(2);
+    const [first, second] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    expect(first.dir).not.toBe(second.dir);
+    // Both ran at the same time: each started before the other ended.
+    expect(first.start).toBeLessThan(second.end);
+    expect(second.start).toBeLessThan(first.end);
+    // Every copy is gone afterwards.
+    expect(await readdir(scratchParent)).toEqual([]);
+  });
+});

@@ -34,6 +34,12 @@ export interface ScriptedModelServer {
 export interface ScriptedModelServerOptions {
   /** Clock for `receivedAt` and the `created` timestamps; defaults to Date.now. */
   now?: () => number;
+  /**
+   * Awaited before each request takes its step: a model's thinking time (the bench's 3 s a
+   * turn), or a barrier that holds requests until enough arrive at once. Steps are taken in
+   * the order these resolve.
+   */
+  beforeStep?: (request: RecordedRequest) => Promise<void>;
 }
 
 /** How deep `respond` steps may chain before we call it a bug in the test. */
@@ -79,6 +85,7 @@ export async function startScriptedModelServer(
       );
       return;
     }
+    await options.beforeStep?.(recorded);
     const step = resolveStep(queue.shift(), recorded);
     if (typeof step === 'string') {
       sendJson(res, 500, headers(), errorBody(step, 'server_error'));
