@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -90,7 +91,9 @@ export async function isUsableCgroupParent(
   if (candidate.version === 2 && !(await enableController(candidate.parent, controller))) {
     return false;
   }
-  const probe = path.join(candidate.parent, `patchling-probe-${process.pid}-${Date.now()}`);
+  // Random, not a timestamp: two sandboxes made in the same millisecond (concurrent review
+  // batches, two jobs) would race for one name, and the loser would run without a limit.
+  const probe = path.join(candidate.parent, `patchling-probe-${process.pid}-${randomUUID()}`);
   try {
     await mkdir(probe);
   } catch {

@@ -70,6 +70,7 @@ export async function runScanJob(
       token,
       headSha,
       parentDir: deps.workRoot,
+      cache: deps.gitCache,
       signal,
     });
     // Dependencies before the scan, as for a fix: the provers' scratch copies are copies of
