@@ -82,6 +82,13 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const safeLog = (entry: Record<string, unknown>) =>
     log(JSON.parse(redactor.redact(JSON.stringify(entry))) as Record<string, unknown>);
 
+  // Octokit's own messages go through the redacting JSON log, not straight to the console.
+  const octokitLog = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => safeLog({ msg: 'github', level: 'warn', message }),
+    error: (message: string) => safeLog({ msg: 'github', level: 'error', message }),
+  };
   const clients = new Map<number, GitHubClient>();
   const githubFor = (installationId: number | undefined): GitHubClient => {
     if (installationId === undefined)
@@ -97,13 +104,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         },
         baseUrl: config.githubApiUrl,
         redactor,
-        // Octokit's own messages go through the redacting log, not straight to the console.
-        log: {
-          debug: () => undefined,
-          info: () => undefined,
-          warn: (message) => safeLog({ msg: 'github', level: 'warn', message }),
-          error: (message) => safeLog({ msg: 'github', level: 'error', message }),
-        },
+        log: octokitLog,
         throttle: {
           onRateLimit: (wait) => {
             metrics.onGitHubRateLimit('github', wait.retryAfterSeconds);
@@ -122,7 +123,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const appAuth = createAppAuth({
     appId: config.appId,
     privateKey: config.privateKey,
-    request: new Octokit({ baseUrl: config.githubApiUrl }).request,
+    request: new Octokit({ baseUrl: config.githubApiUrl, log: octokitLog }).request,
   });
   const gitTokenFor = async (installationId: number | undefined) => {
     if (installationId === undefined)
@@ -142,6 +143,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       },
       baseUrl: config.githubApiUrl,
       redactor,
+      log: octokitLog,
       throttle: { onRateLimit: () => undefined, onSecondaryRateLimit: () => undefined },
     });
   const resolveBotLogin = () => {
