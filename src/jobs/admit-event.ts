@@ -5,7 +5,8 @@ import type { GitHubApi, GitHubRepo } from '../github/types.js';
 import { authorizeJob } from './authorize-job.js';
 import type { RoutedJob } from './job.js';
 import { loadRepoConfig } from './load-repo-config.js';
-import { routeEvent, type RouteInput } from './route.js';
+import { routeEvent } from './route.js';
+import type { RouteInput } from './route-input.js';
 
 export interface AdmitInput {
   readonly github: GitHubApi;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job as BullJob, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BullmqClaims } from './bullmq-claims.js';
+import { connectBullmq } from './bullmq-connections.js';
 import {
   jobIdOf,
   toStoredJob,
@@ -8,15 +10,13 @@ import {
   type BullJobData,
   type JobMeta,
 } from './bullmq-job-record.js';
+import { COUNTED_TYPES, countsOf, subscribeSignals, TYPES_OF } from './bullmq-redis.js';
 import {
-  COUNTED_TYPES,
-  countsOf,
-  isLockError,
-  subscribeSignals,
-  TAKE_SUPERSEDE_KEY,
-  TYPES_OF,
-} from './bullmq-redis.js';
-import { DEFAULT_MAX_ATTEMPTS } from './sqlite-job-store.js';
+  resolveBullmqOptions,
+  type BullmqJobStoreOptions,
+  type ResolvedBullmqOptions,
+} from './bullmq-store-options.js';
+import { BullmqSupersede } from './bullmq-supersede.js';
 import type {
   ClaimGuard,
   ClaimOptions,
@@ -24,40 +24,12 @@ import type {
   EnqueueResult,
   HeartbeatResult,
   JobCounts,
-  JobStatus,
   JobStore,
   ListOptions,
   RecoveryResult,
   StoredJob,
   StoreSignal,
 } from './types.js';
-
-export interface BullmqJobStoreOptions {
-  /** redis://[user:password@]host:port[/db] (PATCHLING_QUEUE_URL). */
-  readonly url: string;
-  /** The BullMQ queue's name. Default 'patchling'. */
-  readonly queueName?: string;
-  /** Key prefix in Redis. Default 'bull' (BullMQ's). */
-  readonly prefix?: string;
-  readonly defaultMaxAttempts?: number;
-  /**
-   * A claim's lock lives this long unless the pool's heartbeat renews it; a worker that
-   * died is detected after it (plus up to two stalled checks). Default 60 s; keep it a
-   * few times the pool's heartbeatMs.
-   */
-  readonly lockDurationMs?: number;
-  /** How often this process looks for jobs whose lock expired. Default 30 s. */
-  readonly stalledIntervalMs?: number;
-  /** A job of a group at its limit goes back for this long. Default 2 s. */
-  readonly groupBackoffMs?: number;
-  /** Finished jobs are kept this long (the idempotency window of their keys). Default 7 days. */
-  readonly keepFinishedMs?: number;
-}
-
-interface Claim<P> {
-  readonly token: string;
-  readonly job: BullJob<BullJobData<P>>;
-}
 
 /**
  * The JobStore on Redis through BullMQ, for several App instances on one Redis. BullMQ
@@ -67,6 +39,8 @@ interface Claim<P> {
  * bullmq-job-record.ts). The pool drives it exactly like the SQLite store: it claims with
  * getNextJob (BullMQ's manual processing), renews the lock on each heartbeat, and ends the
  * claim with the token, so a worker whose lock was lost cannot record an outcome.
+ * Its parts: options (bullmq-store-options.ts), connections (bullmq-connections.ts), the
+ * claims it holds (bullmq-claims.ts), superseding (bullmq-supersede.ts).
  */
 export class BullmqJobStore<P = unknown> implements JobStore<P> {
   private readonly connection: Redis;
@@ -75,48 +49,33 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   private readonly queue: Queue<BullJobData<P>>;
   private readonly worker: Worker<BullJobData<P>>;
   private readonly base: string;
-  private readonly claims = new Map<string, Claim<P>>();
+  private readonly claims = new BullmqClaims<P>((id) => this.meta(id));
+  private readonly superseding: BullmqSupersede<P>;
   private readonly stalled: string[] = [];
   private readonly overAttempts: StoredJob<P>[] = [];
-  private readonly options: Required<Omit<BullmqJobStoreOptions, 'url'>>;
+  private readonly options: ResolvedBullmqOptions;
   private readonly url: string;
 
   private constructor(options: BullmqJobStoreOptions) {
     this.url = options.url;
-    this.options = {
-      queueName: options.queueName ?? 'patchling',
-      prefix: options.prefix ?? 'bull',
-      defaultMaxAttempts: options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      lockDurationMs: options.lockDurationMs ?? 60_000,
-      stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
-      groupBackoffMs: options.groupBackoffMs ?? 2000,
-      keepFinishedMs: options.keepFinishedMs ?? 7 * 24 * 3_600_000,
-    };
-    // The store's own connection fails fast while Redis is unreachable (no offline queue):
-    // an enqueue must reject, so the webhook is not acknowledged, rather than wait. BullMQ's
-    // worker connection must retry forever (maxRetriesPerRequest null), as its docs say.
-    this.connection = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 5000,
+    this.options = resolveBullmqOptions(options);
+    const { connection, workerConnection, queue, worker } = connectBullmq<P>(
+      options.url,
+      this.options,
+      (jobId) => this.stalled.push(jobId),
+    );
+    this.connection = connection;
+    this.workerConnection = workerConnection;
+    this.queue = queue;
+    this.worker = worker;
+    this.base = `${this.options.prefix}:${this.options.queueName}:patchling`;
+    this.superseding = new BullmqSupersede<P>({
+      connection,
+      base: this.base,
+      metaKey: (id) => this.metaKey(id),
+      get: (id) => this.get(id),
+      signal: (signal) => this.signal(signal),
     });
-    this.workerConnection = new Redis(options.url, { maxRetriesPerRequest: null });
-    const { queueName, prefix } = this.options;
-    this.base = `${prefix}:${queueName}:patchling`;
-    this.queue = new Queue<BullJobData<P>>(queueName, { connection: this.connection, prefix });
-    this.worker = new Worker<BullJobData<P>>(queueName, null, {
-      connection: this.workerConnection,
-      prefix,
-      autorun: false,
-      lockDuration: this.options.lockDurationMs,
-      stalledInterval: this.options.stalledIntervalMs,
-      // Attempts are the store's business (maxAttempts per job, interruptions included).
-      maxStalledCount: Number.MAX_SAFE_INTEGER,
-    });
-    this.worker.on('stalled', (jobId) => this.stalled.push(jobId));
-    // Errors surface through the calls that fail; the event only keeps Node from throwing.
-    this.worker.on('error', () => undefined);
-    this.queue.on('error', () => undefined);
   }
 
   static async open<P = unknown>(options: BullmqJobStoreOptions): Promise<BullmqJobStore<P>> {
@@ -164,26 +123,7 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
     await this.signal({ type: 'enqueued' });
     if (input.supersedeKey === undefined) return { job: stored, duplicate: false, ...none };
 
-    const [order, other] = (await this.connection.eval(
-      TAKE_SUPERSEDE_KEY,
-      1,
-      `${this.base}:supersede:${input.supersedeKey}`,
-      jobId,
-      String(seq),
-    )) as [string, string];
-    if (order === 'older') {
-      // A newer push got there first: this one is superseded before it runs.
-      await this.markSuperseded(jobId, other);
-      return { job: (await this.get(jobId)) ?? stored, duplicate: false, ...none };
-    }
-    if (other === '' || other === jobId) return { job: stored, duplicate: false, ...none };
-    const previous = await this.markSuperseded(other, jobId);
-    return {
-      job: stored,
-      duplicate: false,
-      superseded: previous === 'queued' ? [other] : [],
-      supersededRunning: previous === 'running' ? [other] : [],
-    };
+    return this.superseding.byKey(jobId, seq, input.supersedeKey, stored);
   }
 
   async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {
@@ -197,7 +137,7 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       const id = job.id;
       const meta = await this.meta(id);
       if (meta.final === 'superseded' || meta.supersededBy !== undefined) {
-        await this.finishSuperseded(job, token);
+        await this.superseding.finish(job, token);
         continue;
       }
       if (meta.final === 'failed') {
@@ -233,14 +173,14 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   }
 
   async complete(id: string, options: ClaimGuard & { result?: unknown } = {}): Promise<boolean> {
-    return this.endClaim(id, options, (claim) =>
+    return this.claims.end(id, options, (claim) =>
       claim.job.moveToCompleted(options.result ?? null, claim.token, false),
     );
   }
 
   async fail(id: string, error: string, options: ClaimGuard = {}): Promise<boolean> {
     if (this.claims.has(id)) {
-      return this.endClaim(id, options, async (claim) => {
+      return this.claims.end(id, options, async (claim) => {
         await this.connection.hset(this.metaKey(id), 'error', error);
         await claim.job.moveToFailed(new Error(error), claim.token, false);
       });
@@ -255,7 +195,7 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
     options: ClaimGuard & { readonly delayMs: number },
   ): Promise<boolean> {
     if ((await this.meta(id)).supersededBy !== undefined) return false;
-    return this.endClaim(id, options, async (claim) => {
+    return this.claims.end(id, options, async (claim) => {
       const availableAt = Date.now() + Math.max(0, options.delayMs);
       await this.connection.hset(this.metaKey(id), { error, availableAt });
       await claim.job.moveToDelayed(availableAt, claim.token);
@@ -265,14 +205,14 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   async supersede(id: string, options: ClaimGuard = {}): Promise<boolean> {
     const claim = this.claims.get(id);
     if (claim) {
-      return this.endClaim(id, options, () => this.finishSuperseded(claim.job, claim.token));
+      return this.claims.end(id, options, () => this.superseding.finish(claim.job, claim.token));
     }
     if (options.attempt !== undefined) return false;
     return this.finalWithoutLock(id, { final: 'superseded' });
   }
 
   async release(id: string, options: ClaimGuard = {}): Promise<boolean> {
-    return this.endClaim(id, options, async (claim) => {
+    return this.claims.end(id, options, async (claim) => {
       await this.connection.hincrby(this.metaKey(id), 'releases', 1);
       await claim.job.moveToWait(claim.token);
     });
@@ -282,7 +222,7 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
     const claim = this.claims.get(id);
     const meta = await this.meta(id);
     if (meta.final === 'superseded') return 'superseded';
-    if (!claim || !this.guardMatches(claim, meta, options)) return 'lost';
+    if (!claim || !this.claims.guardMatches(claim, meta, options)) return 'lost';
     const renewed = await claim.job.extendLock(claim.token, this.options.lockDurationMs);
     if (!renewed) return 'lost';
     await this.connection.hset(this.metaKey(id), 'heartbeatAt', Date.now());
@@ -319,7 +259,7 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   }
 
   async counts(): Promise<JobCounts> {
-    const superseded = Number((await this.connection.get(`${this.base}:superseded`)) ?? 0);
+    const superseded = await this.superseding.finishedCount();
     return countsOf(await this.queue.getJobCounts(...COUNTED_TYPES), superseded);
   }
 
@@ -381,55 +321,11 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
     await this.connection.publish(`${this.base}:signals`, JSON.stringify(signal));
   }
 
-  /** Marks `id` superseded by `by`; tells every process (the one running it aborts). */
-  private async markSuperseded(id: string, by: string): Promise<JobStatus | undefined> {
-    const job = await this.get(id);
-    if (!job || job.status === 'succeeded' || job.status === 'failed') return job?.status;
-    await this.connection.hset(this.metaKey(id), 'supersededBy', by);
-    if (job.status === 'queued') {
-      await this.connection.hset(this.metaKey(id), 'final', 'superseded');
-    } else {
-      await this.signal({ type: 'superseded', id, by });
-    }
-    return job.status;
-  }
-
-  private async finishSuperseded(job: BullJob<BullJobData<P>>, token: string): Promise<void> {
-    await this.connection.hset(this.metaKey(job.id ?? ''), 'final', 'superseded');
-    await job.moveToCompleted(null, token, false);
-    await this.connection.incr(`${this.base}:superseded`);
-  }
-
   /** A final state for a job this process holds no lock on (it is not running). */
   private async finalWithoutLock(id: string, meta: JobMeta): Promise<boolean> {
     const job = await this.get(id);
     if (!job || job.status !== 'queued') return false;
     await this.connection.hset(this.metaKey(id), { ...meta });
     return true;
-  }
-
-  private guardMatches(claim: Claim<P>, meta: JobMeta, guard: ClaimGuard): boolean {
-    return guard.attempt === undefined || attemptsOf(claim.job, meta) === guard.attempt;
-  }
-
-  /**
-   * Ends this process's claim on `id` with `end` (BullMQ checks the token against the
-   * lock). False when the claim is not ours, or the lock was lost (the job was taken over).
-   */
-  private async endClaim(
-    id: string,
-    guard: ClaimGuard,
-    end: (claim: Claim<P>) => Promise<unknown>,
-  ): Promise<boolean> {
-    const claim = this.claims.get(id);
-    if (!claim || !this.guardMatches(claim, await this.meta(id), guard)) return false;
-    this.claims.delete(id);
-    try {
-      await end(claim);
-      return true;
-    } catch (error) {
-      if (isLockError(error)) return false;
-      throw error;
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { parseRepoConfig } from '../../src/jobs/repo-config.js';
 import type { RepoConfig } from '../../src/jobs/repo-config.js';
 import { routeEvent } from '../../src/jobs/route.js';
-import type { RouteInput } from '../../src/jobs/route.js';
+import type { RouteInput } from '../../src/jobs/route-input.js';
 import type { RoutedJob, RouteDecision } from '../../src/jobs/job.js';
 
 export const BOT_LOGIN = 'patchling[bot]';

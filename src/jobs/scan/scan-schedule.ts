@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { DeliveryJob, RepoRef } from '../job.js';
-import { CONFIGURED_SCHEDULE_EVENT } from '../route.js';
+import { CONFIGURED_SCHEDULE_EVENT } from '../route-input.js';
 
 /** A repository and its `scan.schedule`. */
 export interface ScheduledRepository {
