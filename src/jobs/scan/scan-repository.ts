@@ -23,7 +23,7 @@ import {
   type Candidate,
 } from './scan-output.js';
 import { renderNumberedFile, scanScope, type ScanScope } from './scan-scope.js';
-import { runScanPass, type PassEnvironment } from './run-scan-pass.js';
+import { runStructuredPass, type PassEnvironment } from '../run-structured-pass.js';
 
 export type ScanSettings = RepoConfig['scan'];
 
@@ -135,7 +135,7 @@ export async function scanRepository(options: ScanRepositoryOptions): Promise<Sc
     if (room.ok) {
       const pass: ScanPass = { pass: 'threat_model' };
       options.onPass?.(pass);
-      const run = await runScanPass(options, {
+      const run = await runStructuredPass(options, {
         prompt: loadPrompt('scan-threat-model'),
         task: {
           prompt: threatModelTask(options.settings, scope, inScope.length),
@@ -179,7 +179,7 @@ export async function scanRepository(options: ScanRepositoryOptions): Promise<Sc
     }
     const pass: ScanPass = { pass: 'hunt', index: position + 1, total: batches.length, files };
     options.onPass?.(pass);
-    const run = await runScanPass(options, {
+    const run = await runStructuredPass(options, {
       prompt: loadPrompt('scan-hunt'),
       task: {
         prompt: huntTask(options.settings, pass),

@@ -1,13 +1,13 @@
-import type { AgentTask } from '../../agent/assemble-prompt.js';
-import type { AgentEvent } from '../../agent/events.js';
-import type { FinalOutputSpec } from '../../agent/final-output.js';
-import type { AgentsInstructions } from '../../agent/load-agents-md.js';
-import type { Budgets } from '../../agent/run-agent.js';
-import { describeError } from '../../errors.js';
-import type { ModelConfig } from '../../model/model-config.js';
-import { ZERO_USAGE, type Usage } from '../../model/types.js';
-import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
-import { runJobAgent } from '../run-job-agent.js';
+import type { AgentTask } from '../agent/assemble-prompt.js';
+import type { AgentEvent } from '../agent/events.js';
+import type { FinalOutputSpec } from '../agent/final-output.js';
+import type { AgentsInstructions } from '../agent/load-agents-md.js';
+import type { Budgets } from '../agent/run-agent.js';
+import { describeError } from '../errors.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { ZERO_USAGE, type Usage } from '../model/types.js';
+import { newRunId, prepareRunEnvironment } from './prepare-agent-run.js';
+import { runJobAgent } from './run-job-agent.js';
 import type { z } from 'zod';
 
 export interface PassEnvironment {
@@ -33,11 +33,12 @@ export type PassResult<T> =
     };
 
 /**
- * One read-only agent run of a scan (the threat model, a hunt batch), its final answer
- * parsed with `schema`. A failure ends this pass only and says why; an abort is the
- * caller's to report.
+ * One read-only agent run whose final answer must match `schema`: a review batch, a scan's
+ * threat model or hunt batch. Its own run id and run log, the read-only sandbox. A failure
+ * ends this pass only and comes back as a result saying why; an abort is the caller's to
+ * report, so it is thrown.
  */
-export async function runScanPass<T>(
+export async function runStructuredPass<T>(
   environment: PassEnvironment,
   pass: {
     readonly prompt: string;
@@ -46,20 +47,26 @@ export async function runScanPass<T>(
     readonly schema: z.ZodType<T>;
     readonly budgets: Budgets;
     readonly onEvent?: ((event: AgentEvent) => void) | undefined;
+    /** What the answer should have been, for the failure message; default the spec's name. */
+    readonly what?: string | undefined;
   },
+  /** Runs the sandbox's creation; a caller running passes concurrently serialises it. */
+  setUp: <R>(create: () => Promise<R>) => Promise<R> = (create) => create(),
 ): Promise<PassResult<T>> {
   const runId = newRunId(new Date());
-  const run = await prepareRunEnvironment({
-    workspace: environment.workspace,
-    policy: 'read-only',
-    modelConfig: environment.modelConfig,
-    stateDir: environment.stateDir,
-    runId,
-    env: environment.env,
-    envAllowlist: environment.sandboxEnv,
-    ...(environment.extraSecrets ? { extraSecrets: environment.extraSecrets } : {}),
-    ...(environment.onWarning ? { onWarning: environment.onWarning } : {}),
-  });
+  const run = await setUp(() =>
+    prepareRunEnvironment({
+      workspace: environment.workspace,
+      policy: 'read-only',
+      modelConfig: environment.modelConfig,
+      stateDir: environment.stateDir,
+      runId,
+      env: environment.env,
+      envAllowlist: environment.sandboxEnv,
+      ...(environment.extraSecrets ? { extraSecrets: environment.extraSecrets } : {}),
+      ...(environment.onWarning ? { onWarning: environment.onWarning } : {}),
+    }),
+  );
   try {
     const result = await runJobAgent(run, {
       runId,
@@ -89,7 +96,7 @@ export async function runScanPass<T>(
         runId,
         usage: result.usage,
         status: 'failed',
-        message: `the model did not answer with ${pass.output.name}`,
+        message: `the model did not answer with ${pass.what ?? pass.output.name}`,
       };
     }
     return { ok: true, runId, usage: result.usage, output: parsed.data };
