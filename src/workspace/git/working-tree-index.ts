@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { assertNoNestedRepositories } from './assert-no-nested-repositories.js';
@@ -24,9 +24,7 @@ export async function withWorkingTreeIndex<T>(
   const indexFile = path.join(gitDir, `patchling-index-${randomUUID()}`);
   try {
     // Starting from the real index keeps its stat data, so unchanged files are not re-hashed.
-    await copyFile(path.join(gitDir, 'index'), indexFile).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    });
+    await copyIndexKeepingItsTime(path.join(gitDir, 'index'), indexFile);
     return await runGit(
       context,
       action,
@@ -39,5 +37,22 @@ export async function withWorkingTreeIndex<T>(
   } finally {
     await rm(indexFile, { force: true });
     await rm(`${indexFile}.lock`, { force: true });
+  }
+}
+
+/**
+ * Copies an index with its modification time. Git trusts an entry's stat data only when
+ * the entry is older than the index file itself ("racy git"): a file rewritten in the same
+ * timestamp tick as the index, with the same size, is otherwise taken as unchanged. A copy
+ * stamped "now" would make every such entry look trustworthy, and the agent's change would
+ * be missed (seen as "the change is empty" when a test rewrote a file right after commit).
+ */
+async function copyIndexKeepingItsTime(from: string, to: string): Promise<void> {
+  try {
+    await copyFile(from, to);
+    const { atime, mtime } = await stat(from);
+    await utimes(to, atime, mtime);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
