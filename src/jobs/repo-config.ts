@@ -6,7 +6,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseAllowEntry } from '../egress/allowlist.js';
-import { looksLikeSecretName } from '../sandbox/sandbox-env.js';
+import { isOperatorSetting, looksLikeSecretName } from '../sandbox/sandbox-env.js';
 
 export const REPO_CONFIG_PATH = '.github/patchling.yml';
 /** Larger files are refused unread: a config is a few hundred bytes. */
@@ -31,6 +31,11 @@ const EnvName = z.string().superRefine((name, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `${name} looks like a secret; secrets never enter the sandbox`,
+    });
+  } else if (isOperatorSetting(name)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${name} is one of Patchling's own settings; they never enter the sandbox`,
     });
   }
 });

@@ -20,6 +20,13 @@ export async function runJobSetup(input: {
   readonly secrets: readonly string[];
   readonly progress: ProgressReporter;
   readonly signal: AbortSignal;
+  /**
+   * Set when the checkout is a pull request's head. Its setup result is cached apart from
+   * the repository's: the key covers the setup command and the lockfiles, not every script
+   * they run, so a pull request changing only a postinstall script could otherwise store a
+   * tampered install that every later job of the repository would restore.
+   */
+  readonly pullRequest?: number | undefined;
 }): Promise<
   | {
       readonly ok: true;
@@ -37,7 +44,9 @@ export async function runJobSetup(input: {
     settings: input.config.setup,
     network: deps.network ?? networkSettingsFromEnv({}),
     stateDir: deps.stateDir,
-    cacheScope: `github:${input.repo.owner}/${input.repo.repo}`.toLowerCase(),
+    cacheScope: `github:${input.repo.owner}/${input.repo.repo}${
+      input.pullRequest === undefined ? '' : `#pr-${input.pullRequest}`
+    }`.toLowerCase(),
     sandboxEnv: input.config.sandbox.env,
     secrets: input.secrets,
     ...(deps.installedCheckout ? { installedCheckout: deps.installedCheckout } : {}),

@@ -16,6 +16,19 @@ export function looksLikeSecretName(name: string): boolean {
   return SECRET_LIKE_NAME.test(name);
 }
 
+// The operator's own settings: Patchling's (PATCHLING_QUEUE_URL may carry a Redis password,
+// PATCHLING_NETWORK_ALLOW names internal hosts) and the model endpoint's. A repository's
+// config must not be able to pull them into the sandbox, whatever their names say.
+const OPERATOR_SETTING = /^(PATCHLING_|OPENAI_BASE_URL$|AZURE_OPENAI_ENDPOINT$)/i;
+
+/** Whether a variable is one of the operator's settings, which never enter the sandbox. */
+export function isOperatorSetting(name: string): boolean {
+  return OPERATOR_SETTING.test(name);
+}
+
+// scheme://user:password@ or scheme://:password@ (redis, postgres, amqp...).
+const URL_WITH_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 // Non-interactive defaults: nothing in CI can answer a prompt or page output.
@@ -53,6 +66,11 @@ export function assertEnvAllowlistSafe(names: readonly string[]): void {
         `envAllowlist: ${name} looks like a credential; secrets must never reach sandboxed commands.`,
       );
     }
+    if (isOperatorSetting(name)) {
+      throw new UserError(
+        `envAllowlist: ${name} is one of Patchling's own settings; they never reach sandboxed commands.`,
+      );
+    }
   }
 }
 
@@ -64,7 +82,8 @@ export function buildSandboxEnv(options: SandboxEnvOptions): Record<string, stri
   const env: Record<string, string> = { ...NON_INTERACTIVE_DEFAULTS };
   for (const name of [...BASE_ENV_NAMES, ...options.allowlist]) {
     const value = options.parentEnv[name];
-    if (value !== undefined) env[name] = value;
+    // A URL with a password in it is a credential whatever the variable is called.
+    if (value !== undefined && !URL_WITH_CREDENTIALS.test(value)) env[name] = value;
   }
   const path = (env.PATH ?? FALLBACK_PATH).split(':').filter((entry) => entry !== '');
   if (!path.includes(options.nodeBinDir)) path.push(options.nodeBinDir);

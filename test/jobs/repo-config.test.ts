@@ -174,6 +174,13 @@ describe('parseRepoConfig: hostile files', () => {
     expect(problemsOf('sandbox:\n  env: [github_token]\n')).toHaveLength(1);
   });
 
+  it("refuses Patchling's own settings, which can hold the operator's credentials", () => {
+    expect(problemsOf('sandbox:\n  env: [PATCHLING_QUEUE_URL, OPENAI_BASE_URL]\n')).toEqual([
+      "sandbox.env[0]: PATCHLING_QUEUE_URL is one of Patchling's own settings; they never enter the sandbox",
+      "sandbox.env[1]: OPENAI_BASE_URL is one of Patchling's own settings; they never enter the sandbox",
+    ]);
+  });
+
   it('refuses environment entries that are not variable names', () => {
     expect(problemsOf('sandbox:\n  env: ["PATH=/evil", "A B"]\n')).toEqual([
       'sandbox.env[0]: "PATH=/evil" is not a variable name',

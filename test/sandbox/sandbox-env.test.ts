@@ -40,4 +40,32 @@ describe('buildSandboxEnv', () => {
     expect(() => assertEnvAllowlistSafe(['GIT_AUTHOR_NAME', 'NODE_OPTIONS'])).not.toThrow();
     expect(() => assertEnvAllowlistSafe(['BAD NAME'])).toThrow(UserError);
   });
+
+  it("refuses Patchling's own settings, which can carry the operator's credentials", () => {
+    for (const name of ['PATCHLING_QUEUE_URL', 'PATCHLING_NETWORK_ALLOW', 'OPENAI_BASE_URL']) {
+      expect(() => assertEnvAllowlistSafe([name])).toThrow(/Patchling's own settings/);
+    }
+  });
+
+  it('leaves out a value that is a URL with a password in it, whatever its name', () => {
+    const env = buildSandboxEnv({
+      parentEnv: {
+        DATABASE_URL: 'postgres://app:hunter2@db.internal/app',
+        CACHE_URL: 'redis://:hunter2@redis.internal:6379',
+        DOCS_URL: 'https://user@docs.example.com/path',
+        MIRROR: 'https://mirror.example.com/npm',
+      },
+      allowlist: ['DATABASE_URL', 'CACHE_URL', 'DOCS_URL', 'MIRROR'],
+      home: '/home/patchling',
+      tmpdir: '/tmp',
+      nodeBinDir: '/opt/node/bin',
+    });
+    expect(Object.values(env).join('\n')).not.toContain('hunter2');
+    expect(env).not.toHaveProperty('DATABASE_URL');
+    expect(env).not.toHaveProperty('CACHE_URL');
+    expect(env).toMatchObject({
+      DOCS_URL: 'https://user@docs.example.com/path',
+      MIRROR: 'https://mirror.example.com/npm',
+    });
+  });
 });

@@ -95,6 +95,7 @@ export async function runFixJob(
       secrets: [...deps.secrets, ...tokenSpellings(token)],
       progress,
       signal,
+      pullRequest: target.origin.kind === 'pull_request' ? target.origin.number : undefined,
     });
     if (!setup.ok) {
       await progress.failed(setup.message, setup.details);

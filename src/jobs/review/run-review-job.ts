@@ -109,6 +109,7 @@ export async function runReviewJob(
         secrets: [...deps.secrets, ...tokenSpellings(token)],
         progress,
         signal,
+        pullRequest: job.pullNumber,
       });
       if (!setup.ok) {
         await progress.failed(setup.message, setup.details);
