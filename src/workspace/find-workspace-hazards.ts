@@ -10,6 +10,9 @@ import { listHazardCandidates } from './list-hazard-candidates.js';
  *   when git touches the tree (fsmonitor, clean/smudge filters, pager, hooks).
  * - special: a FIFO (a blocking open hangs the reader), a socket, or a device node.
  * - set-id: a set-uid or set-gid file, owned by the host user that ran the sandbox.
+ * - unreachable: a candidate the host cannot inspect by path (a path longer than PATH_MAX,
+ *   which the command can make by nesting directories: lstat fails with ENAMETOOLONG).
+ *   `location` is the entry whose name first crosses the limit: the whole subtree goes.
  */
 export type WorkspaceHazard = HazardKind & {
   /** For messages (UTF-8, invalid bytes replaced). */
@@ -23,7 +26,11 @@ export type WorkspaceHazard = HazardKind & {
 type HazardKind =
   | { readonly kind: 'repository' }
   | { readonly kind: 'special'; readonly type: 'fifo' | 'socket' | 'device' }
-  | { readonly kind: 'set-id'; readonly mode: number };
+  | { readonly kind: 'set-id'; readonly mode: number }
+  | { readonly kind: 'unreachable'; readonly parent: Buffer; readonly name: Buffer };
+
+/** Longest path the kernel takes (PATH_MAX, 4096, counts the terminating NUL). */
+const PATH_MAX = 4096;
 
 const SET_ID_BITS = 0o6000;
 // Code points HFS+ ignores in names, so `.g\u200cit` is `.git` on a Mac that checks it out.
@@ -60,8 +67,22 @@ export async function findWorkspaceHazards(
   };
   const rootBytes = Buffer.from(root);
   for (const candidate of await listHazardCandidates(root)) {
-    const stats = await lstat(candidate).catch(() => undefined);
-    if (stats === undefined) continue;
+    let stats: Stats;
+    try {
+      stats = await lstat(candidate);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') continue;
+      // Fail closed: what cannot be inspected is removed, from where it can be reached.
+      const unreachable = unreachableEntry(rootBytes, candidate);
+      if (unreachable === undefined) throw error;
+      const key = `path:${Buffer.concat([unreachable.parent, Buffer.from('/'), unreachable.name]).toString('hex')}`;
+      if (options.known?.has(key) || hazards.some((hazard) => hazard.id === key)) continue;
+      add(Buffer.concat([unreachable.parent, Buffer.from('/'), unreachable.name]), key, {
+        kind: 'unreachable',
+        ...unreachable,
+      });
+      continue;
+    }
     const id = inodeId(stats);
     if (options.known?.has(id)) continue;
     const slash = candidate.lastIndexOf(SLASH);
@@ -70,8 +91,15 @@ export async function findWorkspaceHazards(
     if (isGitDirName(name)) {
       repositories.push(candidate);
       add(candidate, id, { kind: 'repository' });
-    } else if (name === 'HEAD' && stats.isFile()) {
-      if (dir.equals(rootBytes) || !(await isBareRepositoryShape(dir))) continue;
+    } else if (
+      // git's is_git_directory (setup.c): HEAD a file or a symlink, objects and refs of any
+      // type, or a commondir file pointing elsewhere; a gitdir file marks a worktree's.
+      (name === 'HEAD' &&
+        (stats.isFile() || stats.isSymbolicLink()) &&
+        (await isBareRepositoryShape(dir))) ||
+      ((name === 'commondir' || name === 'gitdir') && (stats.isFile() || stats.isSymbolicLink()))
+    ) {
+      if (dir.equals(rootBytes)) continue;
       const dirId = inodeId(await lstat(dir));
       if (options.known?.has(dirId) || repositories.some((repo) => repo.equals(dir))) continue;
       repositories.push(dir);
@@ -105,10 +133,32 @@ export function inodeId(stats: Stats): string {
   return `${stats.dev}:${stats.ino}`;
 }
 
+/** objects and refs exist, whatever their type (git only needs them accessible). */
 async function isBareRepositoryShape(dir: Buffer): Promise<boolean> {
   const [objects, refs] = await Promise.all([
     lstat(Buffer.concat([dir, Buffer.from('/objects')])).catch(() => undefined),
     lstat(Buffer.concat([dir, Buffer.from('/refs')])).catch(() => undefined),
   ]);
-  return objects?.isDirectory() === true && refs?.isDirectory() === true;
+  return objects !== undefined && refs !== undefined;
+}
+
+/**
+ * For a candidate lstat could not inspect: the deepest directory below `root` whose path
+ * is still addressable (shorter than PATH_MAX) and the name of its child on the way to the
+ * candidate. undefined when the candidate's path is short: its error is not about length.
+ */
+function unreachableEntry(
+  root: Buffer,
+  candidate: Buffer,
+): { parent: Buffer; name: Buffer } | undefined {
+  if (candidate.length < PATH_MAX) return undefined;
+  let parent = root;
+  for (;;) {
+    const next = candidate.indexOf(SLASH, parent.length + 1);
+    const end = next === -1 ? candidate.length : next;
+    if (end >= PATH_MAX - 1) {
+      return { parent, name: candidate.subarray(parent.length + 1, end) };
+    }
+    parent = candidate.subarray(0, end);
+  }
 }

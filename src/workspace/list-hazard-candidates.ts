@@ -23,8 +23,19 @@ export async function listHazardCandidates(root: string): Promise<Buffer[]> {
   return (await walkSmallTree(root)) ?? listWithFind(root);
 }
 
+/**
+ * Fail closed: the sweep may never skip what it could not look at. The in-process walk
+ * hands any error but ENOENT (ENAMETOOLONG past PATH_MAX, EACCES on a directory the
+ * command made 0000, ELOOP...) to `find`, which walks relative to each directory (so
+ * paths longer than PATH_MAX are still listed; find-workspace-hazards.ts deals with them)
+ * and, when it cannot read a directory, gets `chmod -R u+rwX` once and then must succeed.
+ */
 function isCandidateName(name: string): boolean {
-  return /git/i.test(name) || name.includes('~1') || name === 'HEAD';
+  return /git/i.test(name) || name.includes('~1') || name === 'HEAD' || name === 'commondir';
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ENOENT';
 }
 
 /** The candidates, or undefined once the tree proves larger than IN_PROCESS_ENTRIES. */
@@ -33,7 +44,13 @@ async function walkSmallTree(root: string): Promise<Buffer[] | undefined> {
   const pending: Buffer[] = [Buffer.from(root)];
   let seen = 0;
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' }).catch(() => []);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+    } catch (error) {
+      if (isMissing(error)) continue;
+      return undefined; // find walks what readdir could not (see above)
+    }
     seen += entries.length;
     if (seen > IN_PROCESS_ENTRIES) return undefined;
     for (const entry of entries) {
@@ -52,8 +69,14 @@ async function walkSmallTree(root: string): Promise<Buffer[] | undefined> {
       ) {
         found.push(location);
       } else if (entry.isFile() || entry.isDirectory()) {
-        const stats = await lstat(location).catch(() => undefined);
-        if (stats !== undefined && (stats.mode & SET_ID_BITS) !== 0) found.push(location);
+        let stats;
+        try {
+          stats = await lstat(location);
+        } catch (error) {
+          if (isMissing(error)) continue;
+          return undefined;
+        }
+        if ((stats.mode & SET_ID_BITS) !== 0) found.push(location);
       }
       if (entry.isDirectory()) pending.push(location);
     }
@@ -62,6 +85,19 @@ async function walkSmallTree(root: string): Promise<Buffer[] | undefined> {
 }
 
 async function listWithFind(root: string): Promise<Buffer[]> {
+  const listed = await runFind(root);
+  if (listed !== undefined) return listed;
+  // A directory find could not read (a command's chmod 000): make it readable, once.
+  await execFileAsync('chmod', ['-R', 'u+rwX', '--', root], {
+    env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  }).catch(() => undefined);
+  const again = await runFind(root);
+  if (again !== undefined) return again;
+  throw new SystemError(`Could not scan the workspace ${root}: some directories cannot be read`);
+}
+
+/** The candidates, or undefined when find could not read some directory (exit 1). */
+async function runFind(root: string): Promise<Buffer[] | undefined> {
   const args = [
     root,
     // Every `.git` directory is reported and not walked (its objects are not ours to check;
@@ -84,6 +120,9 @@ async function listWithFind(root: string): Promise<Buffer[]> {
     '-o',
     '-name',
     'HEAD',
+    '-o',
+    '-name',
+    'commondir',
     '-o',
     '-type',
     'p',
@@ -110,9 +149,9 @@ async function listWithFind(root: string): Promise<Buffer[]> {
     });
     return splitNul(stdout);
   } catch (error) {
-    // find exits 1 when some directory could not be read; what it did list still counts.
-    const stdout = (error as { stdout?: Buffer }).stdout;
-    if (stdout !== undefined && (error as { code?: unknown }).code === 1) return splitNul(stdout);
+    // find exits 1 when some directory could not be read, or a file vanished meanwhile:
+    // never accepted as a complete list.
+    if ((error as { code?: unknown }).code === 1) return undefined;
     throw new SystemError(`Could not scan the workspace ${root}: ${(error as Error).message}`, {
       cause: error,
     });

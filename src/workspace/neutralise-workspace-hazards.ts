@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { SystemError } from '../errors.js';
 import type { WorkspaceHazard } from './find-workspace-hazards.js';
 
 /**
@@ -35,6 +38,12 @@ export async function neutraliseWorkspaceHazards(
           `Cleared the set-uid/set-gid bits of ${shown} (mode ${(hazard.mode & ~0o6000).toString(8)}): set-id files may not be left in the workspace.`,
         );
         break;
+      case 'unreachable':
+        await removeFrom(hazard.parent, hazard.name);
+        notes.push(
+          `Removed ${shown}: it holds paths longer than the host can inspect (PATH_MAX), which may not be left in the workspace.`,
+        );
+        break;
       default: {
         const unknown: never = hazard;
         throw new Error(`Unknown hazard ${JSON.stringify(unknown)}`);
@@ -42,4 +51,29 @@ export async function neutraliseWorkspaceHazards(
     }
   }
   return notes;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Removes `name` and everything below it, from its parent directory (whose path is
+ * addressable even when those below are not): GNU rm and chmod walk relative to each
+ * directory, so depth does not stop them, and chmod first makes unlistable directories
+ * listable.
+ */
+async function removeFrom(parent: Buffer, name: Buffer): Promise<void> {
+  const cwd = parent.toString('utf8');
+  const entry = name.toString('utf8');
+  if (!Buffer.from(cwd).equals(parent) || !Buffer.from(entry).equals(name)) {
+    throw new SystemError(`Cannot remove ${cwd}/${entry}: its path is not valid UTF-8`);
+  }
+  const env = { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  await execFileAsync('chmod', ['-R', 'u+rwX', '--', entry], { cwd, env }).catch(() => undefined);
+  try {
+    await execFileAsync('rm', ['-rf', '--', entry], { cwd, env });
+  } catch (error) {
+    throw new SystemError(`Could not remove ${cwd}/${entry}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }

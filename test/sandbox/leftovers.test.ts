@@ -156,6 +156,89 @@ describe('nested repositories', () => {
   });
 });
 
+describe('repositories in shapes git accepts', () => {
+  /** git's is_git_directory: HEAD a symlink, objects/refs of any type, a commondir file. */
+  const shapes = `
+set -e
+mkdir -p evil/objects evil/refs
+ln -s refs/heads/main evil/HEAD
+mkdir -p odd/refs && touch odd/objects && echo 'ref: refs/heads/main' > odd/HEAD
+mkdir -p linked/real && ln -s real linked/objects && ln -s real linked/refs && ln -s ../x linked/HEAD
+mkdir -p common && echo ../evil > common/commondir
+mkdir -p wtdir && echo /nowhere/.git > wtdir/gitdir
+`;
+  const config = (marker: string): string =>
+    `printf '[core]\\n\\tbare = false\\n\\tworktree = wt\\n\\tfsmonitor = "touch ${marker}"\\n' > evil/config`;
+
+  it('are removed after the command: a symlinked HEAD, objects or refs not directories, commondir, gitdir', async () => {
+    repo = await makeGitRepo({ 'README.md': 'hello\n' }, 'patchling-bare-shape-');
+    const marker = path.join(home.dir, `marker-bare-${Date.now()}`);
+    const sandbox = await openSandbox({ workspace: repo.dir });
+    const result = await runScript(
+      sandbox,
+      `${shapes}\n${config(marker)}\necho changed > README.md\necho planted`,
+    );
+    expect(result.output).toContain('planted');
+    const notes = (result.neutralised ?? []).join('\n');
+    for (const planted of ['evil', 'odd', 'linked', 'common', 'wtdir']) {
+      expect(notes).toContain(JSON.stringify(planted));
+      expect(await exists(path.join(repo.dir, planted))).toBe(false);
+    }
+    await userGit(repo.dir, 'status');
+    await commitChanges({ dir: repo.dir, message: 'Change', author: BOT });
+    expect(await exists(marker)).toBe(false);
+  });
+
+  it("Patchling's commit path refuses the demonstrated one (HEAD a symlink)", async () => {
+    repo = await makeGitRepo({ 'README.md': 'hello\n' }, 'patchling-bare-shape-commit-');
+    const marker = path.join(home.dir, `marker-bare-commit-${Date.now()}`);
+    await run('bash', ['-c', `${shapes}\n${config(marker)}`], { cwd: repo.dir });
+    const commit = commitChanges({ dir: repo.dir, message: 'Change', author: BOT });
+    await expect(commit).rejects.toThrow(UserError);
+    await expect(commit).rejects.toThrow(/"evil"/);
+    expect(await exists(marker)).toBe(false);
+  });
+});
+
+describe('paths longer than PATH_MAX, and directories the host cannot list', () => {
+  it('nothing hides below them: set-id bits, FIFOs and .git at the bottom are neutralised', async () => {
+    const { dir, remove } = await makeTempDir('patchling-deep-');
+    try {
+      const sandbox = await openSandbox({ workspace: dir });
+      const result = await runScript(
+        sandbox,
+        [
+          'set -e',
+          'echo keep > keep.txt',
+          `name=$(printf 'a%.0s' $(seq 200))`,
+          'mkdir deep && cd deep',
+          'for i in $(seq 21); do mkdir "$name" && cd "$name"; done',
+          'cp /bin/sh suid && chmod 4755 suid && mkfifo fifo && git init -q . && mkdir .git/x',
+          'cd "$OLDPWD" 2>/dev/null || true',
+          `cd ${JSON.stringify(sandbox.workspace)}`,
+          'mkdir -p locked/inner && mkfifo locked/inner/fifo && cp /bin/sh locked/suid && chmod 4755 locked/suid',
+          'chmod 000 locked/inner && chmod 111 locked',
+          'echo planted',
+        ].join('\n'),
+      );
+      expect(result.output).toContain('planted');
+      expect(result.exitCode).toBe(0);
+      // Looked at the way find does (relative to each directory, so depth does not stop it).
+      const { stdout } = await run(
+        'find',
+        [dir, '(', '-type', 'p', '-o', '-perm', '/6000', '-o', '-name', '.git', ')', '-print'],
+        { maxBuffer: 1024 * 1024 },
+      ).catch((error: { stdout: string }) => error);
+      expect(stdout).toBe('');
+      expect(await exists(path.join(dir, 'keep.txt'))).toBe(true);
+      expect((result.neutralised ?? []).join('\n')).toContain('PATH_MAX');
+    } finally {
+      await run('chmod', ['-R', 'u+rwX', dir]).catch(() => undefined);
+      await remove();
+    }
+  });
+});
+
 describe("Patchling's commit path and ignored clones", () => {
   it('commits around a nested clone that .gitignore excludes, and never records it', async () => {
     repo = await makeGitRepo(

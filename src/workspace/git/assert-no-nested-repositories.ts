@@ -17,7 +17,10 @@ export async function assertNoNestedRepositories(dir: string): Promise<void> {
   const hazards = await findWorkspaceHazards(dir, {
     known: new Set(own === undefined ? [] : [inodeId(own)]),
   });
-  const repositories = hazards.filter((hazard) => hazard.kind === 'repository');
+  // An unreachable entry (a path past PATH_MAX) may hide one: refused the same way.
+  const repositories = hazards.filter(
+    (hazard) => hazard.kind === 'repository' || hazard.kind === 'unreachable',
+  );
   const ignored = await ignoredPaths(
     dir,
     repositories.map((hazard) => path.relative(dir, path.dirname(hazard.path))),
