@@ -118,14 +118,14 @@ describe('secrets', () => {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
-    delete process.env.PATCHLING_TEST_VISIBLE;
+    delete process.env.ISOLATION_TEST_VISIBLE;
   });
 
   it('keeps parent tokens out of env, every /proc/*/environ inside, and the workspace', async () => {
-    Object.assign(process.env, secrets, { PATCHLING_TEST_VISIBLE: 'visible-value' });
+    Object.assign(process.env, secrets, { ISOLATION_TEST_VISIBLE: 'visible-value' });
     expect(process.env.GITHUB_TOKEN).toBe(secrets.GITHUB_TOKEN);
 
-    const sandbox = await openSandbox({ workspace, envAllowlist: ['PATCHLING_TEST_VISIBLE'] });
+    const sandbox = await openSandbox({ workspace, envAllowlist: ['ISOLATION_TEST_VISIBLE'] });
     const result = await runScript(
       sandbox,
       [
@@ -138,7 +138,7 @@ describe('secrets', () => {
     );
     expect(result.exitCode).toBe(0);
     // Not vacuous: allowlisted values do get through, and /proc/1/environ was read.
-    expect(result.output).toContain('PATCHLING_TEST_VISIBLE=visible-value');
+    expect(result.output).toContain('ISOLATION_TEST_VISIBLE=visible-value');
     expect(result.output).toContain('== /proc/1/environ');
     expect(result.output).toMatch(/== \/proc\/\d+\/environ\n(?:.*\n)*?PATH=/);
     for (const value of Object.values(secrets)) expect(result.output).not.toContain(value);
