@@ -9,6 +9,7 @@ import { startAppServer, type AppServer } from '../src/triggers/app-server.js';
 import { HAS_REDIS, startRedis } from '../test/support/redis-server.js';
 import { testModelConfig } from '../test/support/test-model-config.js';
 import { median, percentile, round, type BenchResult } from './bench-result.js';
+import { payload } from './webhook-ack.js';
 
 const SECRET = 'bench-webhook-secret-0123456789';
 const BURST = 300;
@@ -160,24 +161,6 @@ function review(n: number): Job {
     headSha: 'a'.repeat(40),
     requester: { login: 'octocat', type: 'User' },
     trigger: 'pull_request',
-  };
-}
-
-/** An issue_comment delivery shaped like GitHub's, small enough not to measure JSON. */
-function payload(n: number) {
-  const user = { login: 'octocat', id: 1, type: 'User' };
-  return {
-    action: 'created',
-    issue: { number: n + 1, title: 'A bug', body: 'It breaks.', user, state: 'open' },
-    comment: { id: 1000 + n, body: '/patchling help', user },
-    repository: {
-      name: 'hello-world',
-      full_name: 'octocat/hello-world',
-      owner: { login: 'octocat', type: 'User' },
-      default_branch: 'main',
-    },
-    installation: { id: 42 },
-    sender: user,
   };
 }
 

@@ -84,7 +84,7 @@ export async function benchWebhookAck(): Promise<BenchResult[]> {
 }
 
 /** An issue_comment delivery shaped like GitHub's, small enough not to measure JSON. */
-function payload(n: number) {
+export function payload(n: number) {
   const user = { login: 'octocat', id: 1, type: 'User' };
   return {
     action: 'created',

@@ -28,7 +28,7 @@ import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
 import { createAppMetrics, handleHealth } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
-import { probotLogger } from './probot-log.js';
+import { octokitLogger, probotLogger } from './probot-log.js';
 import { webhookIntake } from './webhook-intake.js';
 
 export interface AppServer {
@@ -82,13 +82,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const safeLog = (entry: Record<string, unknown>) =>
     log(JSON.parse(redactor.redact(JSON.stringify(entry))) as Record<string, unknown>);
 
-  // Octokit's own messages go through the redacting JSON log, not straight to the console.
-  const octokitLog = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (message: string) => safeLog({ msg: 'github', level: 'warn', message }),
-    error: (message: string) => safeLog({ msg: 'github', level: 'error', message }),
-  };
+  const octokitLog = octokitLogger(safeLog);
   const clients = new Map<number, GitHubClient>();
   const githubFor = (installationId: number | undefined): GitHubClient => {
     if (installationId === undefined)
