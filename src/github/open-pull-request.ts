@@ -56,7 +56,8 @@ export async function openDraftPullRequest(
   }
 }
 
-async function findOpenPullRequest(
+/** The open pull request from `branch` of `repo`, if there is one. */
+export async function findOpenPullRequest(
   octokit: GitHubApi,
   repo: GitHubRepo,
   branch: string,

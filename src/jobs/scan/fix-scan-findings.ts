@@ -1,0 +1,273 @@
+import type { AgentEvent } from '../../agent/events.js';
+import { describeError } from '../../errors.js';
+import { isGitHubRequestFailure } from '../../github/errors.js';
+import { findOpenPullRequest } from '../../github/open-pull-request.js';
+import type { GitHubApi, GitHubRepo } from '../../github/types.js';
+import type { SecretRedactor } from '../../util/redact-secrets.js';
+import { tokenSpellings } from '../../workspace/git/auth-header.js';
+import { agentNetworkOf } from '../agent-network.js';
+import { fixChanges } from '../fix/fix-changes.js';
+import { htmlBaseOf, type FixTarget } from '../fix/load-fix-target.js';
+import { publishFix } from '../fix/publish-fix.js';
+import type { ScanJob } from '../job.js';
+import type { RepoConfig } from '../repo-config.js';
+import { makeScratchCopy } from '../review/scratch-copy.js';
+import type { AgentJobDeps } from '../run-agent-job.js';
+import { findingFixData, findingFixSubject, renderFindingEvidence } from './finding-fix-text.js';
+import { selectFixableFindings } from './fixable-findings.js';
+import { recheckReproduction } from './recheck-reproduction.js';
+import { trackBudget, type BudgetTracker } from './scan-budget.js';
+import type { ScanFinding } from './scan-finding.js';
+import type { ScanResult } from './scan-repository.js';
+
+/**
+ * opened: a draft pull request carries the fix (or, when GitHub refused the pull request,
+ * the branch does: `link` says where). not_proven: a fix was attempted and nothing was
+ * published, with why. skipped: no fix was attempted (one is already open, the budget
+ * ran out, the per-scan limit).
+ */
+export type FindingFixOutcome =
+  | {
+      readonly kind: 'opened';
+      readonly finding: ScanFinding;
+      readonly link: string;
+      readonly summary: string;
+    }
+  | { readonly kind: 'not_proven'; readonly finding: ScanFinding; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly finding: ScanFinding; readonly reason: string };
+
+export interface ScanFixes {
+  readonly outcomes: readonly FindingFixOutcome[];
+  /** Why no fix was looked for at all, when scan.fix is on. */
+  readonly note?: string;
+}
+
+export interface FixScanFindingsInput {
+  readonly deps: AgentJobDeps;
+  readonly job: ScanJob;
+  readonly config: RepoConfig;
+  readonly result: ScanResult;
+  /** The findings the comparison with code scanning calls new. */
+  readonly newFindings: readonly ScanFinding[];
+  /** The scan's checkout, after setup: each fix starts from a fresh copy of it. */
+  readonly workspace: string;
+  readonly token: string;
+  readonly redactor: SecretRedactor;
+  readonly signal: AbortSignal;
+  readonly now?: () => number;
+  readonly onProgress?: (text: string) => void;
+  readonly onEvent?: (event: AgentEvent) => void;
+}
+
+/**
+ * `scan.fix`: one draft pull request per new, reproduced finding at or above
+ * `scan.fix_at`, through the fix engine and the fix job's publisher. A fix is published
+ * only when the finding's reproduction, run again by Patchling on the fixed tree, no
+ * longer shows the weakness. Fixes spend what is left of the scan's own budgets (tokens
+ * and deadline) and a scan cut short attempts none. See docs/scan.md.
+ */
+export async function fixScanFindings(input: FixScanFindingsInput): Promise<ScanFixes> {
+  const { config, result } = input;
+  if (!config.scan.fix) return { outcomes: [] };
+  const selection = selectFixableFindings(input.newFindings, config.scan.fix_at);
+  if (selection.chosen.length === 0) return { outcomes: [] };
+  if (result.status !== 'completed') {
+    return {
+      outcomes: [],
+      note: 'No fixes were attempted: the scan was cut short, so its budget is spent and its findings are not all examined.',
+    };
+  }
+  const now = input.now ?? Date.now;
+  // The scan's deadline: when it started (its duration ago) plus scan.timeout_minutes.
+  const budget = trackBudget(
+    {
+      maxTurnsPerRun: input.deps.maxTurns,
+      maxTokens: config.scan.max_tokens,
+      deadlineAt: now() - result.durationMs + config.scan.timeout_minutes * 60_000,
+    },
+    now,
+  );
+  budget.spend(result.usage);
+
+  const repo: GitHubRepo = { owner: input.job.repo.owner, repo: input.job.repo.repo };
+  const { data: repository } = await input.deps.github.request('GET /repos/{owner}/{repo}', {
+    owner: repo.owner,
+    repo: repo.repo,
+  });
+  const base = branchOf(input.job.ref) ?? repository.default_branch;
+  const botLogin = await input.deps.botLogin();
+  const outcomes: FindingFixOutcome[] = [];
+  let index = 0;
+  for (const finding of selection.chosen) {
+    index += 1;
+    input.onProgress?.(`Fixing finding ${index} of ${selection.chosen.length}`);
+    outcomes.push(
+      await fixOne(input, finding, {
+        repo,
+        base,
+        htmlBase: htmlBaseOf(repository.html_url, repo),
+        botLogin,
+        budget,
+      }),
+    );
+  }
+  for (const { finding, reason } of selection.deferred)
+    outcomes.push({ kind: 'skipped', finding, reason });
+  return { outcomes };
+}
+
+interface FixContext {
+  readonly repo: GitHubRepo;
+  readonly base: string;
+  readonly htmlBase: string;
+  readonly botLogin: string;
+  readonly budget: BudgetTracker;
+}
+
+/** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
+export function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
+  return `patchling/scan-${finding.fingerprint}`;
+}
+
+async function fixOne(
+  input: FixScanFindingsInput,
+  finding: ScanFinding,
+  context: FixContext,
+): Promise<FindingFixOutcome> {
+  const { deps, config, redactor } = input;
+  const reproduction = finding.proof.reproduction;
+  if (reproduction === undefined) {
+    return { kind: 'skipped', finding, reason: 'it has no reproduction to check a fix with' };
+  }
+  const branch = findingFixBranch(finding);
+  const existing = await existingFix(deps.github, context.repo, branch);
+  if (existing !== undefined) return { kind: 'skipped', finding, reason: existing };
+  const next = context.budget.next(1);
+  if (!next.ok) return { kind: 'skipped', finding, reason: next.reason };
+
+  const secrets = [...deps.secrets, ...tokenSpellings(input.token)];
+  const scratch = await makeScratchCopy(input.workspace, deps.workRoot);
+  try {
+    const fix = await fixChanges({
+      workspace: scratch.dir,
+      base: input.result.head,
+      subject: findingFixSubject(finding, {
+        repository: `${context.repo.owner}/${context.repo.repo}`,
+        commit: input.result.head,
+      }),
+      untrusted: findingFixData(finding, reproduction),
+      settings: config.fix,
+      sandboxEnv: config.sandbox.env,
+      ...agentNetworkOf(deps, config),
+      modelConfig: deps.modelConfig,
+      stateDir: deps.stateDir,
+      env: {},
+      secrets,
+      budgets: next.budgets,
+      scratchParent: deps.workRoot,
+      signal: input.signal,
+      ...(input.onEvent ? { onEvent: input.onEvent } : {}),
+      onWarning: (message) => deps.log({ msg: 'warning', warning: message }),
+    });
+    context.budget.spend(fix.usage);
+    deps.log({
+      msg: 'scan fix finished',
+      fingerprint: finding.fingerprint,
+      runId: fix.runId,
+      status: fix.status,
+    });
+    if (fix.status !== 'ready') {
+      return { kind: 'not_proven', finding, reason: redactor.redact(fix.message) };
+    }
+    const recheck = await recheckReproduction({
+      originalDir: input.workspace,
+      fixedDir: scratch.dir,
+      reproduction,
+      sandboxEnv: config.sandbox.env,
+      redact: (text) => redactor.redact(text),
+      scratchParent: deps.workRoot,
+      signal: input.signal,
+      onWarning: (message) => deps.log({ msg: 'warning', warning: message }),
+    });
+    if (recheck.status !== 'gone') {
+      return {
+        kind: 'not_proven',
+        finding,
+        reason: `the fix did not remove it: ${recheck.reason}`,
+      };
+    }
+    const published = await publishFix({
+      deps,
+      job: { repo: input.job.repo, requester: input.job.requester },
+      target: fixTarget(finding, context, branch),
+      result: fix,
+      dir: scratch.dir,
+      base: input.result.head,
+      token: input.token,
+      botLogin: context.botLogin,
+      signal: input.signal,
+      evidence: renderFindingEvidence({ finding, reproduction, recheck }),
+    });
+    if (published.kind === 'patch_only') {
+      return { kind: 'not_proven', finding, reason: redactor.redact(published.reason) };
+    }
+    return {
+      kind: 'opened',
+      finding,
+      link: published.link,
+      summary: redactor.redact(published.summary),
+    };
+  } catch (error) {
+    if (input.signal.aborted) throw error;
+    return {
+      kind: 'not_proven',
+      finding,
+      reason: redactor.redact(`the fix failed: ${describeError(error)}`),
+    };
+  } finally {
+    await scratch.remove();
+  }
+}
+
+/**
+ * Why a fix for this finding is not attempted again: a pull request from its branch is
+ * open, or the branch is there without one (a maintainer closed the pull request, or is
+ * working on the branch). Deleting the branch lets a later scan try again.
+ */
+async function existingFix(
+  github: GitHubApi,
+  repo: GitHubRepo,
+  branch: string,
+): Promise<string | undefined> {
+  const open = await findOpenPullRequest(github, repo, branch);
+  if (open !== undefined) return `its fix is already proposed in #${open.number}`;
+  try {
+    await github.request('GET /repos/{owner}/{repo}/branches/{branch}', {
+      owner: repo.owner,
+      repo: repo.repo,
+      branch,
+    });
+    return `the branch \`${branch}\` exists without an open pull request (delete it to let Patchling try again)`;
+  } catch (error) {
+    if (isGitHubRequestFailure(error) && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function fixTarget(finding: ScanFinding, context: FixContext, branch: string): FixTarget {
+  const { repo } = context;
+  return {
+    origin: { kind: 'scan_finding', fingerprint: finding.fingerprint },
+    title: `${finding.title} (${finding.cwe})`,
+    body: '',
+    comments: [],
+    subject: '',
+    checkout: { ...repo, ref: `refs/heads/${context.base}` },
+    push: { ...repo, branch, own: true, openPullRequestInto: context.base },
+    htmlBase: context.htmlBase,
+  };
+}
+
+function branchOf(ref: string): string | undefined {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}

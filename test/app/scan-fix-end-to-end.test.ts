@@ -1,0 +1,421 @@
+/**
+ * scan.fix end to end in the App: `/patchling scan` on a repository with planted
+ * vulnerabilities, the scripted model for the scan and the fix, the real sandbox, a real
+ * git server that takes the push, and nock for GitHub with its request schemas.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanScriptSteps } from '../../eval/scan/scripted-scan-model.js';
+import type { FixOutput } from '../../src/jobs/fix/fix-output.js';
+import { rootCauseFingerprint } from '../../src/jobs/scan/root-cause.js';
+import {
+  APP_SLUG,
+  expectGitHubMockSettled,
+  githubUser,
+  startGitHubMock,
+  startTestApp,
+  type AppHarness,
+  type GitHubMock,
+} from '../support/app-harness.js';
+import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
+import {
+  startScriptedModelServer,
+  step,
+  type ScriptedModelServer,
+  type ScriptStep,
+} from '../support/model-server/index.js';
+import { withBody } from '../support/nock-request.js';
+import { testModelConfig } from '../support/test-model-config.js';
+import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { git } from '../workspace/git/pr-fixture.js';
+import { PLANTED_FILES, plantedScript, TITLES } from '../jobs/scan/planted-repo.js';
+import { fixGitHub, type FixGitHub } from './fix-github.js';
+
+const execFileAsync = promisify(execFile);
+
+const OWNER = 'octo-org';
+const REPO = 'shop';
+const ISSUE = 3;
+const COMMENT_ID = 9001;
+const CHECK_RUN_ID = 555;
+const SARIF_ID = '47177e22-5596-11eb-80a1-c1e54ef945c6';
+const NEW_ISSUE = 12;
+const FIX_PR = 14;
+const BOT = `${APP_SLUG}[bot]`;
+const BOT_ID = 41898282;
+const REQUESTER = 'alice';
+const REQUESTER_ID = 583231;
+const FIX_CALL = 'call_fix_backup';
+
+/** The command injection is critical and reproduced: the one finding scan.fix takes. */
+const SHELL_FINGERPRINT = rootCauseFingerprint({
+  cwe: 'CWE-78',
+  path: 'bin/backup.sh',
+  root_cause: 'backup.sh evals the project name',
+});
+const BRANCH = `patchling/scan-${SHELL_FINGERPRINT}`;
+
+const REAL_FIX = [
+  '*** Begin Patch',
+  '*** Update File: bin/backup.sh',
+  '@@',
+  '-eval "ls -- projects/$name"',
+  '+ls -- "projects/$name"',
+  '*** End Patch',
+  '',
+].join('\n');
+/** A "fix" that leaves the eval in place: the reproduction still shows the injection. */
+const NO_FIX = [
+  '*** Begin Patch',
+  '*** Update File: bin/backup.sh',
+  '@@',
+  ' set -u',
+  '+# The project name is trusted.',
+  '*** End Patch',
+  '',
+].join('\n');
+const FIX_REPORT: FixOutput = {
+  summary: 'backup.sh ran the project name through `eval`; it now passes it to `ls` as one word.',
+  files_changed: ['bin/backup.sh'],
+  tests: [{ command: 'bash repro.sh', passed: true, notes: 'No second command runs.' }],
+  risks: 'Names with glob characters are no longer expanded.',
+};
+
+const repository = {
+  name: REPO,
+  full_name: `${OWNER}/${REPO}`,
+  owner: { login: OWNER },
+  default_branch: 'main',
+  html_url: `https://github.com/${OWNER}/${REPO}`,
+  url: `https://api.github.com/repos/${OWNER}/${REPO}`,
+};
+
+let github: GitHubMock;
+let gh: FixGitHub;
+let served: { server: GitHttpServer; root: string; bare: string; headSha: string } | undefined;
+let model: ScriptedModelServer | undefined;
+let app: AppHarness | undefined;
+
+beforeEach(() => {
+  github = startGitHubMock();
+  gh = fixGitHub(github, OWNER, REPO);
+});
+
+afterEach(async () => {
+  await app?.close();
+  await model?.close();
+  await served?.server.close();
+  if (served) await rm(served.root, { recursive: true, force: true });
+  app = model = served = undefined;
+  expectGitHubMockSettled(github);
+});
+
+/** The planted repository behind authenticated smart HTTP, taking pushes as GitHub would. */
+async function serveRepository(token: string) {
+  const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'patchling-scan-fix-')));
+  const src = path.join(root, 'src');
+  await git(root, 'init', '--quiet', '--initial-branch=main', src);
+  for (const [file, content] of Object.entries(PLANTED_FILES)) {
+    await mkdir(path.dirname(path.join(src, file)), { recursive: true });
+    await writeFile(path.join(src, file), content);
+  }
+  await git(src, 'add', '-A');
+  await git(src, 'commit', '--quiet', '-m', 'The shop');
+  const headSha = await git(src, 'rev-parse', 'HEAD');
+  const bare = path.join(root, OWNER, `${REPO}.git`);
+  await mkdir(path.dirname(bare), { recursive: true });
+  await git(root, 'clone', '--quiet', '--bare', src, bare);
+  await git(bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
+  await git(bare, 'config', 'http.receivepack', 'true');
+  const server = await startGitHttpServer({ projectRoot: root, token });
+  return { server, root, bare, headSha };
+}
+
+/** The scan's scripted answers, and the fix run's: one patch, then the report. */
+function scanAndFixSteps(fixPatch: string): ScriptStep[] {
+  return scanScriptSteps(plantedScript()).map((scanStep) =>
+    step.respond((request) => {
+      if (!request.rawBody.includes('# Fixing an issue')) return scanStep;
+      if (!request.rawBody.includes(FIX_CALL)) {
+        return step.toolCalls([
+          { name: 'apply_patch', arguments: { input: fixPatch }, callId: FIX_CALL },
+        ]);
+      }
+      return step.text(JSON.stringify(FIX_REPORT));
+    }),
+  );
+}
+
+function isFixRequest(request: { rawBody: string }): boolean {
+  return request.rawBody.includes('# Fixing an issue');
+}
+
+function scanCommand() {
+  return webhookPayload('issue_comment', 'created', {
+    issue: { number: ISSUE, title: 'Security', state: 'open', pull_request: undefined },
+    comment: {
+      id: COMMENT_ID,
+      body: '/patchling scan',
+      user: { login: REQUESTER, type: 'User' },
+    },
+    sender: { login: REQUESTER, type: 'User' },
+    repository,
+  });
+}
+
+/** Everything the scan itself asks of GitHub, up to and including its issue. */
+function expectScan(config: string, headSha: string): void {
+  github.installationAuth(TEST_INSTALLATION.id);
+  github.app();
+  github.repoConfig(OWNER, REPO, config);
+  github.repoConfig(OWNER, REPO, config);
+  github.permission(OWNER, REPO, REQUESTER, 'write');
+  github.write(
+    'POST',
+    '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions',
+    { owner: OWNER, repo: REPO, comment_id: COMMENT_ID },
+    () => [201, { id: 1, content: 'eyes' }],
+  );
+  github.scope
+    .get(`/repos/${OWNER}/${REPO}/commits/refs%2Fheads%2Fmain`)
+    .reply(200, { sha: headSha });
+  github.write('POST', '/repos/{owner}/{repo}/check-runs', { owner: OWNER, repo: REPO }, (body) => [
+    201,
+    { id: CHECK_RUN_ID, head_sha: body.head_sha, name: body.name },
+  ]);
+  const patched = (body: Record<string, unknown>) =>
+    [200, { id: CHECK_RUN_ID, status: body.status }] as const;
+  const runParams = { owner: OWNER, repo: REPO, check_run_id: CHECK_RUN_ID };
+  github.write('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', runParams, patched);
+  for (let i = 0; i < 8; i++) {
+    github.write('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', runParams, patched, {
+      optional: true,
+    });
+  }
+  github.repoFile(OWNER, REPO, '.gitattributes', headSha);
+  github.repoFile(OWNER, REPO, 'AGENTS.override.md', headSha);
+  github.repoFile(OWNER, REPO, 'AGENTS.md', headSha);
+  // No alerts yet: every finding is new.
+  github.scope
+    .get(`/repos/${OWNER}/${REPO}/code-scanning/alerts`)
+    .query({ tool_name: 'Patchling', ref: 'refs/heads/main', per_page: '100', page: '1' })
+    .reply(200, []);
+  github.write(
+    'POST',
+    '/repos/{owner}/{repo}/code-scanning/sarifs',
+    { owner: OWNER, repo: REPO },
+    () => [202, { id: SARIF_ID, url: `https://api.github.com/x/${SARIF_ID}` }],
+  );
+  github.scope
+    .get(`/repos/${OWNER}/${REPO}/code-scanning/sarifs/${SARIF_ID}`)
+    .reply(200, { processing_status: 'complete', analyses_url: 'x', errors: null });
+  github.scope
+    .post(`/repos/${OWNER}/${REPO}/issues`)
+    .reply(
+      withBody(() => [
+        201,
+        { number: NEW_ISSUE, html_url: `https://github.com/${OWNER}/${REPO}/issues/${NEW_ISSUE}` },
+      ]),
+    );
+}
+
+/** What scan.fix asks before spending anything: the repository, and whether a fix is open. */
+function expectFixLookup(openPullRequests: readonly Record<string, unknown>[] = []): void {
+  gh.repository();
+  github.scope
+    .get(`/repos/${OWNER}/${REPO}/pulls`)
+    .query({ head: `${OWNER}:${BRANCH}`, state: 'open', per_page: '1' })
+    .reply(200, openPullRequests);
+  if (openPullRequests.length > 0) return;
+  github.scope
+    .get((uri) => decodeURIComponent(uri) === `/repos/${OWNER}/${REPO}/branches/${BRANCH}`)
+    .reply(404, {
+      message: 'Branch not found',
+      documentation_url: 'https://docs.github.com/rest/branches/branches#get-a-branch',
+      status: '404',
+    });
+}
+
+/** The comment listing the fixes on the scan's issue; returns its body when posted. */
+function expectIssueComment(): () => string | undefined {
+  let posted: string | undefined;
+  github.write(
+    'POST',
+    '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+    { owner: OWNER, repo: REPO, issue_number: NEW_ISSUE },
+    (body) => {
+      posted = String(body.body);
+      return [
+        201,
+        {
+          id: 4242,
+          html_url: `https://github.com/${OWNER}/${REPO}/issues/${NEW_ISSUE}#issuecomment-4242`,
+          body: body.body,
+          user: githubUser(BOT),
+        },
+      ];
+    },
+  );
+  return () => posted;
+}
+
+function finalSummary(): string {
+  const final = github.calls
+    .filter((c) => c.method === 'PATCH' && c.path.endsWith(`/check-runs/${CHECK_RUN_ID}`))
+    .at(-1);
+  expect(final?.body).toMatchObject({ status: 'completed' });
+  return String((final?.body as { output?: { summary?: string } }).output?.summary);
+}
+
+async function runScan(): Promise<void> {
+  if (!served || !model) throw new Error('serve the repository and start the model first');
+  app = await startTestApp({
+    config: { cloneBaseUrl: served.server.url, maxTurns: 4 },
+    modelConfig: testModelConfig(model.baseURL, 'responses', {
+      idleTimeoutMs: 30_000,
+      requestTimeoutMs: 60_000,
+    }),
+  });
+  expect((await app.deliver('issue_comment', scanCommand())).status).toBe(200);
+  const jobs = await app.settled(2, 240_000);
+  expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
+    ['delivery', 'succeeded', undefined],
+    ['scan', 'succeeded', undefined],
+  ]);
+}
+
+async function branchesOf(bare: string): Promise<string[]> {
+  const { stdout } = await execFileAsync('git', ['for-each-ref', '--format=%(refname)'], {
+    cwd: bare,
+  });
+  return stdout.trim().split('\n').filter(Boolean);
+}
+
+const FIX_CONFIG = 'scan:\n  notify_at: high\n  fix: true\n  fix_at: high\n';
+
+describe('scan.fix in the App, end to end', () => {
+  it('opens one draft pull request for the reproduced finding, with the reproduction passing after the fix', async () => {
+    served = await serveRepository(github.installationToken);
+    model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX));
+    expectScan(FIX_CONFIG, served.headSha);
+    expectFixLookup();
+    gh.user(BOT, BOT_ID);
+    gh.user(REQUESTER, REQUESTER_ID);
+    gh.createPullRequest(FIX_PR);
+    const comment = expectIssueComment();
+
+    await runScan();
+
+    // Exactly one fix run: for the command injection (critical, reproduced). The SQL
+    // injection is high but only confirmed by reading; the secret has no reproduction.
+    const fixRequests = model.requests.filter(isFixRequest);
+    expect(fixRequests).toHaveLength(2);
+    expect(fixRequests[0]?.rawBody).toContain(TITLES.shell);
+    expect(fixRequests[0]?.rawBody).not.toContain(TITLES.sql);
+
+    const created = gh.pullRequestsCreated();
+    expect(created).toHaveLength(1);
+    const pr = created[0]?.body as Record<string, unknown>;
+    expect(pr).toMatchObject({ head: BRANCH, base: 'main', draft: true });
+    expect(pr.title).toBe(`Security fix: ${TITLES.shell} (CWE-78)`);
+    const body = String(pr.body);
+    expect(body).toContain(`Patchling id \`${SHELL_FINGERPRINT}\``);
+    expect(body).toContain('## Reproduction before the fix');
+    expect(body).toContain('exit 0 (the weakness shows)');
+    expect(body).toContain('injected command ran');
+    expect(body).toContain('## Reproduction after the fix');
+    expect(body).toContain('and 1 with the fix');
+    expect(body).toContain(`@${REQUESTER}, please review`);
+
+    // The branch holds the fix, not the reproduction, committed by the bot.
+    expect(await branchesOf(served.bare)).toContain(`refs/heads/${BRANCH}`);
+    const script = await git(served.bare, 'show', `${BRANCH}:bin/backup.sh`);
+    expect(script).toContain('ls -- "projects/$name"');
+    expect(script).not.toContain('eval');
+    const files = await git(served.bare, 'ls-tree', '-r', '--name-only', BRANCH);
+    expect(files).not.toContain('repro.sh');
+    const log = await git(served.bare, 'log', '--format=%an <%ae>%n%B', `main..${BRANCH}`);
+    expect(log).toContain(`Fix ${TITLES.shell}`);
+    expect(log).toContain(`${BOT_ID}+${BOT}@users.noreply.github.com`);
+
+    // The token is nowhere: not in the body, the title, the branch, the commits.
+    const token = github.installationToken;
+    expect(JSON.stringify(pr)).not.toContain(token);
+    expect(log).not.toContain(token);
+    const { stdout: everything } = await execFileAsync(
+      'git',
+      ['log', '-p', '--all', '--format=%H %an %ae %B'],
+      { cwd: served.bare, maxBuffer: 16 * 1024 * 1024 },
+    );
+    expect(everything).not.toContain(token);
+    expect((await branchesOf(served.bare)).join('\n')).not.toContain(token);
+
+    // The check run and the scan's issue list the pull request.
+    const summary = finalSummary();
+    expect(summary).toContain('Opened (1):');
+    expect(summary).toContain(`https://github.com/${OWNER}/${REPO}/pull/${FIX_PR}`);
+    expect(comment()).toContain(`https://github.com/${OWNER}/${REPO}/pull/${FIX_PR}`);
+    expect(summary).not.toContain(token);
+  }, 300_000);
+
+  it('opens no pull request when the reproduction still shows the weakness after the fix, and says why', async () => {
+    served = await serveRepository(github.installationToken);
+    model = await startScriptedModelServer(scanAndFixSteps(NO_FIX));
+    expectScan(FIX_CONFIG, served.headSha);
+    expectFixLookup();
+    const comment = expectIssueComment();
+
+    await runScan();
+
+    expect(model.requests.filter(isFixRequest)).toHaveLength(2);
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    expect(await branchesOf(served.bare)).not.toContain(`refs/heads/${BRANCH}`);
+    const summary = finalSummary();
+    expect(summary).toContain('Fix attempted, not proven, no pull request (1):');
+    expect(summary).toContain(TITLES.shell);
+    expect(summary).toContain('the reproduction still exits 0');
+    expect(comment()).toContain('the reproduction still exits 0');
+  }, 300_000);
+
+  it('does not open a second pull request when the fix of the finding is already open', async () => {
+    served = await serveRepository(github.installationToken);
+    model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX));
+    expectScan(FIX_CONFIG, served.headSha);
+    expectFixLookup([
+      {
+        number: FIX_PR,
+        html_url: `https://github.com/${OWNER}/${REPO}/pull/${FIX_PR}`,
+        state: 'open',
+        draft: true,
+        head: { ref: BRANCH, label: `${OWNER}:${BRANCH}` },
+      },
+    ]);
+    const comment = expectIssueComment();
+
+    await runScan();
+
+    // Nothing spent on it: no fix run, no push, no pull request.
+    expect(model.requests.filter(isFixRequest)).toEqual([]);
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    const summary = finalSummary();
+    expect(summary).toContain('Not attempted (1):');
+    expect(summary).toContain(`its fix is already proposed in #${FIX_PR}`);
+    expect(comment()).toContain(`#${FIX_PR}`);
+  }, 300_000);
+
+  it('attempts no fix when scan.fix is off', async () => {
+    served = await serveRepository(github.installationToken);
+    model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX));
+    expectScan('scan:\n  notify_at: high\n', served.headSha);
+
+    await runScan();
+
+    expect(model.requests.filter(isFixRequest)).toEqual([]);
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    expect(finalSummary()).not.toContain('Fix pull requests');
+  }, 300_000);
+});
