@@ -6,16 +6,14 @@ import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import type { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { agentNetworkOf } from '../agent-network.js';
-import { fixChanges } from '../fix/fix-changes.js';
 import { htmlBaseOf, type FixTarget } from '../fix/load-fix-target.js';
 import { publishFix } from '../fix/publish-fix.js';
 import type { ScanJob } from '../job.js';
 import type { RepoConfig } from '../repo-config.js';
-import { makeScratchCopy } from '../review/scratch-copy.js';
 import type { AgentJobDeps } from '../run-agent-job.js';
-import { findingFixData, findingFixSubject, renderFindingEvidence } from './finding-fix-text.js';
+import { attemptFindingFix } from './attempt-finding-fix.js';
+import { renderFindingEvidence } from './finding-fix-text.js';
 import { selectFixableFindings } from './fixable-findings.js';
-import { recheckReproduction } from './recheck-reproduction.js';
 import { trackBudget, type BudgetTracker } from './scan-budget.js';
 import type { ScanFinding } from './scan-finding.js';
 import type { ScanResult } from './scan-repository.js';
@@ -88,6 +86,8 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
     now,
   );
   budget.spend(result.usage);
+  const room = budget.next(1);
+  if (!room.ok) return { outcomes: [], note: `No fixes were attempted: ${room.reason}.` };
 
   const repo: GitHubRepo = { owner: input.job.repo.owner, repo: input.job.repo.repo };
   const { data: repository } = await input.deps.github.request('GET /repos/{owner}/{repo}', {
@@ -135,87 +135,63 @@ async function fixOne(
   context: FixContext,
 ): Promise<FindingFixOutcome> {
   const { deps, config, redactor } = input;
-  const reproduction = finding.proof.reproduction;
-  if (reproduction === undefined) {
-    return { kind: 'skipped', finding, reason: 'it has no reproduction to check a fix with' };
-  }
   const branch = findingFixBranch(finding);
   const existing = await existingFix(deps.github, context.repo, branch);
   if (existing !== undefined) return { kind: 'skipped', finding, reason: existing };
   const next = context.budget.next(1);
   if (!next.ok) return { kind: 'skipped', finding, reason: next.reason };
-
-  const secrets = [...deps.secrets, ...tokenSpellings(input.token)];
-  const scratch = await makeScratchCopy(input.workspace, deps.workRoot);
+  const onWarning = (message: string) => deps.log({ msg: 'warning', warning: message });
   try {
-    const fix = await fixChanges({
-      workspace: scratch.dir,
-      base: input.result.head,
-      subject: findingFixSubject(finding, {
+    const attempt = await attemptFindingFix(
+      {
+        finding,
+        workspace: input.workspace,
+        head: input.result.head,
         repository: `${context.repo.owner}/${context.repo.repo}`,
-        commit: input.result.head,
-      }),
-      untrusted: findingFixData(finding, reproduction),
-      settings: config.fix,
-      sandboxEnv: config.sandbox.env,
-      ...agentNetworkOf(deps, config),
-      modelConfig: deps.modelConfig,
-      stateDir: deps.stateDir,
-      env: {},
-      secrets,
-      budgets: next.budgets,
-      scratchParent: deps.workRoot,
-      signal: input.signal,
-      ...(input.onEvent ? { onEvent: input.onEvent } : {}),
-      onWarning: (message) => deps.log({ msg: 'warning', warning: message }),
-    });
-    context.budget.spend(fix.usage);
+        config,
+        ...agentNetworkOf(deps, config),
+        modelConfig: deps.modelConfig,
+        stateDir: deps.stateDir,
+        env: {},
+        secrets: [...deps.secrets, ...tokenSpellings(input.token)],
+        budgets: next.budgets,
+        redact: (text) => redactor.redact(text),
+        scratchParent: deps.workRoot,
+        signal: input.signal,
+        onEvent: input.onEvent,
+        onWarning,
+      },
+      (proven) =>
+        publishFix({
+          deps,
+          job: { repo: input.job.repo, requester: input.job.requester },
+          target: fixTarget(finding, context, branch),
+          result: proven.fix,
+          dir: proven.dir,
+          base: input.result.head,
+          token: input.token,
+          botLogin: context.botLogin,
+          signal: input.signal,
+          evidence: renderFindingEvidence({ finding, ...proven }),
+        }),
+    );
+    if (attempt.fix) context.budget.spend(attempt.fix.usage);
     deps.log({
       msg: 'scan fix finished',
       fingerprint: finding.fingerprint,
-      runId: fix.runId,
-      status: fix.status,
+      ...(attempt.fix ? { runId: attempt.fix.runId, status: attempt.fix.status } : {}),
+      proven: attempt.kind === 'proven',
     });
-    if (fix.status !== 'ready') {
-      return { kind: 'not_proven', finding, reason: redactor.redact(fix.message) };
-    }
-    const recheck = await recheckReproduction({
-      originalDir: input.workspace,
-      fixedDir: scratch.dir,
-      reproduction,
-      sandboxEnv: config.sandbox.env,
-      redact: (text) => redactor.redact(text),
-      scratchParent: deps.workRoot,
-      signal: input.signal,
-      onWarning: (message) => deps.log({ msg: 'warning', warning: message }),
-    });
-    if (recheck.status !== 'gone') {
-      return {
-        kind: 'not_proven',
-        finding,
-        reason: `the fix did not remove it: ${recheck.reason}`,
-      };
-    }
-    const published = await publishFix({
-      deps,
-      job: { repo: input.job.repo, requester: input.job.requester },
-      target: fixTarget(finding, context, branch),
-      result: fix,
-      dir: scratch.dir,
-      base: input.result.head,
-      token: input.token,
-      botLogin: context.botLogin,
-      signal: input.signal,
-      evidence: renderFindingEvidence({ finding, reproduction, recheck }),
-    });
-    if (published.kind === 'patch_only') {
-      return { kind: 'not_proven', finding, reason: redactor.redact(published.reason) };
+    if (attempt.kind === 'not_proven')
+      return { kind: 'not_proven', finding, reason: attempt.reason };
+    if (attempt.value.kind === 'patch_only') {
+      return { kind: 'not_proven', finding, reason: redactor.redact(attempt.value.reason) };
     }
     return {
       kind: 'opened',
       finding,
-      link: published.link,
-      summary: redactor.redact(published.summary),
+      link: attempt.value.link,
+      summary: redactor.redact(attempt.value.summary),
     };
   } catch (error) {
     if (input.signal.aborted) throw error;
@@ -224,8 +200,6 @@ async function fixOne(
       finding,
       reason: redactor.redact(`the fix failed: ${describeError(error)}`),
     };
-  } finally {
-    await scratch.remove();
   }
 }
 

@@ -17,9 +17,10 @@ export interface ReproductionRun {
 
 /**
  * gone: the fix is proven. The reproduction, restored from the files the prover left,
- * exits 0 ("the weakness is there") on the scanned commit and runs to a non-zero exit on
- * the fixed tree. still_vulnerable: it exits 0 on the fixed tree too. inconclusive: it was
- * killed or timed out on the fixed tree, which proves nothing. not_restored: its files
+ * exits 0 ("the weakness is there") on the scanned commit and exits 1 to 125 (its own
+ * "not vulnerable") on the fixed tree. still_vulnerable: it exits 0 on the fixed tree too.
+ * inconclusive: on the fixed tree it timed out, was killed, crashed (128 and above, as
+ * shells report a signal) or could not run (126, 127), which proves nothing. not_restored: its files
  * could not be applied (the fix changed the same files, or the recorded patch was cut at
  * its cap). not_reproducible: restored, it does not exit 0 on the scanned commit, so
  * its exit on the fixed tree would say nothing about the fix.
@@ -78,7 +79,7 @@ export async function recheckReproduction(options: RecheckOptions): Promise<Rech
     };
   }
   const run = after.run;
-  if (run.timedOut || run.exitCode === null) {
+  if (run.timedOut || run.exitCode === null || run.exitCode > LAST_DELIBERATE_EXIT) {
     return {
       status: 'inconclusive',
       reason: `the reproduction ${describeExit(run)} on the fixed tree`,
@@ -101,6 +102,12 @@ export async function recheckReproduction(options: RecheckOptions): Promise<Rech
     after: run,
   };
 }
+
+/**
+ * Exits above this are not the reproduction's verdict: 126 and 127 are the shell's "cannot
+ * run" and "not found", 128+n a process killed by signal n (a crash, the memory limit).
+ */
+const LAST_DELIBERATE_EXIT = 125;
 
 type Restored =
   | { readonly kind: 'ran'; readonly run: ReproductionRun }
@@ -161,5 +168,8 @@ function runOf(result: CommandResult, redact: (text: string) => string): Reprodu
 
 function describeExit(run: ReproductionRun): string {
   if (run.timedOut) return 'timed out';
-  return run.exitCode === null ? 'was killed' : `exits ${run.exitCode}`;
+  if (run.exitCode === null) return 'was killed';
+  if (run.exitCode > 128) return `exits ${run.exitCode} (killed by signal ${run.exitCode - 128})`;
+  if (run.exitCode > LAST_DELIBERATE_EXIT) return `exits ${run.exitCode} (could not run)`;
+  return `exits ${run.exitCode}`;
 }
