@@ -9,8 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanScriptSteps } from '../../eval/scan/scripted-scan-model.js';
-import type { FixOutput } from '../../src/jobs/fix/fix-output.js';
 import { rootCauseFingerprint } from '../../src/jobs/scan/root-cause.js';
 import {
   APP_SLUG,
@@ -24,15 +22,14 @@ import {
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 import {
   startScriptedModelServer,
-  step,
   type ScriptedModelServer,
-  type ScriptStep,
 } from '../support/model-server/index.js';
 import { withBody } from '../support/nock-request.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import { git } from '../workspace/git/pr-fixture.js';
-import { PLANTED_FILES, plantedScript, TITLES } from '../jobs/scan/planted-repo.js';
+import { isFixRequest, NO_FIX, REAL_FIX, scanAndFixSteps } from '../jobs/scan/planted-fix.js';
+import { PLANTED_FILES, TITLES } from '../jobs/scan/planted-repo.js';
 import { fixGitHub, type FixGitHub } from './fix-github.js';
 
 const execFileAsync = promisify(execFile);
@@ -49,7 +46,6 @@ const BOT = `${APP_SLUG}[bot]`;
 const BOT_ID = 41898282;
 const REQUESTER = 'alice';
 const REQUESTER_ID = 583231;
-const FIX_CALL = 'call_fix_backup';
 
 /** The command injection is critical and reproduced: the one finding scan.fix takes. */
 const SHELL_FINGERPRINT = rootCauseFingerprint({
@@ -58,32 +54,6 @@ const SHELL_FINGERPRINT = rootCauseFingerprint({
   root_cause: 'backup.sh evals the project name',
 });
 const BRANCH = `patchling/scan-${SHELL_FINGERPRINT}`;
-
-const REAL_FIX = [
-  '*** Begin Patch',
-  '*** Update File: bin/backup.sh',
-  '@@',
-  '-eval "ls -- projects/$name"',
-  '+ls -- "projects/$name"',
-  '*** End Patch',
-  '',
-].join('\n');
-/** A "fix" that leaves the eval in place: the reproduction still shows the injection. */
-const NO_FIX = [
-  '*** Begin Patch',
-  '*** Update File: bin/backup.sh',
-  '@@',
-  ' set -u',
-  '+# The project name is trusted.',
-  '*** End Patch',
-  '',
-].join('\n');
-const FIX_REPORT: FixOutput = {
-  summary: 'backup.sh ran the project name through `eval`; it now passes it to `ls` as one word.',
-  files_changed: ['bin/backup.sh'],
-  tests: [{ command: 'bash repro.sh', passed: true, notes: 'No second command runs.' }],
-  risks: 'Names with glob characters are no longer expanded.',
-};
 
 const repository = {
   name: REPO,
@@ -133,25 +103,6 @@ async function serveRepository(token: string) {
   await git(bare, 'config', 'http.receivepack', 'true');
   const server = await startGitHttpServer({ projectRoot: root, token });
   return { server, root, bare, headSha };
-}
-
-/** The scan's scripted answers, and the fix run's: one patch, then the report. */
-function scanAndFixSteps(fixPatch: string): ScriptStep[] {
-  return scanScriptSteps(plantedScript()).map((scanStep) =>
-    step.respond((request) => {
-      if (!request.rawBody.includes('# Fixing an issue')) return scanStep;
-      if (!request.rawBody.includes(FIX_CALL)) {
-        return step.toolCalls([
-          { name: 'apply_patch', arguments: { input: fixPatch }, callId: FIX_CALL },
-        ]);
-      }
-      return step.text(JSON.stringify(FIX_REPORT));
-    }),
-  );
-}
-
-function isFixRequest(request: { rawBody: string }): boolean {
-  return request.rawBody.includes('# Fixing an issue');
 }
 
 function scanCommand() {

@@ -24,6 +24,9 @@ export interface AttemptFindingFixOptions {
   readonly secrets: readonly string[];
   readonly budgets: Budgets;
   readonly redact: (text: string) => string;
+  /** The CLI's: nothing is pushed from there, and the user's global excludes apply. */
+  readonly allowWorkflowChanges?: boolean | undefined;
+  readonly excludesFile?: string | undefined;
   readonly scratchParent?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: AgentEvent) => void) | undefined;
@@ -73,6 +76,10 @@ export async function attemptFindingFix<T>(
       env: options.env,
       secrets: options.secrets,
       budgets: options.budgets,
+      ...(options.allowWorkflowChanges === undefined
+        ? {}
+        : { allowWorkflowChanges: options.allowWorkflowChanges }),
+      ...(options.excludesFile ? { excludesFile: options.excludesFile } : {}),
       ...(options.scratchParent ? { scratchParent: options.scratchParent } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
