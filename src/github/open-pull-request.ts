@@ -56,8 +56,7 @@ export async function openDraftPullRequest(
   }
 }
 
-/** The open pull request from `branch` of `repo`, if there is one. */
-export async function findOpenPullRequest(
+async function findOpenPullRequest(
   octokit: GitHubApi,
   repo: GitHubRepo,
   branch: string,

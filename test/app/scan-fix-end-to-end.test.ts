@@ -29,7 +29,7 @@ import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import { git } from '../workspace/git/pr-fixture.js';
 import { isFixRequest, NO_FIX, REAL_FIX, scanAndFixSteps } from '../jobs/scan/planted-fix.js';
-import { PLANTED_FILES, TITLES } from '../jobs/scan/planted-repo.js';
+import { PLANTED_FILES, plantedScript, TITLES } from '../jobs/scan/planted-repo.js';
 import { fixGitHub, type FixGitHub } from './fix-github.js';
 
 const execFileAsync = promisify(execFile);
@@ -105,11 +105,11 @@ async function serveRepository(token: string) {
   return { server, root, bare, headSha };
 }
 
-function scanCommand() {
+function scanCommand(commentId = COMMENT_ID) {
   return webhookPayload('issue_comment', 'created', {
     issue: { number: ISSUE, title: 'Security', state: 'open', pull_request: undefined },
     comment: {
-      id: COMMENT_ID,
+      id: commentId,
       body: '/patchling scan',
       user: { login: REQUESTER, type: 'User' },
     },
@@ -118,17 +118,24 @@ function scanCommand() {
   });
 }
 
-/** Everything the scan itself asks of GitHub, up to and including its issue. */
-function expectScan(config: string, headSha: string): void {
-  github.installationAuth(TEST_INSTALLATION.id);
-  github.app();
+/**
+ * Everything the scan itself asks of GitHub, up to and including its issue. A second scan
+ * (`again`) is asked by another comment, of a repository whose code scanning is off: its
+ * alerts cannot be read (every finding is new again) and its upload is refused.
+ */
+function expectScan(config: string, headSha: string, again = false): void {
+  const commentId = again ? COMMENT_ID + 1 : COMMENT_ID;
+  if (!again) {
+    github.installationAuth(TEST_INSTALLATION.id);
+    github.app();
+  }
   github.repoConfig(OWNER, REPO, config);
   github.repoConfig(OWNER, REPO, config);
   github.permission(OWNER, REPO, REQUESTER, 'write');
   github.write(
     'POST',
     '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions',
-    { owner: OWNER, repo: REPO, comment_id: COMMENT_ID },
+    { owner: OWNER, repo: REPO, comment_id: commentId },
     () => [201, { id: 1, content: 'eyes' }],
   );
   github.scope
@@ -141,7 +148,10 @@ function expectScan(config: string, headSha: string): void {
   const patched = (body: Record<string, unknown>) =>
     [200, { id: CHECK_RUN_ID, status: body.status }] as const;
   const runParams = { owner: OWNER, repo: REPO, check_run_id: CHECK_RUN_ID };
-  github.write('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', runParams, patched);
+  // A second scan's edits may be taken by the first's spare ones (finalSummary checks the last).
+  github.write('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', runParams, patched, {
+    optional: again,
+  });
   for (let i = 0; i < 8; i++) {
     github.write('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', runParams, patched, {
       optional: true,
@@ -150,20 +160,27 @@ function expectScan(config: string, headSha: string): void {
   github.repoFile(OWNER, REPO, '.gitattributes', headSha);
   github.repoFile(OWNER, REPO, 'AGENTS.override.md', headSha);
   github.repoFile(OWNER, REPO, 'AGENTS.md', headSha);
-  // No alerts yet: every finding is new.
+  const off = {
+    message: 'Code scanning is not enabled for this repository',
+    documentation_url: 'https://docs.github.com/rest/code-scanning/code-scanning',
+  };
+  // The first time, no alerts yet: every finding is new.
   github.scope
     .get(`/repos/${OWNER}/${REPO}/code-scanning/alerts`)
     .query({ tool_name: 'Patchling', ref: 'refs/heads/main', per_page: '100', page: '1' })
-    .reply(200, []);
+    .reply(again ? 403 : 200, again ? off : []);
   github.write(
     'POST',
     '/repos/{owner}/{repo}/code-scanning/sarifs',
     { owner: OWNER, repo: REPO },
-    () => [202, { id: SARIF_ID, url: `https://api.github.com/x/${SARIF_ID}` }],
+    () =>
+      again ? [403, off] : [202, { id: SARIF_ID, url: `https://api.github.com/x/${SARIF_ID}` }],
   );
-  github.scope
-    .get(`/repos/${OWNER}/${REPO}/code-scanning/sarifs/${SARIF_ID}`)
-    .reply(200, { processing_status: 'complete', analyses_url: 'x', errors: null });
+  if (!again) {
+    github.scope
+      .get(`/repos/${OWNER}/${REPO}/code-scanning/sarifs/${SARIF_ID}`)
+      .reply(200, { processing_status: 'complete', analyses_url: 'x', errors: null });
+  }
   github.scope
     .post(`/repos/${OWNER}/${REPO}/issues`)
     .reply(
@@ -174,13 +191,26 @@ function expectScan(config: string, headSha: string): void {
     );
 }
 
+/** An open pull request as GET .../pulls lists it (the fields that matter). */
+function openPullRequest(number: number, branch: string) {
+  return {
+    number,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}`,
+    state: 'open',
+    draft: true,
+    head: { ref: branch, label: `${OWNER}:${branch}`, repo: { full_name: `${OWNER}/${REPO}` } },
+    base: { ref: 'main', label: `${OWNER}:main`, repo: { full_name: `${OWNER}/${REPO}` } },
+    user: githubUser(BOT),
+  };
+}
+
 /** What scan.fix asks before spending anything: the repository, and whether a fix is open. */
 function expectFixLookup(openPullRequests: readonly Record<string, unknown>[] = []): void {
   gh.repository();
   github.scope
     .get(`/repos/${OWNER}/${REPO}/pulls`)
-    .query({ head: `${OWNER}:${BRANCH}`, state: 'open', per_page: '1' })
-    .reply(200, openPullRequests);
+    .query({ state: 'open', per_page: '100', page: '1' })
+    .reply(200, [openPullRequest(9, 'feature/search'), ...openPullRequests]);
   if (openPullRequests.length > 0) return;
   github.scope
     .get((uri) => decodeURIComponent(uri) === `/repos/${OWNER}/${REPO}/branches/${BRANCH}`)
@@ -222,21 +252,25 @@ function finalSummary(): string {
   return String((final?.body as { output?: { summary?: string } }).output?.summary);
 }
 
-async function runScan(): Promise<void> {
+/** Starts the App (once) and has it scan on a `/patchling scan` comment; `nth` scan of the test. */
+async function runScan(nth = 1): Promise<void> {
   if (!served || !model) throw new Error('serve the repository and start the model first');
-  app = await startTestApp({
+  app ??= await startTestApp({
     config: { cloneBaseUrl: served.server.url, maxTurns: 4 },
     modelConfig: testModelConfig(model.baseURL, 'responses', {
       idleTimeoutMs: 30_000,
       requestTimeoutMs: 60_000,
     }),
   });
-  expect((await app.deliver('issue_comment', scanCommand())).status).toBe(200);
-  const jobs = await app.settled(2, 240_000);
-  expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual([
-    ['delivery', 'succeeded', undefined],
-    ['scan', 'succeeded', undefined],
-  ]);
+  const delivered = await app.deliver('issue_comment', scanCommand(COMMENT_ID + nth - 1));
+  expect(delivered.status).toBe(200);
+  const jobs = await app.settled(2 * nth, 240_000);
+  expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual(
+    Array.from({ length: nth }, () => [
+      ['delivery', 'succeeded', undefined],
+      ['scan', 'succeeded', undefined],
+    ]).flat(),
+  );
 }
 
 async function branchesOf(bare: string): Promise<string[]> {
@@ -332,31 +366,36 @@ describe('scan.fix in the App, end to end', () => {
     expect(comment()).toContain('the reproduction still exits 0');
   }, 300_000);
 
-  it('does not open a second pull request when the fix of the finding is already open', async () => {
+  it('does not open a second pull request for the same finding on the next scan', async () => {
     served = await serveRepository(github.installationToken);
     model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX));
     expectScan(FIX_CONFIG, served.headSha);
-    expectFixLookup([
-      {
-        number: FIX_PR,
-        html_url: `https://github.com/${OWNER}/${REPO}/pull/${FIX_PR}`,
-        state: 'open',
-        draft: true,
-        head: { ref: BRANCH, label: `${OWNER}:${BRANCH}` },
-      },
-    ]);
-    const comment = expectIssueComment();
-
+    expectFixLookup();
+    gh.user(BOT, BOT_ID);
+    gh.user(REQUESTER, REQUESTER_ID);
+    gh.createPullRequest(FIX_PR);
+    expectIssueComment();
     await runScan();
+    expect(gh.pullRequestsCreated()).toHaveLength(1);
+    const fixRuns = model.requests.filter(isFixRequest).length;
 
-    // Nothing spent on it: no fix run, no push, no pull request.
-    expect(model.requests.filter(isFixRequest)).toEqual([]);
-    expect(gh.pullRequestsCreated()).toEqual([]);
+    // The next scan: code scanning is off, so the finding is new again; the pull request
+    // the first scan opened is open, from the branch named for the finding.
+    const opened = gh.pullRequestsCreated()[0]?.body as { head: string };
+    expectScan(FIX_CONFIG, served.headSha, true);
+    expectFixLookup([openPullRequest(FIX_PR, opened.head)]);
+    const comment = expectIssueComment();
+    await runScan(2);
+
+    // Nothing spent on it: no fix run, no push, no second pull request.
+    expect(model.requests.filter(isFixRequest)).toHaveLength(fixRuns);
+    expect(gh.pullRequestsCreated()).toHaveLength(1);
     const summary = finalSummary();
+    expect(summary).toContain('Code scanning alerts cannot be read here (403)');
     expect(summary).toContain('Not attempted (1):');
     expect(summary).toContain(`its fix is already proposed in #${FIX_PR}`);
-    expect(comment()).toContain(`#${FIX_PR}`);
-  }, 300_000);
+    expect(comment()).toContain(`its fix is already proposed in #${FIX_PR}`);
+  }, 400_000);
 
   it('attempts no fix when scan.fix is off', async () => {
     served = await serveRepository(github.installationToken);
@@ -365,6 +404,28 @@ describe('scan.fix in the App, end to end', () => {
 
     await runScan();
 
+    expect(model.requests.filter(isFixRequest)).toEqual([]);
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    expect(finalSummary()).not.toContain('Fix pull requests');
+  }, 300_000);
+
+  it('attempts no fix for a reproduced finding below scan.fix_at', async () => {
+    // The command injection rated high, under fix_at critical.
+    const script = plantedScript();
+    const lowered = {
+      ...script,
+      findings: script.findings.map((f) =>
+        f.title === TITLES.shell ? { ...f, severity: 'high' as const } : f,
+      ),
+    };
+    served = await serveRepository(github.installationToken);
+    model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX, lowered));
+    expectScan('scan:\n  notify_at: high\n  fix: true\n  fix_at: critical\n', served.headSha);
+
+    await runScan();
+
+    expect(finalSummary()).toContain(`new: **high** CWE-78 ${TITLES.shell}`);
+    expect(finalSummary()).toContain('reproduced');
     expect(model.requests.filter(isFixRequest)).toEqual([]);
     expect(gh.pullRequestsCreated()).toEqual([]);
     expect(finalSummary()).not.toContain('Fix pull requests');

@@ -1,7 +1,7 @@
 import type { AgentEvent } from '../../agent/events.js';
 import { describeError } from '../../errors.js';
 import { isGitHubRequestFailure } from '../../github/errors.js';
-import { findOpenPullRequest } from '../../github/open-pull-request.js';
+import { readAllPages } from '../../github/review/paginate.js';
 import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import type { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
@@ -185,7 +185,13 @@ async function fixOne(
     if (attempt.kind === 'not_proven')
       return { kind: 'not_proven', finding, reason: attempt.reason };
     if (attempt.value.kind === 'patch_only') {
-      return { kind: 'not_proven', finding, reason: redactor.redact(attempt.value.reason) };
+      // Proven, but nowhere to put it (the token cannot push): say why, not "below".
+      const why = attempt.value.details.split('\n')[0] ?? '';
+      return {
+        kind: 'not_proven',
+        finding,
+        reason: redactor.redact(`the fix was proven but could not be published: ${why}`),
+      };
     }
     return {
       kind: 'opened',
@@ -204,17 +210,33 @@ async function fixOne(
 }
 
 /**
- * Why a fix for this finding is not attempted again: a pull request from its branch is
- * open, or the branch is there without one (a maintainer closed the pull request, or is
- * working on the branch). Deleting the branch lets a later scan try again.
+ * Why a fix for this finding is not attempted again: an open pull request from its branch,
+ * or from one of its fallbacks (`<branch>-<commit>`, when the push to the branch itself
+ * was refused), or the branch there without one (a maintainer closed the pull request,
+ * or is working on the branch). Deleting the branch lets a later scan try again.
  */
 async function existingFix(
   github: GitHubApi,
   repo: GitHubRepo,
   branch: string,
 ): Promise<string | undefined> {
-  const open = await findOpenPullRequest(github, repo, branch);
-  if (open !== undefined) return `its fix is already proposed in #${open.number}`;
+  const open = await readAllPages((page) =>
+    github
+      .request('GET /repos/{owner}/{repo}/pulls', {
+        owner: repo.owner,
+        repo: repo.repo,
+        state: 'open',
+        per_page: 100,
+        page,
+      })
+      .then((response) => ({ data: response.data, headers: response.headers })),
+  );
+  const proposed = open.find(
+    (pr) =>
+      pr.head.repo?.full_name?.toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase() &&
+      (pr.head.ref === branch || pr.head.ref.startsWith(`${branch}-`)),
+  );
+  if (proposed !== undefined) return `its fix is already proposed in #${proposed.number}`;
   try {
     await github.request('GET /repos/{owner}/{repo}/branches/{branch}', {
       owner: repo.owner,

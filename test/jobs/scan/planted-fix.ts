@@ -3,7 +3,7 @@
  * that removes it and one that leaves it, answered when the fix engine asks; every other
  * request is the scan's, answered by the scan script.
  */
-import { scanScriptSteps } from '../../../eval/scan/scripted-scan-model.js';
+import { scanScriptSteps, type ScanScript } from '../../../eval/scan/scripted-scan-model.js';
 import type { FixOutput } from '../../../src/jobs/fix/fix-output.js';
 import { step, type ScriptStep } from '../../support/model-server/index.js';
 import type { RecordedRequest } from '../../support/model-server/script.js';
@@ -45,8 +45,11 @@ export function isFixRequest(request: Pick<RecordedRequest, 'rawBody'>): boolean
 }
 
 /** The scan's scripted answers, and the fix run's: one patch, then the report. */
-export function scanAndFixSteps(fixPatch: string): ScriptStep[] {
-  return scanScriptSteps(plantedScript()).map((scanStep) =>
+export function scanAndFixSteps(
+  fixPatch: string,
+  script: ScanScript = plantedScript(),
+): ScriptStep[] {
+  return scanScriptSteps(script).map((scanStep) =>
     step.respond((request) => {
       if (!isFixRequest(request)) return scanStep;
       if (!request.rawBody.includes(FIX_CALL)) {
