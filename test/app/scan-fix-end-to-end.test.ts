@@ -204,9 +204,38 @@ function openPullRequest(number: number, branch: string) {
   };
 }
 
-/** What scan.fix asks before spending anything: the repository, and whether a fix is open. */
-function expectFixLookup(openPullRequests: readonly Record<string, unknown>[] = []): void {
+const ALERT_URL = `https://github.com/${OWNER}/${REPO}/security/code-scanning/7`;
+
+/**
+ * What scan.fix asks before spending anything: the repository, the alerts this scan's
+ * upload made (when code scanning processed it: their links go in the pull requests), and
+ * whether a fix is open.
+ */
+function expectFixLookup(
+  openPullRequests: readonly Record<string, unknown>[] = [],
+  uploaded = true,
+): void {
   gh.repository();
+  if (uploaded) {
+    github.scope
+      .get(`/repos/${OWNER}/${REPO}/code-scanning/alerts`)
+      .query({ tool_name: 'Patchling', ref: 'refs/heads/main', per_page: '100', page: '1' })
+      .reply(200, [
+        {
+          number: 7,
+          state: 'open',
+          html_url: ALERT_URL,
+          rule: { id: 'patchling/cwe-78', severity: 'error', security_severity_level: 'critical' },
+          tool: { name: 'Patchling', version: '0.1.0' },
+          most_recent_instance: {
+            ref: 'refs/heads/main',
+            state: 'open',
+            message: { text: `Command injection.\n\nPatchling id: ${SHELL_FINGERPRINT}` },
+            location: { path: 'bin/backup.sh', start_line: 5, end_line: 5 },
+          },
+        },
+      ]);
+  }
   github.scope
     .get(`/repos/${OWNER}/${REPO}/pulls`)
     .query({ state: 'open', per_page: '100', page: '1' })
@@ -309,6 +338,7 @@ describe('scan.fix in the App, end to end', () => {
     expect(pr.title).toBe(`Security fix: ${TITLES.shell} (CWE-78)`);
     const body = String(pr.body);
     expect(body).toContain(`Patchling id \`${SHELL_FINGERPRINT}\``);
+    expect(body).toContain(`Its code scanning alert: ${ALERT_URL}`);
     expect(body).toContain('## Reproduction before the fix');
     expect(body).toContain('exit 0 (the weakness shows)');
     expect(body).toContain('injected command ran');
@@ -383,7 +413,7 @@ describe('scan.fix in the App, end to end', () => {
     // the first scan opened is open, from the branch named for the finding.
     const opened = gh.pullRequestsCreated()[0]?.body as { head: string };
     expectScan(FIX_CONFIG, served.headSha, true);
-    expectFixLookup([openPullRequest(FIX_PR, opened.head)]);
+    expectFixLookup([openPullRequest(FIX_PR, opened.head)], false);
     const comment = expectIssueComment();
     await runScan(2);
 

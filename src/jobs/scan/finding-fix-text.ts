@@ -73,7 +73,7 @@ export function renderFindingEvidence(input: {
   const { finding, reproduction, recheck } = input;
   const parts = [
     `## The finding\n\n**${finding.severity}** ${finding.cwe} ${defuseMarkdown(oneLine(finding.title))} at ${codeSpan(locationOf(finding))}.` +
-      (input.alertUrl ? ` Code scanning alert: ${input.alertUrl}` : ''),
+      (input.alertUrl ? ` Its code scanning alert: ${input.alertUrl}` : ''),
     defuseMarkdown(finding.explanation),
   ];
   if (finding.flow.length > 0) {

@@ -2,6 +2,7 @@ import type { AgentEvent } from '../../agent/events.js';
 import { describeError } from '../../errors.js';
 import { isGitHubRequestFailure } from '../../github/errors.js';
 import { readAllPages } from '../../github/review/paginate.js';
+import { listPatchlingAlerts } from '../../github/sarif/code-scanning-alerts.js';
 import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import type { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
@@ -55,6 +56,8 @@ export interface FixScanFindingsInput {
   readonly now?: () => number;
   readonly onProgress?: (text: string) => void;
   readonly onEvent?: (event: AgentEvent) => void;
+  /** Code scanning processed this scan's upload: its alerts can be linked. */
+  readonly alertsReady?: boolean;
 }
 
 /**
@@ -96,6 +99,7 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
   });
   const base = branchOf(input.job.ref) ?? repository.default_branch;
   const botLogin = await input.deps.botLogin();
+  const alerts = input.alertsReady ? await alertLinks(input.deps.github, repo, input.job.ref) : {};
   const outcomes: FindingFixOutcome[] = [];
   let index = 0;
   for (const finding of selection.chosen) {
@@ -108,6 +112,7 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
         htmlBase: htmlBaseOf(repository.html_url, repo),
         botLogin,
         budget,
+        alertUrl: alerts[finding.fingerprint],
       }),
     );
   }
@@ -122,6 +127,7 @@ interface FixContext {
   readonly htmlBase: string;
   readonly botLogin: string;
   readonly budget: BudgetTracker;
+  readonly alertUrl?: string | undefined;
 }
 
 /** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
@@ -172,7 +178,7 @@ async function fixOne(
           token: input.token,
           botLogin: context.botLogin,
           signal: input.signal,
-          evidence: renderFindingEvidence({ finding, ...proven }),
+          evidence: renderFindingEvidence({ finding, ...proven, alertUrl: context.alertUrl }),
         }),
     );
     if (attempt.fix) context.budget.spend(attempt.fix.usage);
@@ -246,6 +252,28 @@ async function existingFix(
     return `the branch \`${branch}\` exists without an open pull request (delete it to let Patchling try again)`;
   } catch (error) {
     if (isGitHubRequestFailure(error) && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Each open alert's page, by the fingerprint in its message: the fixes are of new findings,
+ * whose alerts exist once code scanning processed this upload. None when they cannot be read.
+ */
+async function alertLinks(
+  github: GitHubApi,
+  repo: GitHubRepo,
+  ref: string,
+): Promise<Readonly<Record<string, string>>> {
+  try {
+    const alerts = await listPatchlingAlerts(github, repo, ref);
+    return Object.fromEntries(
+      alerts.flatMap((alert) =>
+        alert.state === 'open' && alert.url ? [[alert.fingerprint, alert.url]] : [],
+      ),
+    );
+  } catch (error) {
+    if (isGitHubRequestFailure(error) && (error.status === 403 || error.status === 404)) return {};
     throw error;
   }
 }

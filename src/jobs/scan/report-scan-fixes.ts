@@ -12,7 +12,11 @@ export async function fixAndReportScanFindings(
   input: Omit<FixScanFindingsInput, 'newFindings'> & { readonly published: PublishedScan },
 ): Promise<string> {
   const { published } = input;
-  const fixes = await fixScanFindings({ ...input, newFindings: published.comparison.new });
+  const fixes = await fixScanFindings({
+    ...input,
+    newFindings: published.comparison.new,
+    alertsReady: published.upload.status === 'complete',
+  });
   const text = input.redactor.redact(renderScanFixes(fixes));
   if (text === '') return published.summary;
   if (published.issue) {
