@@ -59,11 +59,12 @@ export type PublishedFix =
 export async function publishFix(input: PublishFixInput): Promise<PublishedFix> {
   const { deps, job, target, result } = input;
   const secrets = new SecretRedactor([...deps.secrets, ...tokenSpellings(input.token)]);
-  const [author, ...coAuthors] = await Promise.all([
+  const [author, coAuthors] = await Promise.all([
     accountIdentity(deps.github, input.botLogin),
-    ...(job.requester ? [accountIdentity(deps.github, job.requester.login)] : []),
+    job.requester
+      ? accountIdentity(deps.github, job.requester.login).then((identity) => [identity])
+      : [],
   ]);
-  if (author === undefined) throw new Error('unreachable: the bot identity is always asked for');
   const sha = await commitChanges({
     dir: input.dir,
     message: commitMessage(target, result),
