@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { redactDeep } from '../../github/redact-request.js';
 import { buildSarif } from '../../github/sarif/build-sarif.js';
 import { fitSarifLimits, type FittedSarif } from '../../github/sarif/fit-sarif-limits.js';
-import type { SarifLog } from '../../github/sarif/sarif-types.js';
+import type { SarifFinding, SarifLog } from '../../github/sarif/sarif-types.js';
 import type { SecretRedactor } from '../../util/redact-secrets.js';
 import { PATCHLING_VERSION } from '../../version.js';
 import { resolveWorkspacePath } from '../../workspace/resolve-workspace-path.js';
@@ -24,14 +24,21 @@ export async function scanSarif(
     readonly workspace: string;
     readonly redactor: SecretRedactor;
     readonly repositoryUri?: string | undefined;
+    /** Alerts restated for files this scan did not hunt (carryForwardAlerts). */
+    readonly carried?: readonly SarifFinding[] | undefined;
   },
 ): Promise<FittedSarif> {
   const notes = [
     ...(result.cutReason ? [`Coverage was cut: ${result.cutReason}.`] : []),
     ...result.notCovered.slice(0, 50).map((file) => `${file.path}: ${file.reason}`),
+    ...(options.carried?.length
+      ? [
+          `${options.carried.length} earlier alert${options.carried.length === 1 ? ' is' : 's are'} carried forward from files this scan did not hunt.`,
+        ]
+      : []),
   ];
   const log = await buildSarif({
-    findings: result.findings,
+    findings: [...result.findings, ...(options.carried ?? [])],
     toolVersion: PATCHLING_VERSION,
     head: result.head,
     repositoryUri: options.repositoryUri,
