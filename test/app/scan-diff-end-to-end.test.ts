@@ -38,12 +38,17 @@ afterEach(async () => {
   expectGitHubMockSettled(github);
 });
 
-/** The second commit: the search module gains a header (its lines shift) and the README a line. */
-const EDITED: Readonly<Record<string, string>> = {
-  ...PLANTED_FILES,
-  'README.md': `${PLANTED_FILES['README.md'] ?? ''}\nRun it with \`python -m shop\`.\n`,
-  'app/search.py': `# Product search.\n\n${PLANTED_FILES['app/search.py'] ?? ''}`,
-};
+/**
+ * The second commit: the search module gains a header (its lines shift), the README a
+ * line, and the bundle is deleted.
+ */
+const EDITED: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({
+    ...PLANTED_FILES,
+    'README.md': `${PLANTED_FILES['README.md'] ?? ''}\nRun it with \`python -m shop\`.\n`,
+    'app/search.py': `# Product search.\n\n${PLANTED_FILES['app/search.py'] ?? ''}`,
+  }).filter(([file]) => file !== 'dist/bundle.js'),
+);
 
 function fingerprintOf(title: string): string {
   const found = plantedScript().findings.find((finding) => finding.title === title);
@@ -91,6 +96,12 @@ describe('diff-aware scans in the App, end to end', () => {
           severity: 'critical',
         }),
         alertJson(1, 'dismissed', fingerprintOf(TITLES.secret)),
+        // In a file deleted since: gone, so not carried (the upload lets it close).
+        alertJson(4, 'open', 'b0b0b0b0b0b0b0b0', {
+          rule: 'patchling/cwe-79',
+          path: 'dist/bundle.js',
+          line: 2,
+        }),
       ],
     });
 
@@ -158,6 +169,7 @@ describe('diff-aware scans in the App, end to end', () => {
         },
       ],
     });
+    expect(byFingerprint.has('b0b0b0b0b0b0b0b0')).toBe(false);
     expect(run?.results).toHaveLength(3);
     expect(scan.uploaded()).toMatchObject({ commit_sha: head, ref: 'refs/heads/main' });
 

@@ -34,7 +34,8 @@ export const repository = {
 };
 
 /**
- * A repository with one commit per entry of `commits` (each the whole tree's files), behind
+ * A repository with one commit per entry of `commits` (each the whole tree's files: those
+ * of the previous commit it lacks are deleted), behind
  * authenticated smart HTTP as GitHub would serve it; the shas in order.
  */
 export async function serveCommits(
@@ -45,7 +46,12 @@ export async function serveCommits(
   const src = path.join(root, 'src');
   await git(root, 'init', '--quiet', '--initial-branch=main', src);
   const shas: string[] = [];
+  let previous: Readonly<Record<string, string>> = {};
   for (const [index, files] of commits.entries()) {
+    // Files of the previous commit missing from this one are deleted.
+    for (const file of Object.keys(previous).filter((name) => !(name in files)))
+      await git(src, 'rm', '--quiet', '--', file);
+    previous = files;
     for (const [file, content] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(src, file)), { recursive: true });
       await writeFile(path.join(src, file), content);

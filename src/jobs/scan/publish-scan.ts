@@ -25,7 +25,9 @@ export interface PublishScanOptions {
    * The scan's SARIF, built once the alerts are known: `carried` are the alerts in files
    * this scan did not hunt, restated so that the upload does not mark them fixed.
    */
-  readonly sarif: (carried: readonly SarifFinding[]) => Promise<FittedSarif>;
+  readonly sarif: (
+    carried: readonly SarifFinding[],
+  ) => Promise<FittedSarif & { readonly carried?: number }>;
   /** New findings at least this severe open an issue. */
   readonly notifyAt: Severity;
   readonly sleep: (ms: number) => Promise<void>;
@@ -105,7 +107,7 @@ export async function publishScan(options: PublishScanOptions): Promise<Publishe
       upload,
       issue,
       notes: sarif.notes,
-      carried: carried.length,
+      carried: sarif.carried ?? carried.length,
     }),
   );
   return {

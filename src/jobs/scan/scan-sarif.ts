@@ -13,6 +13,11 @@ export function scanCategory(result: Pick<ScanResult, 'mode'>): string {
   return `patchling/scan-${result.mode}`;
 }
 
+export interface ScanSarif extends FittedSarif {
+  /** How many alerts were carried forward (those whose file is still there). */
+  readonly carried: number;
+}
+
 /**
  * A scan's SARIF, redacted (every string, before anything is encoded) and fitted to
  * GitHub's limits. The files are read from the scanned checkout through the path guard,
@@ -27,33 +32,42 @@ export async function scanSarif(
     /** Alerts restated for files this scan did not hunt (carryForwardAlerts). */
     readonly carried?: readonly SarifFinding[] | undefined;
   },
-): Promise<FittedSarif> {
+): Promise<ScanSarif> {
+  const readText = async (file: string) => {
+    try {
+      const resolved = await resolveWorkspacePath(options.workspace, file);
+      // A regular file only: a FIFO or a device would block the read.
+      return (await stat(resolved)).isFile() ? await readFile(resolved, 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // An alert in a file deleted since (or renamed away) is not carried: it is gone.
+  const carried: SarifFinding[] = [];
+  for (const finding of options.carried ?? []) {
+    if ((await readText(finding.path)) !== undefined) carried.push(finding);
+  }
   const notes = [
     ...(result.cutReason ? [`Coverage was cut: ${result.cutReason}.`] : []),
     ...result.notCovered.slice(0, 50).map((file) => `${file.path}: ${file.reason}`),
-    ...(options.carried?.length
+    ...(carried.length > 0
       ? [
-          `${options.carried.length} earlier alert${options.carried.length === 1 ? ' is' : 's are'} carried forward from files this scan did not hunt.`,
+          `${carried.length} earlier alert${carried.length === 1 ? ' is' : 's are'} carried forward from files this scan did not hunt.`,
         ]
       : []),
   ];
   const log = await buildSarif({
-    findings: [...result.findings, ...(options.carried ?? [])],
+    findings: [...result.findings, ...carried],
     toolVersion: PATCHLING_VERSION,
     head: result.head,
     repositoryUri: options.repositoryUri,
     executionSuccessful: result.status === 'completed',
     notes,
     category: scanCategory(result),
-    readFile: async (file) => {
-      try {
-        const resolved = await resolveWorkspacePath(options.workspace, file);
-        // A regular file only: a FIFO or a device would block the read.
-        return (await stat(resolved)).isFile() ? await readFile(resolved, 'utf8') : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    readFile: readText,
   });
-  return fitSarifLimits(redactDeep(log, options.redactor) as SarifLog);
+  return {
+    ...fitSarifLimits(redactDeep(log, options.redactor) as SarifLog),
+    carried: carried.length,
+  };
 }
