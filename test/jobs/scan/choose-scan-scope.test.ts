@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { PastAnalyses } from '../../../src/github/sarif/code-scanning-analyses.js';
 import type { KnownAlert } from '../../../src/github/sarif/code-scanning-alerts.js';
 import { carryForwardAlerts } from '../../../src/jobs/scan/carry-forward.js';
-import { chooseScanScope } from '../../../src/jobs/scan/choose-scan-scope.js';
+import { chooseScanScope, confirmDiffScope } from '../../../src/jobs/scan/choose-scan-scope.js';
+import { makeGitRepo, type TempGitRepo } from '../../support/git-repo.js';
+
+const run = promisify(execFile);
 
 const NOW = new Date('2026-12-06T10:00:00Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -125,5 +132,44 @@ describe('carryForwardAlerts', () => {
       alerts,
     );
     expect(incomplete.map((c) => c.carried?.alertNumber)).toEqual([2, 3]);
+  });
+});
+
+describe('confirmDiffScope', () => {
+  let repo: TempGitRepo | undefined;
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  it('keeps a diff within scan.diff_max_files, and turns it full past the bound or off the history', async () => {
+    repo = await makeGitRepo({ 'a.js': 'a\n', 'b.js': 'b\n', 'c.js': 'c\n' });
+    const dir = repo.dir;
+    const since = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
+    for (const file of ['a.js', 'b.js', 'c.js']) await writeFile(path.join(dir, file), 'changed\n');
+    await run(
+      'git',
+      ['-c', 'user.name=T', '-c', 'user.email=t@t.invalid', 'commit', '-qam', 'edit'],
+      {
+        cwd: dir,
+      },
+    );
+    const choice = { mode: 'diff', since, reason: 'diff-aware' } as const;
+    const confirm = (maxFiles: number, reported: string | undefined) =>
+      confirmDiffScope({ choice, workspace: dir, since: reported, maxFiles });
+    expect(await confirm(3, since)).toEqual(choice);
+    expect(await confirm(2, since)).toEqual({
+      mode: 'full',
+      reason: expect.stringContaining('3 files changed'),
+    });
+    // prepareJobWorkspace reports no `since` when it is not an ancestor of the head.
+    expect(await confirm(3, undefined)).toEqual({
+      mode: 'full',
+      reason: expect.stringContaining('not in the history of the head'),
+    });
+    const full = { mode: 'full', reason: 'asked' } as const;
+    expect(
+      await confirmDiffScope({ choice: full, workspace: dir, since: undefined, maxFiles: 1 }),
+    ).toBe(full);
   });
 });
