@@ -201,6 +201,13 @@ describe('the Action on schedule', () => {
     expect(hunted).toBe(true);
     const log = sarif().runs[0];
     expect(log?.automationDetails.id).toBe('patchling/scan-full/');
+    const final = mock
+      .sent()
+      .filter((request) => request.method === 'PATCH')
+      .at(-1)?.body as { output?: { summary?: string } };
+    expect(final.output?.summary).toContain(
+      'Full scan: the last full scan is 8 days old (scan.full_every_days: 7).',
+    );
     expect(log?.results.every((r) => r.properties.carriedForwardFromAlert === undefined)).toBe(
       true,
     );

@@ -180,6 +180,9 @@ describe('diff-aware scans in the App, end to end', () => {
       'New: 0. Still present: 1. Fixed: 0. Dismissed on GitHub (not reported again): 0.',
     );
     expect(summary).toContain(`since ${first.slice(0, 7)}`);
+    expect(summary).toContain(
+      `Diff-aware scan: diff-aware since ${first.slice(0, 7)}, the commit of the previous scan.`,
+    );
     expect(summary).toContain('2 alerts in files this scan did not hunt were carried forward');
   }, 180_000);
 

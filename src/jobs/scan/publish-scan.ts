@@ -30,6 +30,8 @@ export interface PublishScanOptions {
   ) => Promise<FittedSarif & { readonly carried?: number }>;
   /** New findings at least this severe open an issue. */
   readonly notifyAt: Severity;
+  /** Why the scan was full or diff-aware (chooseScanScope), for the summary. */
+  readonly scopeReason?: string | undefined;
   readonly sleep: (ms: number) => Promise<void>;
   readonly redact: (text: string) => string;
 }
@@ -108,6 +110,7 @@ export async function publishScan(options: PublishScanOptions): Promise<Publishe
       issue,
       notes: sarif.notes,
       carried: sarif.carried ?? carried.length,
+      scopeReason: options.scopeReason,
     }),
   );
   return {
@@ -157,6 +160,7 @@ function summaryText(input: {
   issue: PublishedScan['issue'];
   notes: readonly string[];
   carried: number;
+  scopeReason: string | undefined;
 }): string {
   const { result, comparison } = input;
   const lines = [
@@ -165,6 +169,9 @@ function summaryText(input: {
     `New: ${comparison.new.length}. Still present: ${comparison.stillPresent.length}. Fixed: ${comparison.fixed.length}. Dismissed on GitHub (not reported again): ${comparison.dismissed.length}.`,
   ];
   if (input.comparisonNote) lines.push(input.comparisonNote);
+  if (input.scopeReason) {
+    lines.push(`${result.mode === 'diff' ? 'Diff-aware' : 'Full'} scan: ${input.scopeReason}.`);
+  }
   if (result.mode === 'diff') {
     lines.push(
       `A diff-aware scan of the files changed since ${(result.since ?? '').slice(0, 7)}: it reports nothing as fixed; the next full scan does.`,

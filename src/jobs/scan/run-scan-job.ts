@@ -175,6 +175,7 @@ export async function runScanJob(
           carried,
         }),
       notifyAt: config.scan.notify_at,
+      scopeReason: scope.reason,
       sleep: deps.sleep ?? ((ms) => delay(ms, undefined, { signal })),
       redact: (text) => redactor.redact(text),
     });
