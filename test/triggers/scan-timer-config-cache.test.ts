@@ -112,6 +112,28 @@ describe('the scan timer’s config cache', () => {
     expect(etags).toEqual([undefined, 'W/"etag-1"', 'W/"etag-1"', 'W/"etag-2"']);
   });
 
+  it('keeps nothing for a repository without a config: each tick asks afresh, and a new one is seen', async () => {
+    const { scope } = githubApi();
+    const configs = new ScanConfigCache(10);
+    const queue = new Map<string, DeliveryJob>();
+    const conditional: boolean[] = [];
+    scope.on('request', (request: Parameters<typeof headerOf>[0]) => {
+      if (new URL(request.url).pathname.startsWith(`/repos/${OWNER}/shop/contents`))
+        conditional.push(headerOf(request, 'if-none-match') !== undefined);
+    });
+    listing(scope);
+    scope.get(CONFIG_ROUTE).reply(404, { message: 'Not Found', status: '404' });
+    expect((await tick(configs, queue, new Date('2026-12-06T10:00:00Z'))).targets).toEqual([]);
+    expect(configs.size).toBe(0);
+    listing(scope);
+    scope
+      .get(CONFIG_ROUTE)
+      .reply(200, contents("scan:\n  schedule: '0 3 * * *'\n", 'd4'), { ETag: '"etag-4"' });
+    const added = await tick(configs, queue, new Date('2026-12-06T11:00:00Z'));
+    expect(added.fired).toEqual([`scan-schedule:${OWNER}/shop:2026-12-06t03:00:00.000z`]);
+    expect(conditional).toEqual([false, false]);
+  });
+
   it('is bounded: past its size the least recently used repository goes first', () => {
     const configs = new ScanConfigCache(2);
     configs.set('a/one', { etag: '"1"', schedule: undefined });
