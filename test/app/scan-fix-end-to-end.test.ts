@@ -4,8 +4,7 @@
  * git server that takes the push, and nock for GitHub with its request schemas.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import {
   type AppHarness,
   type GitHubMock,
 } from '../support/app-harness.js';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
+import type { GitHttpServer } from '../support/git-http-server.js';
 import {
   startScriptedModelServer,
   type ScriptedModelServer,
@@ -31,16 +30,20 @@ import { git } from '../workspace/git/pr-fixture.js';
 import { isFixRequest, NO_FIX, REAL_FIX, scanAndFixSteps } from '../jobs/scan/planted-fix.js';
 import { PLANTED_FILES, plantedScript, TITLES } from '../jobs/scan/planted-repo.js';
 import { fixGitHub, type FixGitHub } from './fix-github.js';
+import {
+  CHECK_RUN_ID,
+  COMMENT_ID,
+  ISSUE,
+  NEW_ISSUE,
+  OWNER,
+  REPO,
+  repository,
+  SARIF_ID,
+  serveCommits,
+} from './scan-github.js';
 
 const execFileAsync = promisify(execFile);
 
-const OWNER = 'octo-org';
-const REPO = 'shop';
-const ISSUE = 3;
-const COMMENT_ID = 9001;
-const CHECK_RUN_ID = 555;
-const SARIF_ID = '47177e22-5596-11eb-80a1-c1e54ef945c6';
-const NEW_ISSUE = 12;
 const FIX_PR = 14;
 const BOT = `${APP_SLUG}[bot]`;
 const BOT_ID = 41898282;
@@ -54,15 +57,6 @@ const SHELL_FINGERPRINT = rootCauseFingerprint({
   root_cause: 'backup.sh evals the project name',
 });
 const BRANCH = `patchling/scan-${SHELL_FINGERPRINT}`;
-
-const repository = {
-  name: REPO,
-  full_name: `${OWNER}/${REPO}`,
-  owner: { login: OWNER },
-  default_branch: 'main',
-  html_url: `https://github.com/${OWNER}/${REPO}`,
-  url: `https://api.github.com/repos/${OWNER}/${REPO}`,
-};
 
 let github: GitHubMock;
 let gh: FixGitHub;
@@ -86,23 +80,10 @@ afterEach(async () => {
 
 /** The planted repository behind authenticated smart HTTP, taking pushes as GitHub would. */
 async function serveRepository(token: string) {
-  const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'patchling-scan-fix-')));
-  const src = path.join(root, 'src');
-  await git(root, 'init', '--quiet', '--initial-branch=main', src);
-  for (const [file, content] of Object.entries(PLANTED_FILES)) {
-    await mkdir(path.dirname(path.join(src, file)), { recursive: true });
-    await writeFile(path.join(src, file), content);
-  }
-  await git(src, 'add', '-A');
-  await git(src, 'commit', '--quiet', '-m', 'The shop');
-  const headSha = await git(src, 'rev-parse', 'HEAD');
-  const bare = path.join(root, OWNER, `${REPO}.git`);
-  await mkdir(path.dirname(bare), { recursive: true });
-  await git(root, 'clone', '--quiet', '--bare', src, bare);
-  await git(bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
+  const served = await serveCommits(token, [PLANTED_FILES]);
+  const bare = path.join(served.root, OWNER, `${REPO}.git`);
   await git(bare, 'config', 'http.receivepack', 'true');
-  const server = await startGitHttpServer({ projectRoot: root, token });
-  return { server, root, bare, headSha };
+  return { ...served, bare };
 }
 
 function scanCommand(commentId = COMMENT_ID) {
@@ -157,13 +138,24 @@ function expectScan(config: string, headSha: string, again = false): void {
       optional: true,
     });
   }
-  github.repoFile(OWNER, REPO, '.gitattributes', headSha);
-  github.repoFile(OWNER, REPO, 'AGENTS.override.md', headSha);
-  github.repoFile(OWNER, REPO, 'AGENTS.md', headSha);
   const off = {
     message: 'Code scanning is not enabled for this repository',
     documentation_url: 'https://docs.github.com/rest/code-scanning/code-scanning',
   };
+  // No earlier analysis (the second time: none readable): a full scan.
+  github.scope
+    .get(`/repos/${OWNER}/${REPO}/code-scanning/analyses`)
+    .query({
+      tool_name: 'Patchling',
+      ref: 'refs/heads/main',
+      sort: 'created',
+      direction: 'desc',
+      per_page: '100',
+    })
+    .reply(again ? 403 : 200, again ? off : []);
+  github.repoFile(OWNER, REPO, '.gitattributes', headSha);
+  github.repoFile(OWNER, REPO, 'AGENTS.override.md', headSha);
+  github.repoFile(OWNER, REPO, 'AGENTS.md', headSha);
   // The first time, no alerts yet: every finding is new.
   github.scope
     .get(`/repos/${OWNER}/${REPO}/code-scanning/alerts`)

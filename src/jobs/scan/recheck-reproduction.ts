@@ -114,12 +114,14 @@ type Restored =
   | { readonly kind: 'not_restored'; readonly message: string };
 
 async function runRestored(dir: string, options: RecheckOptions): Promise<Restored> {
-  const scratch = await makeScratchCopy(dir, options.scratchParent);
+  // As the prover ran it: the dependency trees shown read-only, not copied.
+  const scratch = await makeScratchCopy(dir, options.scratchParent, { shareDependencies: true });
   try {
     const sandbox = await createSandbox({
       workspace: scratch.dir,
       policy: 'workspace-write',
       envAllowlist: options.sandboxEnv,
+      workspaceMounts: scratch.sharedReadOnly,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     try {

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,5 +133,30 @@ describe('recheckReproduction', () => {
     expect(result.reason).toBe('the reproduction exits 137 (killed by signal 9) on the fixed tree');
     expect(result.before?.output).toContain('password [REDACTED]');
     expect(JSON.stringify(result)).not.toContain('hunter2');
+  }, 60_000);
+
+  it('runs the reproduction with the installed dependencies, shown read-only as the prover had them', async () => {
+    const scanned = await repo({
+      'backup.sh': VULNERABLE,
+      'README.md': 'shop\n',
+      '.gitignore': 'node_modules/\n',
+    });
+    // Installed by the setup phase: ignored by git, shared into each copy, not copied.
+    await mkdir(path.join(scanned.dir, 'node_modules'));
+    await writeFile(
+      path.join(scanned.dir, 'node_modules', 'inject.sh'),
+      'bash backup.sh "x; touch pwned" >/dev/null 2>&1\n',
+    );
+    const repro =
+      'bash node_modules/inject.sh\ntouch node_modules/written 2>/dev/null && exit 3\ntest -f pwned\n';
+    const reproduction = await reproductionOf(scanned.dir, { 'repro.sh': repro });
+    const fixed = await fixedCopy(scanned.dir, 'backup.sh', FIXED);
+
+    const result = await recheckReproduction(options(scanned.dir, fixed, reproduction));
+
+    // exit 3 would mean the dependencies were writable; 127 that they were missing.
+    expect(result.before?.exitCode).toBe(0);
+    expect(result.status).toBe('gone');
+    expect(result.after?.exitCode).toBe(1);
   }, 60_000);
 });
