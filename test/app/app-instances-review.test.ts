@@ -211,6 +211,19 @@ describe.skipIf(!HAS_REDIS)('real reviews across two App processes on one Redis'
     const finishedStale = github.checkRuns.find((run) => run.id === stale.id);
     expect(finishedStale?.conclusion).toBe('failure');
     expect(finishedStale?.output.summary).toContain('Patchling restarted while this job ran');
+    // …finished before the survivor's run began (it is finished on the claim, whichever of
+    // the claim and the periodic recovery comes first).
+    const writes = github.requests.filter(
+      (r) => r.method !== 'GET' && r.path.includes('/check-runs'),
+    );
+    const staleCompleted = writes.findIndex(
+      (r) =>
+        r.path.endsWith(`/check-runs/${stale.id}`) &&
+        (r.body as { status?: string }).status === 'completed',
+    );
+    const secondCreated = writes.findIndex((r, i) => i > 0 && r.method === 'POST');
+    expect(staleCompleted).toBeGreaterThan(0);
+    expect(staleCompleted).toBeLessThan(secondCreated);
     // The review's own check run succeeded and links to the review.
     const reviewed = runs.filter((run) => run.conclusion === 'success');
     expect(reviewed).toHaveLength(1);
