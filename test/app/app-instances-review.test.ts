@@ -3,7 +3,8 @@
  * request a real git repository behind authenticated smart HTTP, the model the scripted
  * model server on loopback, GitHub a stateful fake API over HTTP (nock cannot reach into
  * another process). An instance killed with SIGKILL mid-review: the other takes the review
- * over, posts it once, and no check run is left in progress. A push while one instance
+ * over, posts it once, and no check run is left in progress; killed after posting its
+ * review, the other posts no second one. A push while one instance
  * reviews: the other aborts it across processes and posts the newer review once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { waitUntil } from '../queue/helpers.js';
 import {
   startScriptedModelServer,
   step,
+  type RecordedRequest,
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
@@ -65,6 +67,7 @@ let github: FakeGitHubReviewApi;
 /** Holds every request until the test ends: the instance that asks it never gets an answer. */
 let heldModel: ScriptedModelServer;
 let model: ScriptedModelServer;
+let holdModel: ((request: RecordedRequest) => boolean) | undefined;
 let stateRoot: string;
 const instances: AppProcess[] = [];
 
@@ -86,7 +89,12 @@ beforeEach(async () => {
   heldModel = await startScriptedModelServer([], {
     beforeStep: () => new Promise<void>(() => undefined),
   });
-  model = await startScriptedModelServer();
+  holdModel = undefined;
+  // A request `holdModel` picks is never answered (and takes no step).
+  model = await startScriptedModelServer([], {
+    beforeStep: (request) =>
+      holdModel?.(request) ? new Promise<void>(() => undefined) : Promise.resolve(),
+  });
   stateRoot = await mkdtemp(path.join(os.tmpdir(), 'patchling-instances-review-'));
 }, 30_000);
 
@@ -101,11 +109,14 @@ afterEach(async () => {
   await rm(stateRoot, { recursive: true, force: true });
 });
 
-/** An instance whose model is `server`; the held one waits for its answer as long as it takes. */
+/**
+ * An instance whose model is `server`. One that may be kept waiting on its model (the held
+ * server, or `holdModel`) waits for the answer as long as it takes.
+ */
 function startInstance(
   name: string,
   server: ScriptedModelServer,
-  pollIntervalMs?: number,
+  options: { readonly pollIntervalMs?: number; readonly concurrency?: number } = {},
 ): Promise<AppProcess> {
   return startAppProcess(
     name,
@@ -116,8 +127,8 @@ function startInstance(
       stateDir: path.join(stateRoot, name),
       modelBaseUrl: server.baseURL,
       cloneBaseUrl: pr.url,
-      ...(server === heldModel ? { modelTimeoutMs: HOLD_MS } : {}),
-      ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+      ...(server === heldModel || holdModel !== undefined ? { modelTimeoutMs: HOLD_MS } : {}),
+      ...options,
     },
     instances,
   );
@@ -149,10 +160,10 @@ async function storedJobs(): Promise<[string, string, number][]> {
 
 const inProgress = () => github.checkRuns.filter((run) => run.status !== 'completed');
 
-/** The held instance is reviewing: its check run in progress, its model asked. */
-async function reviewingOn(instance: AppProcess): Promise<void> {
+/** `instance` is reviewing: its check run in progress, its (held) model asked. */
+async function reviewingOn(instance: AppProcess, server = heldModel): Promise<void> {
   await waitUntil(
-    () => heldModel.requests.length === 1 || instance.child.exitCode !== null,
+    () => server.requests.length === 1 || instance.child.exitCode !== null,
     60_000,
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}\nlogs: ${JSON.stringify(instance.logs)}`);
@@ -174,7 +185,7 @@ describe.skipIf(!HAS_REDIS)('real reviews across two App processes on one Redis'
 
     // The survivor looks for work often: it claims the job back as soon as it is requeued,
     // before its recovery has looked at the old check run (as with the default timings).
-    const survivor = await startInstance('survivor', model, 50);
+    const survivor = await startInstance('survivor', model, { pollIntervalMs: 50 });
     victim.child.kill('SIGKILL');
     await victim.exited;
 
@@ -237,22 +248,77 @@ describe.skipIf(!HAS_REDIS)('real reviews across two App processes on one Redis'
     ]);
   }, 180_000);
 
+  it('an instance killed after posting its review, before finishing: the other posts no second review', async () => {
+    model.push(step.text(JSON.stringify(review('Reviewed before the crash.'))));
+    const victim = await startInstance('victim', model);
+    // GitHub keeps the victim waiting on the write that completes its check run, after the
+    // review is posted: it dies between posting the review and finishing the job.
+    github.hold = (request) =>
+      request.method === 'PATCH' &&
+      request.path.includes('/check-runs/') &&
+      (request.body as { status?: string }).status === 'completed';
+    expect(
+      await deliverTo(victim, SECRET, 'pull_request', pullRequestEvent('opened', pr.headSha)),
+    ).toBe(200);
+    await waitUntil(() => github.held.length === 1, 60_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nlogs: ${JSON.stringify(victim.logs)}`);
+    });
+    expect(github.reviews.submitted()).toHaveLength(1);
+    const stale = github.checkRuns[0]!;
+
+    const survivor = await startInstance('survivor', model, { pollIntervalMs: 50 });
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    github.hold = undefined;
+
+    await waitUntil(() => github.checkRuns.length >= 2 && inProgress().length === 0, 60_000).catch(
+      (error: unknown) => {
+        throw new Error(
+          `${String(error)}\ncheck runs: ${JSON.stringify(github.checkRuns)}\nsurvivor: ${JSON.stringify(survivor.logs)}`,
+        );
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+
+    expect(github.invalid).toEqual([]);
+    expect(github.unmatched).toEqual([]);
+    // The review on GitHub is the victim's, posted once; the model was asked once.
+    expect(github.reviews.requests).toHaveLength(1);
+    expect(github.reviews.requests[0]?.body).toContain('Reviewed before the crash.');
+    expect(model.requests).toHaveLength(1);
+    // The survivor ran the job to completion, finding the head reviewed already.
+    expect(succeededJobs(survivor, 'review')).toBe(1);
+    const finishedStale = github.checkRuns.find((run) => run.id === stale.id);
+    expect(finishedStale).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(finishedStale?.output.summary).toContain('Patchling restarted while this job ran');
+    const again = github.checkRuns.filter((run) => run.id !== stale.id);
+    expect(again.map((run) => [run.head_sha, run.status, run.conclusion])).toEqual([
+      [pr.headSha, 'completed', 'neutral'],
+    ]);
+    expect(again[0]?.output.summary).toContain('was reviewed already');
+    expect(await storedJobs()).toEqual([
+      ['delivery', 'succeeded', 1],
+      ['review', 'succeeded', 2],
+    ]);
+  }, 180_000);
+
   it('a push while one instance reviews: the other aborts that review and posts the newer one once', async () => {
+    const NEWER_CODE = 'export const sum = (a, b) => Number(a) + Number(b);';
+    // The model answers only a review of the newer head, whichever instance asks; the older
+    // head's review waits on it until it is aborted.
+    holdModel = (request) => !request.rawBody.includes(NEWER_CODE);
     model.push(step.text(JSON.stringify(review('The newer head, reviewed.'))));
-    const older = await startInstance('older', heldModel);
+    // One job at a time: while it reviews, the push's delivery can only go to the other.
+    const older = await startInstance('older', model, { concurrency: 1 });
     expect(
       await deliverTo(older, SECRET, 'pull_request', pullRequestEvent('opened', pr.headSha)),
     ).toBe(200);
-    await reviewingOn(older);
+    await reviewingOn(older, model);
     const firstHead = pr.headSha;
     const superseded = github.checkRuns[0]!;
 
     const newer = await startInstance('newer', model);
-    const newHead = await pr.push(
-      'sum.js',
-      'export const sum = (a, b) => Number(a) + Number(b);\n',
-      'Sum numbers',
-    );
+    const newHead = await pr.push('sum.js', `${NEWER_CODE}\n`, 'Sum numbers');
     github.pullRequest.headSha = newHead;
     expect(
       await deliverTo(newer, SECRET, 'pull_request', pullRequestEvent('synchronize', newHead)),
@@ -273,14 +339,18 @@ describe.skipIf(!HAS_REDIS)('real reviews across two App processes on one Redis'
 
     expect(github.invalid).toEqual([]);
     expect(github.unmatched).toEqual([]);
-    // The older instance is alive: it was aborted, not killed.
+    // The push was routed by the other instance, which superseded the review running in the
+    // older one; the older one, alive, aborted it.
+    expect(succeededJobs(newer, 'delivery')).toBe(1);
+    expect(succeededJobs(older, 'delivery')).toBe(1);
     expect(older.child.exitCode).toBeNull();
     expect(older.logs.some((l) => l.msg === 'job superseded' && l.kind === 'review')).toBe(true);
     // One review, of the newer head; the older head's review never posted.
     expect(github.reviews.requests).toHaveLength(1);
     expect(github.reviews.requests[0]).toMatchObject({ commit_id: newHead, event: 'COMMENT' });
     expect(github.reviews.requests[0]?.body).toContain('The newer head, reviewed.');
-    expect(model.requests).toHaveLength(1);
+    // The model was asked twice: the held review of the older head, the newer head's once.
+    expect(model.requests.map((request) => holdModel?.(request))).toEqual([true, false]);
 
     // The older review's check run, on the older head, ended saying it was superseded.
     const finishedOld = github.checkRuns.find((run) => run.id === superseded.id);
