@@ -8,6 +8,7 @@ import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
+import { benchScratchCopy } from './scratch-copy.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
@@ -26,6 +27,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['scan', benchScan],
+  ['scratch copy', benchScratchCopy],
   ['webhook ack, workers busy', benchWebhookAckBusy],
   ['setup', benchSetup],
   ['review', benchReview],
