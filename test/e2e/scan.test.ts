@@ -67,8 +67,9 @@ describe('patchling scan', () => {
     const json = JSON.parse(result.stdout);
     // Only the reproduced critical one is fixed (scan.fix_at defaults to high; the SQL
     // injection and the secret are confirmed by reading, with no reproduction).
-    expect(json.fixes.fixes).toHaveLength(1);
-    const [fix] = json.fixes.fixes;
+    expect(json.fixes).toHaveLength(1);
+    expect(json.fixes_note).toBeUndefined();
+    const [fix] = json.fixes;
     expect(fix).toMatchObject({ title: TITLES.shell, status: 'proven' });
     expect(fix.reason).toBe('the reproduction exits 0 on the scanned commit and 1 with the fix');
     const patch = await readFile(fix.patch, 'utf8');

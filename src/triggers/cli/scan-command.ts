@@ -13,7 +13,7 @@ import { SecretRedactor } from '../../util/redact-secrets.js';
 import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 import { loadCliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
-import { fixFindingsLocally, formatLocalFixes } from './scan-fixes.js';
+import { fixFindingsLocally, formatLocalFixes, type LocalScanFixes } from './scan-fixes.js';
 import {
   agentProgressDisplay,
   findRepositoryRoot,
@@ -123,7 +123,7 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
       })
     : undefined;
   if (flags.json) {
-    io.stdout(`${redact(JSON.stringify({ ...toJson(result), ...(fixes ? { fixes } : {}) }))}\n`);
+    io.stdout(`${redact(JSON.stringify({ ...toJson(result), ...fixesJson(fixes) }))}\n`);
   } else if (fixes) io.stdout(redact(formatLocalFixes(fixes)));
 
   if (result.status === 'failed') {
@@ -141,6 +141,11 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
     return SCAN_EXIT.incomplete;
   }
   return SCAN_EXIT.clean;
+}
+
+function fixesJson(fixes: LocalScanFixes | undefined) {
+  if (fixes === undefined) return {};
+  return { fixes: fixes.fixes, ...(fixes.note ? { fixes_note: fixes.note } : {}) };
 }
 
 /** `--fix` needs a clean checkout; the user's global excludes apply to the fixes. */
