@@ -99,6 +99,7 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
   });
   const base = branchOf(input.job.ref) ?? repository.default_branch;
   const botLogin = await input.deps.botLogin();
+  const openPulls = await openPullRequests(input.deps.github, repo);
   const alerts = input.alertsReady ? await alertLinks(input.deps.github, repo, input.job.ref) : {};
   const outcomes: FindingFixOutcome[] = [];
   let index = 0;
@@ -113,6 +114,7 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
         botLogin,
         budget,
         alertUrl: alerts[finding.fingerprint],
+        openPulls,
       }),
     );
   }
@@ -128,6 +130,7 @@ interface FixContext {
   readonly botLogin: string;
   readonly budget: BudgetTracker;
   readonly alertUrl?: string | undefined;
+  readonly openPulls: readonly OpenPullRequest[];
 }
 
 /** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
@@ -142,7 +145,7 @@ async function fixOne(
 ): Promise<FindingFixOutcome> {
   const { deps, config, redactor } = input;
   const branch = findingFixBranch(finding);
-  const existing = await existingFix(deps.github, context.repo, branch);
+  const existing = await existingFix(deps.github, context.repo, branch, context.openPulls);
   if (existing !== undefined) return { kind: 'skipped', finding, reason: existing };
   const next = context.budget.next(1);
   if (!next.ok) return { kind: 'skipped', finding, reason: next.reason };
@@ -225,18 +228,8 @@ async function existingFix(
   github: GitHubApi,
   repo: GitHubRepo,
   branch: string,
+  open: readonly OpenPullRequest[],
 ): Promise<string | undefined> {
-  const open = await readAllPages((page) =>
-    github
-      .request('GET /repos/{owner}/{repo}/pulls', {
-        owner: repo.owner,
-        repo: repo.repo,
-        state: 'open',
-        per_page: 100,
-        page,
-      })
-      .then((response) => ({ data: response.data, headers: response.headers })),
-  );
   const proposed = open.find(
     (pr) =>
       pr.head.repo?.full_name?.toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase() &&
@@ -276,6 +269,29 @@ async function alertLinks(
     if (isGitHubRequestFailure(error) && (error.status === 403 || error.status === 404)) return {};
     throw error;
   }
+}
+
+interface OpenPullRequest {
+  readonly number: number;
+  readonly head: { readonly ref: string; readonly repo: { readonly full_name?: string } | null };
+}
+
+/** The repository's open pull requests, read once a scan (fixes' branches are among them). */
+async function openPullRequests(
+  github: GitHubApi,
+  repo: GitHubRepo,
+): Promise<readonly OpenPullRequest[]> {
+  return readAllPages((page) =>
+    github
+      .request('GET /repos/{owner}/{repo}/pulls', {
+        owner: repo.owner,
+        repo: repo.repo,
+        state: 'open',
+        per_page: 100,
+        page,
+      })
+      .then((response) => ({ data: response.data, headers: response.headers })),
+  );
 }
 
 function fixTarget(finding: ScanFinding, context: FixContext, branch: string): FixTarget {
