@@ -79,10 +79,11 @@ afterEach(async () => {
 });
 
 /** The planted repository behind authenticated smart HTTP, taking pushes as GitHub would. */
-async function serveRepository(token: string) {
+async function serveRepository(token: string, { pushes = true } = {}) {
   const served = await serveCommits(token, [PLANTED_FILES]);
   const bare = path.join(served.root, OWNER, `${REPO}.git`);
-  await git(bare, 'config', 'http.receivepack', 'true');
+  // git-http-backend takes pushes from an authenticated user unless told not to.
+  await git(bare, 'config', 'http.receivepack', pushes ? 'true' : 'false');
   return { ...served, bare };
 }
 
@@ -451,5 +452,28 @@ describe('scan.fix in the App, end to end', () => {
     expect(model.requests.filter(isFixRequest)).toEqual([]);
     expect(gh.pullRequestsCreated()).toEqual([]);
     expect(finalSummary()).not.toContain('Fix pull requests');
+  }, 300_000);
+
+  it('says a proven fix could not be published when the push is refused, and opens nothing', async () => {
+    // A token without contents: write: the git server refuses every push.
+    served = await serveRepository(github.installationToken, { pushes: false });
+    model = await startScriptedModelServer(scanAndFixSteps(REAL_FIX));
+    expectScan(FIX_CONFIG, served.headSha);
+    expectFixLookup();
+    gh.user(BOT, BOT_ID);
+    gh.user(REQUESTER, REQUESTER_ID);
+    const comment = expectIssueComment();
+
+    await runScan();
+
+    expect(gh.pullRequestsCreated()).toEqual([]);
+    expect(await branchesOf(served.bare)).toEqual(['refs/heads/main']);
+    const summary = finalSummary();
+    expect(summary).toContain('Fix attempted, not proven, no pull request (1):');
+    expect(summary).toContain(
+      'the fix was proven but could not be published: Nothing could be pushed',
+    );
+    expect(comment()).toContain('could not be published');
+    expect(summary).not.toContain(github.installationToken);
   }, 300_000);
 });
