@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SystemError } from '../errors.js';
+import type { HostMount } from './bubblewrap-args.js';
+import type { SyntheticEtcFiles } from './etc-files.js';
+import { isProcessAlive } from './sandbox-cgroup.js';
+
+const execFileAsync = promisify(execFile);
+const PREFIX = 'patchling-etc-';
+
+/** The sandbox's /etc, made once on the host and bound whole. */
+export interface EtcStage {
+  /** Host directory bound read-only at /etc. */
+  readonly dir: string;
+  /** The host mounts still to bind one by one (none under /etc but extra paths). */
+  readonly mounts: readonly HostMount[];
+  /** Removes the directory (at sandbox.close()). */
+  remove(): Promise<void>;
+}
+
+export interface StageEtcOptions {
+  /** The host layout's mounts; those aimed at /etc/<allowlisted> are copied into the stage. */
+  readonly mounts: readonly HostMount[];
+  /** Which of them to copy: the /etc allowlist's targets (extra paths under /etc stay binds). */
+  readonly etcTargets: ReadonlySet<string>;
+  readonly files: SyntheticEtcFiles;
+  /** Where the stage directory is made (os.tmpdir()). */
+  readonly parentDir: string;
+}
+
+/**
+ * Builds the sandbox's /etc once per sandbox: the synthesized passwd, group and hosts, a
+ * copy of each allowlisted /etc entry (symlinks kept as symlinks), and empty mount points
+ * for extra read-only paths under /etc. One `--ro-bind <stage> /etc` then replaces a dozen
+ * binds and `--ro-bind-data` pipes: bwrap re-reads its mount table for every bind, so each
+ * cost ~0.1-0.2 ms per command (see docs/sandbox.md, "Startup cost").
+ *
+ * What is copied is what was bound before (the allowlist, resolved by describeHostLayout),
+ * as it is when the sandbox is made; nothing here is secret, and the directory is
+ * world-readable so a `runAs` user can read it.
+ */
+export async function stageEtcDir(options: StageEtcOptions): Promise<EtcStage> {
+  const dir = await mkdtemp(path.join(options.parentDir, `${PREFIX}${process.pid}-`));
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    await chmod(dir, 0o755);
+    for (const [name, text] of Object.entries(options.files)) {
+      await writeFile(path.join(dir, name), text, { mode: 0o644 });
+    }
+    const rest: HostMount[] = [];
+    for (const mount of options.mounts) {
+      const inside = path.relative('/etc', mount.target);
+      if (!mount.target.startsWith('/etc/')) {
+        rest.push(mount);
+        continue;
+      }
+      const target = path.join(dir, inside);
+      await makeParents(dir, path.dirname(inside));
+      if (!options.etcTargets.has(mount.target)) {
+        // An extra path under /etc: bound over an empty mount point of the same kind,
+        // which bwrap cannot create itself once /etc is read-only.
+        if (mount.kind === 'ro-bind') {
+          const source = await lstat(mount.source);
+          if (source.isDirectory()) await mkdir(target);
+          else await writeFile(target, '', { mode: 0o644 });
+        }
+        rest.push(mount);
+      } else if (mount.kind === 'symlink') {
+        await symlink(mount.linkText, target);
+      } else {
+        // cp -a: modes and symlinks inside directories (ssl/certs' hash links) kept as they are.
+        await execFileAsync('cp', ['-a', '--no-target-directory', '--', mount.source, target], {
+          env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        });
+      }
+    }
+    return { dir, mounts: rest, remove };
+  } catch (error) {
+    await remove();
+    throw new SystemError(`Could not prepare the sandbox's /etc in ${dir}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function makeParents(root: string, relative: string): Promise<void> {
+  if (relative === '.' || relative === '') return;
+  await mkdir(path.join(root, relative), { recursive: true, mode: 0o755 });
+}
+
+/**
+ * Removes stages left by Patchling processes that ended without closing their sandboxes:
+ * ours only (same uid), and only when the pid in the name is gone.
+ */
+export async function sweepStaleEtcStages(parentDir: string): Promise<void> {
+  const entries = await readdir(parentDir).catch(() => [] as string[]);
+  const uid = process.getuid?.();
+  await Promise.all(
+    entries.map(async (entry) => {
+      const match = new RegExp(`^${PREFIX}(\\d+)-[A-Za-z0-9]{6}$`).exec(entry);
+      if (match === null || isProcessAlive(Number(match[1]))) return;
+      const full = path.join(parentDir, entry);
+      const stats = await lstat(full).catch(() => undefined);
+      if (stats === undefined || !stats.isDirectory() || stats.uid !== uid) return;
+      await rm(full, { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_IDENTITY, synthesizeEtcFiles } from '../../src/sandbox/etc-files.js';
+import { ETC_ALLOWLIST, describeHostLayout } from '../../src/sandbox/host-layout.js';
+import { stageEtcDir, sweepStaleEtcStages } from '../../src/sandbox/stage-etc-dir.js';
+import { closeSandboxes, makeTempDir, openSandbox, runScript } from './helpers.js';
+
+let temp: { dir: string; remove: () => Promise<void> };
+const etcTargets = new Set(ETC_ALLOWLIST.map((entry) => `/etc/${entry}`));
+
+beforeAll(async () => {
+  temp = await makeTempDir('patchling-stage-test-');
+});
+afterAll(async () => {
+  await closeSandboxes();
+  await temp.remove();
+});
+
+/** The sandbox's /etc directories under os.tmpdir() that belong to this process. */
+async function ourStages(): Promise<string[]> {
+  const entries = await readdir(os.tmpdir());
+  return entries.filter((entry) => entry.startsWith(`patchling-etc-${process.pid}-`));
+}
+
+describe('stageEtcDir', () => {
+  it('copies the allowlisted /etc, keeps symlinks, writes passwd/group/hosts, and leaves the rest to binds', async () => {
+    const layout = await describeHostLayout({
+      extraReadOnlyPaths: ['/etc/apt'],
+      execPath: process.execPath,
+    });
+    const files = synthesizeEtcFiles(SANDBOX_IDENTITY);
+    const stage = await stageEtcDir({
+      mounts: layout.mounts,
+      etcTargets,
+      files,
+      parentDir: temp.dir,
+    });
+    try {
+      expect(await readFile(path.join(stage.dir, 'passwd'), 'utf8')).toBe(files.passwd);
+      expect(await readFile(path.join(stage.dir, 'hosts'), 'utf8')).toBe(files.hosts);
+      // Copied as on the host, symlinks (ssl/certs' hash links, alternatives) kept as links.
+      expect(await readFile(path.join(stage.dir, 'ld.so.cache'))).toEqual(
+        await readFile('/etc/ld.so.cache'),
+      );
+      const [hashLink] = (await readdir('/etc/ssl/certs')).filter((name) => name.endsWith('.0'));
+      expect(hashLink).toBeDefined();
+      expect(await readlink(path.join(stage.dir, 'ssl/certs', hashLink!))).toBe(
+        await readlink(path.join('/etc/ssl/certs', hashLink!)),
+      );
+      // Only what was allowlisted: no shadow, no ssh host keys, no ssl/private.
+      const names = await readdir(stage.dir);
+      expect(names).not.toContain('shadow');
+      expect(names).not.toContain('ssh');
+      expect(await readdir(path.join(stage.dir, 'ssl'))).toEqual(['certs']);
+      // The extra path under /etc stays a bind, over an empty mount point.
+      expect(stage.mounts).toContainEqual({
+        kind: 'ro-bind',
+        source: '/etc/apt',
+        target: '/etc/apt',
+      });
+      expect(await readdir(path.join(stage.dir, 'apt'))).toEqual([]);
+      expect(
+        stage.mounts.some((m) => m.target.startsWith('/etc/') && m.target !== '/etc/apt'),
+      ).toBe(false);
+    } finally {
+      await stage.remove();
+    }
+    expect(existsSync(stage.dir)).toBe(false);
+  });
+
+  it('sweeps stages left by dead processes only', async () => {
+    const parent = path.join(temp.dir, 'sweep');
+    await mkdir(parent);
+    // A pid that has exited: a child we waited for.
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn('true');
+      child.on('exit', () => resolve(child.pid!));
+    });
+    const stale = path.join(parent, `patchling-etc-${dead}-Abc123`);
+    const live = path.join(parent, `patchling-etc-${process.pid}-Xyz789`);
+    const unrelated = path.join(parent, `patchling-etc-${dead}-not-ours`);
+    for (const dir of [stale, live, unrelated]) {
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'passwd'), 'x');
+    }
+    await sweepStaleEtcStages(parent);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(unrelated)).toBe(true);
+  });
+});
+
+describe('the staged /etc inside the sandbox', () => {
+  it('shows the sandbox user, localhost and the CA bundle, read-only, and is removed at close', async () => {
+    const before = await ourStages();
+    const workspace = await realpath(path.join(temp.dir));
+    const sandbox = await openSandbox({ workspace, extraReadOnlyPaths: ['/etc/apt'] });
+    expect((await ourStages()).length).toBe(before.length + 1);
+    const result = await runScript(
+      sandbox,
+      [
+        'id -un',
+        'getent hosts localhost | head -1',
+        'test -s /etc/ssl/certs/ca-certificates.crt && echo CA-OK',
+        'test -d /etc/apt && ls /etc/apt >/dev/null && echo APT-OK',
+        'touch /etc/new 2>/dev/null || echo RO-OK',
+        'ls /etc',
+      ].join('\n'),
+    );
+    expect(result.exitCode).toBe(0);
+    const lines = result.output.trim().split('\n');
+    expect(lines[0]).toBe('patchling');
+    expect(lines[1]).toMatch(/^(127\.0\.0\.1|::1)\s+localhost/);
+    expect(lines.slice(2, 5)).toEqual(['CA-OK', 'APT-OK', 'RO-OK']);
+    const listed = lines.slice(5);
+    expect(listed).toEqual(expect.arrayContaining(['passwd', 'group', 'hosts', 'ssl']));
+    expect(listed).not.toContain('shadow');
+    await sandbox.close?.();
+    expect(await ourStages()).toEqual(before);
+  });
+});
