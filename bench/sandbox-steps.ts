@@ -14,6 +14,12 @@ import { stageEtcDir } from '../src/sandbox/stage-etc-dir.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from '../src/sandbox/launcher.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/limits.js';
 import { buildSandboxEnv } from '../src/sandbox/sandbox-env.js';
+import { checkCommandRequest } from '../src/sandbox/check-command-request.js';
+import { createCommandCgroups } from '../src/sandbox/command-cgroups.js';
+import { detectMemoryLimit } from '../src/sandbox/memory-limit.js';
+import { detectProcessLimit } from '../src/sandbox/process-limit.js';
+import type { CommandResult } from '../src/sandbox/types.js';
+import { prepareWorkspaceSweep } from '../src/sandbox/workspace-sweep.js';
 import { median, percentile, round } from './bench-result.js';
 import type { BenchResult } from './bench-result.js';
 
@@ -137,9 +143,10 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
       without('--dev', (a) => removeOption(removeOption(a, '--dev', 1), '--remount-ro', 1, '/dev')),
       without('the /etc bind', (a) => removeOption(a, '--ro-bind', 2, stage.dir)),
     ];
+    const inProcess = await timeInProcessSteps(workspace);
     const layerTimes = await roundRobin(layers);
     const ablationTimes = await roundRobin(ablations);
-    const results: BenchResult[] = [];
+    const results: BenchResult[] = [...inProcess];
     const bare = layerTimes[0]!;
     for (const [index, [name]] of layers.entries()) {
       const times = layerTimes[index]!;
@@ -167,6 +174,87 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
     await stage.remove();
     await rm(workspace, { recursive: true, force: true });
   }
+}
+
+/**
+ * What runs in Patchling's own process per command, outside any child: the request check
+ * (a realpath), the profile, the cgroup lease (the OOM counter read before and after), and
+ * the sweep of a small workspace. Timed many times over; these do not wait on a child, so
+ * load moves them less.
+ */
+async function timeInProcessSteps(workspace: string): Promise<BenchResult[]> {
+  const processLimit = await detectProcessLimit({ hostUid: process.getuid?.() ?? 0 });
+  const memoryLimit = await detectMemoryLimit();
+  const cgroups = createCommandCgroups(
+    processLimit,
+    memoryLimit,
+    DEFAULT_SANDBOX_LIMITS,
+    () => undefined,
+  );
+  const sweep = await prepareWorkspaceSweep(workspace);
+  const layout = await describeHostLayout({ extraReadOnlyPaths: [], execPath: process.execPath });
+  const request = { argv: ['true'], cwd: workspace, timeoutMs: 1000 };
+  const done: CommandResult = {
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    aborted: false,
+    durationMs: 0,
+    output: '',
+    totalOutputBytes: 0,
+    outputTruncated: false,
+  };
+  const steps: [string, () => Promise<unknown>][] = [
+    ['check the request (realpath of cwd)', () => checkCommandRequest(workspace, request)],
+    [
+      'build the bwrap profile',
+      async () =>
+        buildBubblewrapArgs({
+          policy: 'workspace-write',
+          workspace,
+          protectedPaths: [],
+          hostMounts: layout.mounts,
+          uid: 1000,
+          gid: 1000,
+          hostname: 'patchling',
+          home: '/home/patchling',
+          cwd: workspace,
+          env: { PATH: '/usr/bin' },
+          tmpfsSizeBytes: DEFAULT_SANDBOX_LIMITS.tmpfsSizeBytes,
+          etcDir: '/etc',
+        }),
+    ],
+    [
+      `cgroup lease (${processLimit.kind} pids, ${memoryLimit.kind} memory)`,
+      async () => {
+        const lease = await cgroups.enter();
+        await lease.finish(done);
+        lease.release();
+      },
+    ],
+    ['sweep of a small workspace', () => sweep.sweep()],
+  ];
+  const results: BenchResult[] = [];
+  try {
+    for (const [name, step] of steps) {
+      for (let i = 0; i < 20; i++) await step();
+      const times: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const start = performance.now();
+        await step();
+        times.push(performance.now() - start);
+      }
+      results.push({
+        name: `in process: ${name}, median`,
+        value: round(median(times), 3),
+        unit: 'ms',
+        note: `min ${round(Math.min(...times), 3)}`,
+      });
+    }
+  } finally {
+    await cgroups.close();
+  }
+  return results;
 }
 
 async function roundRobin(variants: readonly Variant[]): Promise<number[][]> {
