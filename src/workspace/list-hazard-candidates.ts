@@ -102,11 +102,13 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     root,
     // Every `.git` directory is reported and not walked (its objects are not ours to check;
     // a nested one is removed whole). Other spellings (`.GIT`, `git~1`) are filtered in Node.
+    // Cheapest tests first: -type reads the directory entry's d_type, no stat, so only
+    // directories pay for the case-folded name match.
     '(',
-    '-iname',
-    '.git',
     '-type',
     'd',
+    '-iname',
+    '.git',
     '-prune',
     '-print0',
     ')',
