@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { listHazardCandidates } from './list-hazard-candidates.js';
+import type { WalkHint } from './list-hazard-candidates.js';
 
 /**
  * Something in a workspace that a host process could act on once the sandbox is gone:
@@ -58,7 +59,7 @@ export function isGitDirName(name: string): boolean {
  */
 export async function findWorkspaceHazards(
   root: string,
-  options: { readonly known?: ReadonlySet<string> } = {},
+  options: { readonly known?: ReadonlySet<string>; readonly hint?: WalkHint } = {},
 ): Promise<WorkspaceHazard[]> {
   const hazards: WorkspaceHazard[] = [];
   const repositories: Buffer[] = [];
@@ -66,7 +67,7 @@ export async function findWorkspaceHazards(
     hazards.push({ ...hazard, location, id, path: location.toString('utf8') });
   };
   const rootBytes = Buffer.from(root);
-  for (const candidate of await listHazardCandidates(root)) {
+  for (const candidate of await listHazardCandidates(root, options.hint)) {
     let stats: Stats;
     try {
       stats = await lstat(candidate);
