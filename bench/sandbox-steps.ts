@@ -10,7 +10,7 @@ import { checkSandboxSupport } from '../src/sandbox/check-sandbox-support.js';
 import { createSandbox } from '../src/sandbox/create-sandbox.js';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from '../src/sandbox/etc-files.js';
 import { ETC_ALLOWLIST, describeHostLayout } from '../src/sandbox/host-layout.js';
-import { stageEtcDir } from '../src/sandbox/stage-etc-dir.js';
+import { planEtcStage } from '../src/sandbox/stage-etc-dir.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from '../src/sandbox/launcher.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../src/sandbox/limits.js';
 import { buildSandboxEnv } from '../src/sandbox/sandbox-env.js';
@@ -50,7 +50,7 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
     nodeBinDir: layout.nodeBinDir,
   });
   const etc = synthesizeEtcFiles(SANDBOX_IDENTITY);
-  const stage = await stageEtcDir({
+  const stage = planEtcStage({
     mounts: layout.mounts,
     etcTargets: new Set(ETC_ALLOWLIST.map((entry) => `/etc/${entry}`)),
     files: etc,
@@ -68,13 +68,13 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
     cwd: workspace,
     env,
     tmpfsSizeBytes: DEFAULT_SANDBOX_LIMITS.tmpfsSizeBytes,
-    etcDir: stage.dir,
+    etcDir: await stage.dir(),
   };
   const profile = buildBubblewrapArgs(profileInput);
   // The profile as it was before /etc was staged: each allowlisted entry bound on its own,
   // passwd, group and hosts written through pipes (--ro-bind-data) for every command.
   const unstaged = buildBubblewrapArgs({ ...profileInput, hostMounts: layout.mounts });
-  const etcAt = unstaged.indexOf(stage.dir) - 1;
+  const etcAt = unstaged.indexOf(profileInput.etcDir) - 1;
   const perCommandEtc = [
     ...unstaged.slice(0, etcAt),
     ...(['passwd', 'group', 'hosts'] as const).flatMap((name, index) => [
@@ -141,7 +141,7 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
       ),
       without('--proc', (a) => removeOption(a, '--proc', 1)),
       without('--dev', (a) => removeOption(removeOption(a, '--dev', 1), '--remount-ro', 1, '/dev')),
-      without('the /etc bind', (a) => removeOption(a, '--ro-bind', 2, stage.dir)),
+      without('the /etc bind', (a) => removeOption(a, '--ro-bind', 2, profileInput.etcDir)),
     ];
     const inProcess = await timeInProcessSteps(workspace);
     const layerTimes = await roundRobin(layers);

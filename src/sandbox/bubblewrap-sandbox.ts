@@ -21,7 +21,7 @@ export interface BubblewrapSandboxConfig {
   /** Checks the workspace after each command that could write it. */
   readonly sweep: WorkspaceSweep;
   readonly hostMounts: readonly HostMount[];
-  /** The sandbox's /etc, made once (stage-etc-dir.ts); removed at close. */
+  /** The sandbox's /etc, staged once (stage-etc-dir.ts); removed at close. */
   readonly etc: Pick<EtcStage, 'dir' | 'remove'>;
   /** The allowlisted environment; a request's env is laid over it. */
   readonly env: Readonly<Record<string, string>>;
@@ -54,6 +54,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
     const cwd = await checkCommandRequest(config.workspace, request);
     const lease = await cgroups.enter();
     try {
+      const etcDir = await config.etc.dir();
       const bwrapArgs = buildBubblewrapArgs({
         policy: config.policy,
         workspace: config.workspace,
@@ -66,7 +67,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         cwd,
         env: { ...config.env, ...request.env, ...egressEnv },
         tmpfsSizeBytes: limits.tmpfsSizeBytes,
-        etcDir: config.etc.dir,
+        etcDir,
         ...(egress === undefined ? {} : { egressSocket: egress.socketPath }),
       });
       // With egress, the command starts behind the forwarder (egress-forwarder.ts).

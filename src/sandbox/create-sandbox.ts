@@ -14,7 +14,7 @@ import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
-import { stageEtcDir, sweepStaleEtcStages } from './stage-etc-dir.js';
+import { planEtcStage, sweepStaleEtcStages } from './stage-etc-dir.js';
 import { SANDBOX_POLICIES } from './types.js';
 import { prepareWorkspaceSweep } from './workspace-sweep.js';
 import type { Sandbox, SandboxLimits, SandboxPolicy } from './types.js';
@@ -128,7 +128,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const sweep = await prepareWorkspaceSweep(workspace);
   const stageParent = os.tmpdir();
   await sweepStaleEtcStages(stageParent);
-  const etc = await stageEtcDir({
+  const etc = planEtcStage({
     mounts: layout.mounts,
     etcTargets: new Set(ETC_ALLOWLIST.map((entry) => `/etc/${entry}`)),
     files: synthesizeEtcFiles(SANDBOX_IDENTITY),

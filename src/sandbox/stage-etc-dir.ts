@@ -10,20 +10,23 @@ import { isProcessAlive } from './sandbox-cgroup.js';
 const execFileAsync = promisify(execFile);
 const PREFIX = 'patchling-etc-';
 
-/** The sandbox's /etc, made once on the host and bound whole. */
+/** The sandbox's /etc, made on the host and bound whole. */
 export interface EtcStage {
-  /** Host directory bound read-only at /etc. */
-  readonly dir: string;
-  /** The host mounts still to bind one by one (none under /etc but extra paths). */
+  /** The host mounts still to bind one by one: all but the staged /etc entries. */
   readonly mounts: readonly HostMount[];
+  /**
+   * Host directory to bind read-only at /etc: made on first use, and again after remove()
+   * (a sandbox used after close() still works, as its cgroups do).
+   */
+  dir(): Promise<string>;
   /** Removes the directory (at sandbox.close()). */
   remove(): Promise<void>;
 }
 
 export interface StageEtcOptions {
-  /** The host layout's mounts; those aimed at /etc/<allowlisted> are copied into the stage. */
+  /** The host layout's mounts; those aimed at an `etcTargets` entry are copied into the stage. */
   readonly mounts: readonly HostMount[];
-  /** Which of them to copy: the /etc allowlist's targets (extra paths under /etc stay binds). */
+  /** The /etc allowlist's targets. Extra read-only paths under /etc stay binds. */
   readonly etcTargets: ReadonlySet<string>;
   readonly files: SyntheticEtcFiles;
   /** Where the stage directory is made (os.tmpdir()). */
@@ -31,42 +34,56 @@ export interface StageEtcOptions {
 }
 
 /**
- * Builds the sandbox's /etc once per sandbox: the synthesized passwd, group and hosts, a
- * copy of each allowlisted /etc entry (symlinks kept as symlinks), and empty mount points
- * for extra read-only paths under /etc. One `--ro-bind <stage> /etc` then replaces a dozen
- * binds and `--ro-bind-data` pipes: bwrap re-reads its mount table for every bind, so each
- * cost ~0.1-0.2 ms per command (see docs/sandbox.md, "Startup cost").
+ * The sandbox's /etc in one directory: the synthesized passwd, group and hosts, a copy of
+ * each allowlisted /etc entry (symlinks kept as symlinks), and empty mount points for
+ * extra read-only paths under /etc. One `--ro-bind <stage> /etc` then replaces a dozen
+ * binds and `--ro-bind-data` pipes per command: bwrap re-reads its mount table after each
+ * bind (see docs/sandbox.md, "Startup cost").
  *
  * What is copied is what was bound before (the allowlist, resolved by describeHostLayout),
- * as it is when the sandbox is made; nothing here is secret, and the directory is
+ * as it is when the stage is made; modes are kept (cp -a), and the directory itself is
  * world-readable so a `runAs` user can read it.
  */
-export async function stageEtcDir(options: StageEtcOptions): Promise<EtcStage> {
+export function planEtcStage(options: StageEtcOptions): EtcStage {
+  let current: Promise<string> | undefined;
+  return {
+    mounts: options.mounts.filter((mount) => !options.etcTargets.has(mount.target)),
+    dir: () => {
+      current ??= makeStage(options).catch((error: unknown) => {
+        current = undefined;
+        throw error;
+      });
+      return current;
+    },
+    remove: async () => {
+      const made = current;
+      current = undefined;
+      const dir = await made?.catch(() => undefined);
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function makeStage(options: StageEtcOptions): Promise<string> {
   const dir = await mkdtemp(path.join(options.parentDir, `${PREFIX}${process.pid}-`));
-  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     await chmod(dir, 0o755);
     for (const [name, text] of Object.entries(options.files)) {
       await writeFile(path.join(dir, name), text, { mode: 0o644 });
     }
-    const rest: HostMount[] = [];
     for (const mount of options.mounts) {
+      if (!mount.target.startsWith('/etc/')) continue;
       const inside = path.relative('/etc', mount.target);
-      if (!mount.target.startsWith('/etc/')) {
-        rest.push(mount);
-        continue;
-      }
       const target = path.join(dir, inside);
       await makeParents(dir, path.dirname(inside));
       if (!options.etcTargets.has(mount.target)) {
         // An extra path under /etc: bound over an empty mount point of the same kind,
-        // which bwrap cannot create itself once /etc is read-only.
+        // which bwrap cannot make itself once /etc is read-only.
         if (mount.kind === 'ro-bind') {
           const source = await lstat(mount.source);
           if (source.isDirectory()) await mkdir(target);
           else await writeFile(target, '', { mode: 0o644 });
         }
-        rest.push(mount);
       } else if (mount.kind === 'symlink') {
         await symlink(mount.linkText, target);
       } else {
@@ -76,9 +93,9 @@ export async function stageEtcDir(options: StageEtcOptions): Promise<EtcStage> {
         });
       }
     }
-    return { dir, mounts: rest, remove };
+    return dir;
   } catch (error) {
-    await remove();
+    await rm(dir, { recursive: true, force: true });
     throw new SystemError(`Could not prepare the sandbox's /etc in ${dir}: ${String(error)}`, {
       cause: error,
     });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from '../../src/sandbox/etc-files.js';
 import { ETC_ALLOWLIST, describeHostLayout } from '../../src/sandbox/host-layout.js';
-import { stageEtcDir, sweepStaleEtcStages } from '../../src/sandbox/stage-etc-dir.js';
+import { planEtcStage, sweepStaleEtcStages } from '../../src/sandbox/stage-etc-dir.js';
 import { closeSandboxes, makeTempDir, openSandbox, runScript } from './helpers.js';
 
 let temp: { dir: string; remove: () => Promise<void> };
@@ -26,50 +26,59 @@ async function ourStages(): Promise<string[]> {
   return entries.filter((entry) => entry.startsWith(`patchling-etc-${process.pid}-`));
 }
 
-describe('stageEtcDir', () => {
+describe('planEtcStage', () => {
   it('copies the allowlisted /etc, keeps symlinks, writes passwd/group/hosts, and leaves the rest to binds', async () => {
     const layout = await describeHostLayout({
       extraReadOnlyPaths: ['/etc/apt'],
       execPath: process.execPath,
     });
     const files = synthesizeEtcFiles(SANDBOX_IDENTITY);
-    const stage = await stageEtcDir({
+    const stage = planEtcStage({
       mounts: layout.mounts,
       etcTargets,
       files,
       parentDir: temp.dir,
     });
+    const dir = await stage.dir();
+    // Made once: every command binds the same directory.
+    expect(await stage.dir()).toBe(dir);
     try {
-      expect(await readFile(path.join(stage.dir, 'passwd'), 'utf8')).toBe(files.passwd);
-      expect(await readFile(path.join(stage.dir, 'hosts'), 'utf8')).toBe(files.hosts);
+      expect(await readFile(path.join(dir, 'passwd'), 'utf8')).toBe(files.passwd);
+      expect(await readFile(path.join(dir, 'hosts'), 'utf8')).toBe(files.hosts);
       // Copied as on the host, symlinks (ssl/certs' hash links, alternatives) kept as links.
-      expect(await readFile(path.join(stage.dir, 'ld.so.cache'))).toEqual(
+      expect(await readFile(path.join(dir, 'ld.so.cache'))).toEqual(
         await readFile('/etc/ld.so.cache'),
       );
       const [hashLink] = (await readdir('/etc/ssl/certs')).filter((name) => name.endsWith('.0'));
       expect(hashLink).toBeDefined();
-      expect(await readlink(path.join(stage.dir, 'ssl/certs', hashLink!))).toBe(
+      expect(await readlink(path.join(dir, 'ssl/certs', hashLink!))).toBe(
         await readlink(path.join('/etc/ssl/certs', hashLink!)),
       );
       // Only what was allowlisted: no shadow, no ssh host keys, no ssl/private.
-      const names = await readdir(stage.dir);
+      const names = await readdir(dir);
       expect(names).not.toContain('shadow');
       expect(names).not.toContain('ssh');
-      expect(await readdir(path.join(stage.dir, 'ssl'))).toEqual(['certs']);
+      expect(await readdir(path.join(dir, 'ssl'))).toEqual(['certs']);
       // The extra path under /etc stays a bind, over an empty mount point.
       expect(stage.mounts).toContainEqual({
         kind: 'ro-bind',
         source: '/etc/apt',
         target: '/etc/apt',
       });
-      expect(await readdir(path.join(stage.dir, 'apt'))).toEqual([]);
+      expect(await readdir(path.join(dir, 'apt'))).toEqual([]);
       expect(
         stage.mounts.some((m) => m.target.startsWith('/etc/') && m.target !== '/etc/apt'),
       ).toBe(false);
     } finally {
       await stage.remove();
     }
-    expect(existsSync(stage.dir)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    // Used again after remove() (a sandbox run after close()): made afresh.
+    const again = await stage.dir();
+    expect(again).not.toBe(dir);
+    expect(await readFile(path.join(again, 'group'), 'utf8')).toBe(files.group);
+    await stage.remove();
+    expect(existsSync(again)).toBe(false);
   });
 
   it('sweeps stages left by dead processes only', async () => {
@@ -119,6 +128,10 @@ describe('the staged /etc inside the sandbox', () => {
     const listed = lines.slice(5);
     expect(listed).toEqual(expect.arrayContaining(['passwd', 'group', 'hosts', 'ssl']));
     expect(listed).not.toContain('shadow');
+    await sandbox.close?.();
+    expect(await ourStages()).toEqual(before);
+    // Used after close(), as its cgroups allow: the stage is made again, and removed again.
+    expect((await runScript(sandbox, 'id -un')).output.trim()).toBe('patchling');
     await sandbox.close?.();
     expect(await ourStages()).toEqual(before);
   });
