@@ -3,6 +3,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { promisify } from 'node:util';
 import { SystemError } from '../errors.js';
+import { HFS_IGNORABLE_CODE_POINTS, withoutHfsIgnorable } from './hfs-ignorable.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -50,7 +51,12 @@ export async function listHazardCandidates(root: string, hint?: WalkHint): Promi
  * and, when it cannot read a directory, gets `chmod -R u+rwX` once and then must succeed.
  */
 function isCandidateName(name: string): boolean {
-  return /git/i.test(name) || name.includes('~1') || name === 'HEAD' || name === 'commondir';
+  return (
+    /git/i.test(withoutHfsIgnorable(name)) ||
+    name.includes('~1') ||
+    name === 'HEAD' ||
+    name === 'commondir'
+  );
 }
 
 function isMissing(error: unknown): boolean {
@@ -147,6 +153,8 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     '-o',
     '-name',
     'commondir',
+    // find globs bytes under LC_ALL=C: each ignorable code point's UTF-8 bytes, literally.
+    ...HFS_IGNORABLE_CODE_POINTS.flatMap((char) => ['-o', '-name', `*${char}*`]),
     '-o',
     '-type',
     'p',
