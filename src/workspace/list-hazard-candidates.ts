@@ -3,7 +3,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { promisify } from 'node:util';
 import { SystemError } from '../errors.js';
-import { HFS_IGNORABLE_CODE_POINTS, withoutHfsIgnorable } from './hfs-ignorable.js';
+import { withoutHfsIgnorable } from './hfs-ignorable.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -153,8 +153,18 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     '-o',
     '-name',
     'commondir',
-    // find globs bytes under LC_ALL=C: each ignorable code point's UTF-8 bytes, literally.
-    ...HFS_IGNORABLE_CODE_POINTS.flatMap((char) => ['-o', '-name', `*${char}*`]),
+    // A name that spells git only once HFS+ ignorable code points are left out (`.g\u200cit`):
+    // g, i, t in order, in any case, and some byte outside printable ASCII, which every
+    // ignorable code point's UTF-8 has (find globs bytes under LC_ALL=C). A superset, checked
+    // exactly in Node (isGitDirName); two globs instead of one per code point, which doubled
+    // find's time on a tree of 20,000 files.
+    '-o',
+    '(',
+    '-name',
+    '*[! -~]*',
+    '-iname',
+    '*g*i*t*',
+    ')',
     '-o',
     '-type',
     'p',

@@ -30,6 +30,9 @@ async function plantedTree(filler: number): Promise<string> {
   // HFS+ ignores U+200C (zero-width non-joiner): a Mac checking this out sees `.git`.
   await mkdir(path.join(root, 'h/.g\u200cit'), { recursive: true });
   await mkdir(path.join(root, 'h/.\ufeffgit'), { recursive: true });
+  // Upper case, two of them, from another range; and a name with non-ASCII that is no hazard.
+  await mkdir(path.join(root, 'h/.G\u206fI\u200dT'), { recursive: true });
+  await mkdir(path.join(root, 'h/gi\u00e9t-caf\u00e9'), { recursive: true });
   await writeFile(path.join(root, 'c-gitdir'), '');
   await mkdir(path.join(root, 'c'));
   await writeFile(path.join(root, 'c/.git'), 'gitdir: ../stash\n');
@@ -79,6 +82,7 @@ describe('findWorkspaceHazards', () => {
           'repository GIT~1',
           'repository h/.g\u200cit',
           'repository h/.\ufeffgit',
+          'repository h/.G\u206fI\u200dT',
           'repository stash',
           'repository \ufffd\ufffd/.git',
           'special d0-pipe',
