@@ -78,27 +78,28 @@ export async function benchSandbox(): Promise<BenchFigure[]> {
         unit: 'ms',
         note: `bash -c saves ${round(median(loginShell) - median(shell))} ms per command`,
       },
-      ...(await benchLargeWorkspace()),
+      // A checkout without dependencies (walked in-process), then one with node_modules (find).
+      ...(await benchWorkspaceOfSize(50)),
+      ...(await benchWorkspaceOfSize(1000)),
     ];
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
 }
 
-const LARGE_PACKAGES = 1000;
 const FILES_PER_PACKAGE = 20;
-const LARGE_RUNS = 20;
+const SIZED_RUNS = 20;
 
 /**
- * The same `true` in a workspace holding node_modules with 20,000 files (1,000 packages of
- * 20, in 3,000 directories): workspace-write, which sweeps the workspace after every
- * command, against read-only, which does not. The difference is what the sweep costs a
- * command in a real checkout; it grows with the tree.
+ * The same `true` in a workspace holding node_modules with `packages` packages of 20 files
+ * in 3 directories each (1,000 packages: 20,000 files): workspace-write, which sweeps the
+ * workspace after every command, against read-only, which does not. The difference is what
+ * the sweep costs a command; it grows with the tree.
  */
-async function benchLargeWorkspace(): Promise<BenchFigure[]> {
-  const workspace = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-large-'));
+async function benchWorkspaceOfSize(packages: number): Promise<BenchFigure[]> {
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-sized-'));
   try {
-    for (let p = 0; p < LARGE_PACKAGES; p++) {
+    for (let p = 0; p < packages; p++) {
       const pkg = path.join(workspace, 'node_modules', `pkg-${p}`);
       await mkdir(path.join(pkg, 'lib', 'sub'), { recursive: true });
       const files = ['package.json', ...(p % 10 === 0 ? ['.gitignore'] : [])];
@@ -116,12 +117,12 @@ async function benchLargeWorkspace(): Promise<BenchFigure[]> {
         const result = await sandbox.run({ argv: ['true'], cwd: workspace, timeoutMs: 30_000 });
         if (result.exitCode !== 0) throw new Error(`sandboxed true failed: ${result.output}`);
       };
-      [swept, unswept] = await measurePair(once(writable), once(readOnly), LARGE_RUNS);
+      [swept, unswept] = await measurePair(once(writable), once(readOnly), SIZED_RUNS);
     } finally {
       await writable.close?.();
       await readOnly.close?.();
     }
-    const files = LARGE_PACKAGES * FILES_PER_PACKAGE;
+    const files = packages * FILES_PER_PACKAGE;
     return [
       {
         name: `${files} files: true, workspace-write, median`,
@@ -137,7 +138,7 @@ async function benchLargeWorkspace(): Promise<BenchFigure[]> {
         name: `${files} files: the sweep per command, median`,
         value: round(median(swept) - median(unswept)),
         unit: 'ms',
-        note: `min ${round(Math.min(...swept) - Math.min(...unswept))} ms; ${LARGE_RUNS} runs each`,
+        note: `min ${round(Math.min(...swept) - Math.min(...unswept))} ms; ${SIZED_RUNS} runs each`,
       },
     ];
   } finally {
