@@ -9,6 +9,7 @@ import { benchSandbox } from './sandbox.js';
 import { benchSandboxSteps } from './sandbox-steps.js';
 import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
+import { benchScratchCopy } from './scratch-copy.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import type { BenchResult } from './bench-result.js';
@@ -28,6 +29,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['scan', benchScan],
+  ['scratch copy', benchScratchCopy],
   ['webhook ack, workers busy', benchWebhookAckBusy],
   ['setup', benchSetup],
   ['review', benchReview],

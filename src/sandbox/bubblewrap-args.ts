@@ -6,6 +6,12 @@ export type HostMount =
   /** Reproduces a host symlink (/bin -> usr/bin) instead of binding its target twice. */
   | { readonly kind: 'symlink'; readonly linkText: string; readonly target: string };
 
+/** A read-only host directory shown at `target`, a real path inside the workspace. */
+export interface WorkspaceMount {
+  readonly source: string;
+  readonly target: string;
+}
+
 export interface BubblewrapProfile {
   readonly policy: 'read-only' | 'workspace-write';
   /** Real path of the workspace; shown at the same path inside. */
@@ -15,6 +21,11 @@ export interface BubblewrapProfile {
    * `<workspace>/.git` (a directory, or a worktree's gitdir file) and any nested ones.
    */
   readonly protectedPaths: readonly string[];
+  /**
+   * Host directories shown read-only at paths inside the workspace, over it (a scratch
+   * copy's dependency trees, shared with the checkout it was copied from instead of copied).
+   */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
   /** System directories, the node install, the /etc subset and extra read-only paths. */
   readonly hostMounts: readonly HostMount[];
   readonly uid: number;
@@ -82,7 +93,7 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
     '--symlink',
     '/tmp',
     '/var/tmp',
-    // One bind for the whole of /etc: bwrap re-reads its mount table per bind.
+    // /etc as one staged directory (stage-etc-dir.ts): bwrap re-reads its mount table per bind.
     '--ro-bind',
     profile.etcDir,
     '/etc',
@@ -106,6 +117,10 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
     }
   } else {
     args.push('--ro-bind', profile.workspace, profile.workspace);
+  }
+  // After the workspace, so they lie over it; read-only whatever the policy.
+  for (const mount of profile.workspaceMounts ?? []) {
+    args.push('--ro-bind', mount.source, mount.target);
   }
 
   // The root itself is a tmpfs bwrap made, and so is /dev (--dev takes no --size): read-only,

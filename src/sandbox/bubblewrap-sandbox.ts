@@ -1,5 +1,5 @@
 import { buildBubblewrapArgs } from './bubblewrap-args.js';
-import type { HostMount } from './bubblewrap-args.js';
+import type { HostMount, WorkspaceMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
 import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
@@ -23,6 +23,8 @@ export interface BubblewrapSandboxConfig {
   readonly hostMounts: readonly HostMount[];
   /** The sandbox's /etc, staged once (stage-etc-dir.ts); removed at close. */
   readonly etc: Pick<EtcStage, 'dir' | 'remove'>;
+  /** Read-only directories shown inside the workspace (see BubblewrapProfile). */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
   /** The allowlisted environment; a request's env is laid over it. */
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
@@ -60,6 +62,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         workspace: config.workspace,
         protectedPaths: config.sweep.protectedPaths,
         hostMounts: config.hostMounts,
+        ...(config.workspaceMounts ? { workspaceMounts: config.workspaceMounts } : {}),
         uid: SANDBOX_IDENTITY.uid,
         gid: SANDBOX_IDENTITY.gid,
         hostname: SANDBOX_IDENTITY.hostname,

@@ -16,7 +16,7 @@ import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { jobEnqueueInput } from '../jobs/job-enqueue-input.js';
 import type { Job } from '../jobs/job.js';
 import { submitJob } from '../queue/submit-job.js';
-import { listScheduledRepositories, startScanTimer } from './scan-timer.js';
+import { scheduledRepositoryLister, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobHandler } from '../queue/execute-job.js';
 import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
@@ -276,7 +276,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     config.scanTimerMs !== undefined && config.scanTimerMs > 0
       ? startScanTimer({
           intervalMs: config.scanTimerMs,
-          listTargets: () => listScheduledRepositories(appClient(), githubFor, safeLog),
+          listTargets: scheduledRepositoryLister(appClient, githubFor, safeLog),
           submit,
           now: () => new Date(),
           log: safeLog,
