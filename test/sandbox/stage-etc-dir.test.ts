@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, realpath, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ async function ourStages(): Promise<string[]> {
 }
 
 describe('planEtcStage', () => {
-  it('copies the allowlisted /etc, keeps symlinks, writes passwd/group/hosts, and leaves the rest to binds', async () => {
+  it('copies the allowlisted /etc files, keeps symlinks, writes passwd/group/hosts, and leaves directories to binds', async () => {
     const layout = await describeHostLayout({
       extraReadOnlyPaths: ['/etc/apt'],
       execPath: process.execPath,
@@ -45,30 +45,33 @@ describe('planEtcStage', () => {
     try {
       expect(await readFile(path.join(dir, 'passwd'), 'utf8')).toBe(files.passwd);
       expect(await readFile(path.join(dir, 'hosts'), 'utf8')).toBe(files.hosts);
-      // Copied as on the host, symlinks (ssl/certs' hash links, alternatives) kept as links.
+      // Files copied as on the host, mode kept; symlinks kept as links.
       expect(await readFile(path.join(dir, 'ld.so.cache'))).toEqual(
         await readFile('/etc/ld.so.cache'),
       );
-      const [hashLink] = (await readdir('/etc/ssl/certs')).filter((name) => name.endsWith('.0'));
-      expect(hashLink).toBeDefined();
-      expect(await readlink(path.join(dir, 'ssl/certs', hashLink!))).toBe(
-        await readlink(path.join('/etc/ssl/certs', hashLink!)),
+      expect((await stat(path.join(dir, 'ld.so.cache'))).mode & 0o777).toBe(
+        (await stat('/etc/ld.so.cache')).mode & 0o777,
       );
+      const localtime = layout.mounts.find((m) => m.target === '/etc/localtime');
+      if (localtime?.kind === 'symlink') {
+        expect(await readlink(path.join(dir, 'localtime'))).toBe(localtime.linkText);
+      }
+      // Directories (and the extra path) stay binds, over empty mount points.
+      for (const target of ['/etc/ssl/certs', '/etc/alternatives', '/etc/apt']) {
+        expect(stage.mounts).toContainEqual({ kind: 'ro-bind', source: target, target });
+        expect(await readdir(path.join(dir, target.slice('/etc/'.length)))).toEqual([]);
+      }
+      expect(
+        stage.mounts
+          .filter((m) => m.target.startsWith('/etc/'))
+          .map((m) => m.target)
+          .sort(),
+      ).toEqual(['/etc/alternatives', '/etc/apt', '/etc/ssl/certs']);
       // Only what was allowlisted: no shadow, no ssh host keys, no ssl/private.
       const names = await readdir(dir);
       expect(names).not.toContain('shadow');
       expect(names).not.toContain('ssh');
       expect(await readdir(path.join(dir, 'ssl'))).toEqual(['certs']);
-      // The extra path under /etc stays a bind, over an empty mount point.
-      expect(stage.mounts).toContainEqual({
-        kind: 'ro-bind',
-        source: '/etc/apt',
-        target: '/etc/apt',
-      });
-      expect(await readdir(path.join(dir, 'apt'))).toEqual([]);
-      expect(
-        stage.mounts.some((m) => m.target.startsWith('/etc/') && m.target !== '/etc/apt'),
-      ).toBe(false);
     } finally {
       await stage.remove();
     }
