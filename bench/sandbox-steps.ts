@@ -90,31 +90,16 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
     (args: readonly string[], inputs: readonly string[] = []) =>
     (): Promise<void> =>
       spawnOnce(bwrap, ['--args', '3', '--', 'true'], [encode(args), ...inputs]);
-  const launcher =
-    (
-      command: readonly string[],
-      extra: readonly string[],
-      cgroupProcsFiles: readonly string[] = [],
-    ) =>
-    (): Promise<void> =>
-      spawnOnce(
-        LAUNCHER_SHELL,
-        buildLauncherArgs({
-          maxFileSizeBytes: DEFAULT_SANDBOX_LIMITS.maxFileSizeBytes,
-          maxProcesses: DEFAULT_SANDBOX_LIMITS.maxProcesses,
-          cgroupProcsFiles,
-          command,
-        }),
-        extra,
-      );
-  // The sandbox's cgroups, held for the whole run as a long command would hold them.
-  const cgroups = createCommandCgroups(
-    await detectProcessLimit({ hostUid: process.getuid?.() ?? 0 }),
-    await detectMemoryLimit(),
-    DEFAULT_SANDBOX_LIMITS,
-    () => undefined,
-  );
-  const lease = await cgroups.enter();
+  const launcher = (command: readonly string[], extra: readonly string[]) => (): Promise<void> =>
+    spawnOnce(
+      LAUNCHER_SHELL,
+      buildLauncherArgs({
+        maxFileSizeBytes: DEFAULT_SANDBOX_LIMITS.maxFileSizeBytes,
+        maxProcesses: DEFAULT_SANDBOX_LIMITS.maxProcesses,
+        command,
+      }),
+      extra,
+    );
 
   const writable = await createSandbox({ workspace });
   const readOnly = await createSandbox({ workspace, policy: 'read-only' });
@@ -135,10 +120,6 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
       [
         'launcher + bwrap full profile',
         launcher([bwrap, '--args', '3', '--', 'true'], [encode(profile)]),
-      ],
-      [
-        `launcher joining ${lease.procsFiles.length} cgroups + bwrap full profile`,
-        launcher([bwrap, '--args', '3', '--', 'true'], [encode(profile)], lease.procsFiles),
       ],
       ['sandbox.run read-only (cgroups)', sandboxRun(readOnly)],
       ['sandbox.run workspace-write (all)', sandboxRun(writable)],
@@ -190,8 +171,6 @@ export async function benchSandboxSteps(): Promise<BenchResult[]> {
   } finally {
     await writable.close?.();
     await readOnly.close?.();
-    lease.release();
-    await cgroups.close();
     await stage.remove();
     await rm(workspace, { recursive: true, force: true });
   }
