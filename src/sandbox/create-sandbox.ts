@@ -15,7 +15,7 @@ import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
-import { planEtcStage, sweepStaleEtcStages } from './stage-etc-dir.js';
+import { chooseStageParent, planEtcStage, sweepStaleEtcStages } from './stage-etc-dir.js';
 import { SANDBOX_POLICIES } from './types.js';
 import { prepareWorkspaceSweep } from './workspace-sweep.js';
 import type { Sandbox, SandboxLimits, SandboxPolicy } from './types.js';
@@ -138,7 +138,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     nodeBinDir: layout.nodeBinDir,
   });
   const sweep = await prepareWorkspaceSweep(workspace);
-  const stageParent = os.tmpdir();
+  const stageParent = await chooseStageParent(workspace, [os.tmpdir(), '/tmp', '/var/tmp']);
   await sweepStaleEtcStages(stageParent);
   const etc = planEtcStage({
     mounts: layout.mounts,

@@ -6,13 +6,15 @@ import {
   mkdir,
   mkdtemp,
   readdir,
+  realpath,
   rm,
   stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
-import { SystemError } from '../errors.js';
+import { SystemError, UserError } from '../errors.js';
+import { isInside } from '../workspace/resolve-workspace-path.js';
 import type { HostMount } from './bubblewrap-args.js';
 import type { SyntheticEtcFiles } from './etc-files.js';
 import { isProcessAlive } from './sandbox-cgroup.js';
@@ -118,6 +120,25 @@ async function makeStage(options: StageEtcOptions): Promise<string> {
       cause: error,
     });
   }
+}
+
+/**
+ * Where to make the stage: the first of `candidates` (os.tmpdir(), then /tmp, /var/tmp) that
+ * exists and is not inside the workspace, compared as real paths. Inside it, a command could
+ * rewrite the next command's /etc through the writable workspace, and a commit of the
+ * workspace would pick the stage up.
+ */
+export async function chooseStageParent(
+  workspace: string,
+  candidates: readonly string[],
+): Promise<string> {
+  for (const candidate of candidates) {
+    const real = await realpath(candidate).catch(() => undefined);
+    if (real !== undefined && !isInside(workspace, real)) return real;
+  }
+  throw new UserError(
+    `The sandbox needs a temporary directory outside the workspace ${workspace} (tried ${candidates.join(', ')}): set TMPDIR to one.`,
+  );
 }
 
 async function makeParents(root: string, relative: string): Promise<void> {

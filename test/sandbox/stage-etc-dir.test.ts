@@ -1,12 +1,25 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, readlink, realpath, stat, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  realpath,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from '../../src/sandbox/etc-files.js';
 import { ETC_ALLOWLIST, describeHostLayout } from '../../src/sandbox/host-layout.js';
-import { planEtcStage, sweepStaleEtcStages } from '../../src/sandbox/stage-etc-dir.js';
+import {
+  chooseStageParent,
+  planEtcStage,
+  sweepStaleEtcStages,
+} from '../../src/sandbox/stage-etc-dir.js';
 import { closeSandboxes, makeTempDir, openSandbox, runScript } from './helpers.js';
 
 let temp: { dir: string; remove: () => Promise<void> };
@@ -82,6 +95,24 @@ describe('planEtcStage', () => {
     expect(await readFile(path.join(again, 'group'), 'utf8')).toBe(files.group);
     await stage.remove();
     expect(existsSync(again)).toBe(false);
+  });
+
+  it('is made outside the workspace, even when TMPDIR points into it', async () => {
+    const workspace = path.join(temp.dir, 'ws');
+    const outside = path.join(temp.dir, 'outside');
+    await mkdir(path.join(workspace, 'tmp'), { recursive: true });
+    await mkdir(outside);
+    await symlink(path.join(workspace, 'tmp'), path.join(temp.dir, 'link-into-ws'));
+    const candidates = [
+      path.join(workspace, 'tmp'),
+      path.join(temp.dir, 'link-into-ws'),
+      path.join(temp.dir, 'missing'),
+      outside,
+    ];
+    expect(await chooseStageParent(workspace, candidates)).toBe(outside);
+    await expect(chooseStageParent(workspace, candidates.slice(0, 3))).rejects.toThrow(
+      /outside the workspace .*TMPDIR/,
+    );
   });
 
   it('sweeps stages left by dead processes only', async () => {
