@@ -8,8 +8,6 @@ import { createNodeMiddleware, Probot } from 'probot';
 import { stateDir as defaultStateDir } from '../agent/run-log.js';
 import { describeError, UserError } from '../errors.js';
 import { createGitHubClient, type GitHubClient } from '../github/create-github-client.js';
-import { createProgressCheckRun } from '../github/progress-check-run.js';
-import { createProgressComment } from '../github/progress-comment.js';
 import { createJobHandler } from '../jobs/create-job-handler.js';
 import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
@@ -19,7 +17,7 @@ import { submitJob } from '../queue/submit-job.js';
 import { scheduledRepositoryLister, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobHandler } from '../queue/execute-job.js';
-import type { EnqueueResult, JobStore, StoredJob } from '../queue/types.js';
+import type { EnqueueResult, JobStore } from '../queue/types.js';
 import { JobWorkerPool } from '../queue/worker-pool.js';
 import { tokenSpellings } from '../workspace/git/auth-header.js';
 import { SecretRedactor } from '../util/redact-secrets.js';
@@ -29,6 +27,7 @@ import { readAppConfig, type AppConfig } from './app-config.js';
 import { createAppMetrics, handleHealth } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
 import { octokitLogger, probotLogger } from './probot-log.js';
+import { finalizeProgress, finishingEarlierProgress, RUNS_AGAIN } from './finalize-progress.js';
 import { webhookIntake } from './webhook-intake.js';
 
 export interface AppServer {
@@ -174,11 +173,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     for (const job of [...recovered.requeued, ...recovered.failed]) {
       await finalizeProgress(
         job,
-        recovered.failed.includes(job)
-          ? (job.error ?? 'The job was interrupted.')
-          : 'Patchling restarted while this job ran; it runs again.',
-        githubFor,
-        redactor,
+        recovered.failed.includes(job) ? (job.error ?? 'The job was interrupted.') : RUNS_AGAIN,
+        { githubFor, redactor },
       ).catch((error: unknown) =>
         safeLog({
           msg: 'could not finalize progress after a restart',
@@ -218,35 +214,37 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       metrics.onJobEvent(event);
       safeLog(describeJobEvent(event));
     },
-    run:
+    run: finishingEarlierProgress(
       options.runJob ??
-      createJobHandler({
-        store,
-        githubFor,
-        gitTokenFor,
-        submit,
-        botLogin: resolveBotLogin,
-        commandName: config.commandName,
-        agent: {
-          cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
-          modelConfig: options.modelConfig,
-          stateDir: options.stateDir,
-          workRoot: path.join(options.stateDir, 'workspaces'),
-          // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
-          gitCache: {
-            root: path.join(options.stateDir, 'git-cache'),
-            maxBytes: config.gitCacheMaxBytes,
+        createJobHandler({
+          store,
+          githubFor,
+          gitTokenFor,
+          submit,
+          botLogin: resolveBotLogin,
+          commandName: config.commandName,
+          agent: {
+            cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
+            modelConfig: options.modelConfig,
+            stateDir: options.stateDir,
+            workRoot: path.join(options.stateDir, 'workspaces'),
+            // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
+            gitCache: {
+              root: path.join(options.stateDir, 'git-cache'),
+              maxBytes: config.gitCacheMaxBytes,
+            },
+            secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
+            maxTurns: config.maxTurns,
+            network,
+            setupCacheMaxBytes,
+            onAgentEvent: (event) => {
+              if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
+            },
           },
-          secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
-          maxTurns: config.maxTurns,
-          network,
-          setupCacheMaxBytes,
-          onAgentEvent: (event) => {
-            if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
-          },
-        },
-        log: safeLog,
-      }),
+          log: safeLog,
+        }),
+      { githubFor, redactor, log: safeLog },
+    ),
   });
 
   const probot = new Probot({
@@ -332,37 +330,6 @@ function describeJobEvent(event: JobEvent): Record<string, unknown> {
     attempts: job.attempts,
     ...rest,
   };
-}
-
-async function finalizeProgress(
-  job: StoredJob<Job>,
-  reason: string,
-  githubFor: (installationId: number | undefined) => GitHubClient,
-  redactor: SecretRedactor,
-): Promise<void> {
-  const progress = job.progress ?? {};
-  const payload = job.payload;
-  if (payload.kind === 'delivery' || payload.kind === 'help') return;
-  const github = githubFor(payload.repo.installationId);
-  const repo = { owner: payload.repo.owner, repo: payload.repo.repo };
-  if (typeof progress.check_run === 'number' && payload.kind === 'review') {
-    await createProgressCheckRun({
-      octokit: github,
-      repo,
-      headSha: payload.headSha ?? '',
-      jobId: job.id,
-      redactor,
-    }).finalizeAfterCrash(progress.check_run, reason);
-  } else if (typeof progress.comment === 'number' && payload.kind === 'fix') {
-    await createProgressComment({
-      octokit: github,
-      repo,
-      issueNumber: payload.issueNumber,
-      jobId: job.id,
-      jobKind: payload.kind,
-      redactor,
-    }).finalizeAfterCrash(progress.comment, reason);
-  }
 }
 
 /** `npm start`: the App, configured from the environment (see .env.example). */
