@@ -46,6 +46,7 @@ export function createJobHandler(deps: JobHandlerDeps): JobHandler<Job> {
           job,
           {
             ...deps.agent,
+            ...(stored.deadlineAt === undefined ? {} : { jobDeadlineAt: stored.deadlineAt }),
             github,
             gitToken: () => deps.gitTokenFor(installationId),
             botLogin: deps.botLogin,

@@ -36,6 +36,8 @@ export interface AgentJobDeps {
   readonly gitCache?: GitCacheOptions;
   readonly secrets: readonly string[];
   readonly maxTurns: number;
+  /** When the queue aborts this job (PATCHLING_JOB_TIMEOUT): a scan ends its own work before. */
+  readonly jobDeadlineAt?: number;
   /** The operator's network settings for setup and the agent; absent: the defaults. */
   readonly network?: NetworkSettings;
   /**

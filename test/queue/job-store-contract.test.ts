@@ -33,6 +33,8 @@ describe.each(backends)('the job store contract on $name', (backend) => {
     const b = await store.enqueue(jobInput({ deliveryId: 'b', job: helpJob(2) }));
     const claimed = await store.claimNext({ deadlineMs: 60_000 });
     expect(claimed).toMatchObject({ id: a.job.id, status: 'running', attempts: 1 });
+    // The claim carries its deadline: a scan ends its own work before it (scan-deadline.ts).
+    expect(claimed?.deadlineAt).toEqual(expect.any(Number));
     expect(await store.complete(a.job.id, { attempt: 1, result: { ok: 1 } })).toBe(true);
     expect(await store.complete(a.job.id, { attempt: 1 })).toBe(false);
     expect(await store.get(a.job.id)).toMatchObject({ status: 'succeeded', result: { ok: 1 } });

@@ -54,6 +54,8 @@ export interface FixScanFindingsInput {
   readonly redactor: SecretRedactor;
   readonly signal: AbortSignal;
   readonly now?: () => number;
+  /** The scan's deadline (scan-deadline.ts); absent: its start plus scan.timeout_minutes. */
+  readonly deadlineAt?: number;
   readonly onProgress?: (text: string) => void;
   readonly onEvent?: (event: AgentEvent) => void;
   /** Code scanning processed this scan's upload: its alerts can be linked. */
@@ -84,7 +86,8 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
     {
       maxTurnsPerRun: input.deps.maxTurns,
       maxTokens: config.scan.max_tokens,
-      deadlineAt: now() - result.durationMs + config.scan.timeout_minutes * 60_000,
+      deadlineAt:
+        input.deadlineAt ?? now() - result.durationMs + config.scan.timeout_minutes * 60_000,
     },
     now,
   );

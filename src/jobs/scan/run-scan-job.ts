@@ -18,6 +18,7 @@ import { chooseScanScope, confirmDiffScope } from './choose-scan-scope.js';
 import { publishScan } from './publish-scan.js';
 import { fixAndReportScanFindings } from './report-scan-fixes.js';
 import { scanRepository } from './scan-repository.js';
+import { scanDeadline } from './scan-deadline.js';
 import { scanSarif } from './scan-sarif.js';
 
 const Commit = z.object({ sha: z.string().regex(/^[0-9a-f]{40,64}$/) });
@@ -116,6 +117,11 @@ export async function runScanJob(
     const gitattributes = await readRepoFile(deps.github, repo, '.gitattributes', headSha, {
       maxBytes: 256 * 1024,
     });
+    const deadlineAt = scanDeadline({
+      startedAt: Date.now(),
+      timeoutMinutes: config.scan.timeout_minutes,
+      jobDeadlineAt: deps.jobDeadlineAt,
+    });
     const result = await scanRepository({
       workspace: workspace.dir,
       ...(scope.mode === 'diff' ? { since: scope.since } : {}),
@@ -130,7 +136,7 @@ export async function runScanJob(
       budgets: {
         maxTurnsPerRun: deps.maxTurns,
         maxTokens: config.scan.max_tokens,
-        deadlineAt: Date.now() + config.scan.timeout_minutes * 60_000,
+        deadlineAt,
       },
       scratchParent: deps.workRoot,
       signal,
@@ -191,6 +197,7 @@ export async function runScanJob(
       token,
       redactor,
       signal,
+      deadlineAt,
       onProgress: (text) => progress.running(text),
       onEvent: (event) => progress.onAgentEvent(event),
     });
