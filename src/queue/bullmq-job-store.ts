@@ -85,7 +85,9 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       await store.worker.waitUntilReady();
       // Manual processing: the stalled check is started by hand (BullMQ docs,
       // "manually fetching jobs").
-      void store.worker.startStalledCheckTimer().catch(() => undefined);
+      if (store.options.stalledCheck) {
+        void store.worker.startStalledCheckTimer().catch(() => undefined);
+      }
       return store;
     } catch (error) {
       await store.close();
@@ -114,13 +116,19 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       removeOnComplete: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
       removeOnFail: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
     });
-    const stored = await this.get(jobId);
-    if (!stored) throw new Error(`job ${jobId} vanished right after it was added`);
+    // One round trip for the job, its state and its meta (the acknowledgement waits for it).
+    const [job, state, meta] = await Promise.all([
+      this.bullJob(jobId),
+      this.queue.getJobState(jobId),
+      this.meta(jobId),
+    ]);
+    if (!job) throw new Error(`job ${jobId} vanished right after it was added`);
+    const stored = toStoredJob(job, state, meta);
     const none = { superseded: [], supersededRunning: [] };
-    if ((await this.bullJob(jobId))?.data.nonce !== nonce) {
-      return { job: stored, duplicate: true, ...none };
-    }
-    await this.signal({ type: 'enqueued' });
+    if (job.data.nonce !== nonce) return { job: stored, duplicate: true, ...none };
+    // A wake-up for the other instances' pools, not part of storing the job: their polls
+    // catch up if it is lost, so the acknowledgement does not wait for it.
+    this.signal({ type: 'enqueued' }).catch(() => undefined);
     if (input.supersedeKey === undefined) return { job: stored, duplicate: false, ...none };
 
     return this.superseding.byKey(jobId, seq, input.supersedeKey, stored);
