@@ -10,6 +10,8 @@ import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
+import { benchWebhookAckStages } from './webhook-ack-stages.js';
+import { benchReviewLoopCost } from './review-loop-cost.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -27,6 +29,8 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['webhook ack', benchWebhookAck],
   ['scan', benchScan],
   ['webhook ack, workers busy', benchWebhookAckBusy],
+  ['webhook ack, stages', benchWebhookAckStages],
+  ['review, main-thread cost', benchReviewLoopCost],
   ['setup', benchSetup],
   ['review', benchReview],
   ['git cache', benchGitCache],

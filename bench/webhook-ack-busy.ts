@@ -1,17 +1,16 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Job } from '../src/jobs/job.js';
 import type { JobHandler } from '../src/queue/execute-job.js';
 import { startAppServer, type AppServer } from '../src/triggers/app-server.js';
 import { HAS_REDIS, startRedis } from '../test/support/redis-server.js';
 import { testModelConfig } from '../test/support/test-model-config.js';
 import { median, percentile, round, type BenchResult } from './bench-result.js';
-import type { AckPlan, AckRun } from './webhook-ack-client.js';
+import { startAckClient, type AckClient, type AckPlan } from './webhook-ack-client.js';
 
 const SECRET = 'bench-webhook-secret-0123456789';
 const DELIVERIES = 300;
@@ -30,7 +29,7 @@ const SUSTAINED_MS = 1000;
  * Latency is the sender's, from a request's start to its response's end.
  */
 export async function benchWebhookAckBusy(): Promise<BenchResult[]> {
-  const client = startClient();
+  const client = startAckClient();
   const results: BenchResult[] = [
     {
       name: `load average (1 min) at start, ${os.availableParallelism()} CPUs`,
@@ -51,7 +50,7 @@ export async function benchWebhookAckBusy(): Promise<BenchResult[]> {
       results.push({ name: 'redis: skipped (no redis-server)', value: 0, unit: '' });
     }
   } finally {
-    client.process.disconnect();
+    client.stop();
   }
   results.push({
     name: 'load average (1 min) at end',
@@ -61,36 +60,8 @@ export async function benchWebhookAckBusy(): Promise<BenchResult[]> {
   return results;
 }
 
-interface Client {
-  readonly process: ChildProcess;
-  run(plan: AckPlan): Promise<AckRun>;
-}
-
-function startClient(): Client {
-  const script = fileURLToPath(new URL('./webhook-ack-client.ts', import.meta.url));
-  const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  let queue: Promise<unknown> = Promise.resolve();
-  return {
-    process: child,
-    run(plan) {
-      const next = queue.then(
-        () =>
-          new Promise<AckRun>((resolve, reject) => {
-            child.once('message', (message: { ok: boolean; run?: AckRun; error?: string }) => {
-              if (message.ok && message.run) resolve(message.run);
-              else reject(new Error(`the bench client failed: ${message.error}`));
-            });
-            child.send(plan);
-          }),
-      );
-      queue = next.catch(() => undefined);
-      return next;
-    },
-  };
-}
-
 async function measure(
-  client: Client,
+  client: AckClient,
   backend: 'sqlite' | 'redis',
   queueUrl?: string,
 ): Promise<BenchResult[]> {

@@ -4,10 +4,13 @@
  * delivery over its own connection as events happen, so every request here opens a new
  * connection (no keep-alive). Bodies and signatures are built before the clock starts.
  *
- * The parent sends one `AckPlan` at a time over IPC; the answer is an `AckRun`.
+ * startAckClient forks it; the parent sends one `AckPlan` at a time over IPC and gets an
+ * `AckRun` back.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { payload } from './webhook-ack.js';
 
 export type AckPlan =
@@ -107,7 +110,38 @@ export async function runPlan(plan: AckPlan): Promise<AckRun> {
   return { times, wallMs: performance.now() - started, maxStartLagMs };
 }
 
-if (process.send) {
+export interface AckClient {
+  run(plan: AckPlan): Promise<AckRun>;
+  stop(): void;
+}
+
+/** Starts the sender in a process of its own (this module, under tsx). */
+export function startAckClient(): AckClient {
+  const script = fileURLToPath(import.meta.url);
+  const child = fork(script, [CHILD_FLAG], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    run(plan) {
+      const next = queue.then(
+        () =>
+          new Promise<AckRun>((resolve, reject) => {
+            child.once('message', (message: { ok: boolean; run?: AckRun; error?: string }) => {
+              if (message.ok && message.run) resolve(message.run);
+              else reject(new Error(`the bench client failed: ${message.error}`));
+            });
+            child.send(plan);
+          }),
+      );
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    stop: () => child.disconnect(),
+  };
+}
+
+const CHILD_FLAG = '--patchling-ack-client';
+
+if (process.argv.includes(CHILD_FLAG) && process.send) {
   const reply = process.send.bind(process);
   process.on('message', (plan: AckPlan) => {
     runPlan(plan).then(
