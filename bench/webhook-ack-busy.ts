@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Job } from '../src/jobs/job.js';
 import type { JobHandler } from '../src/queue/execute-job.js';
+import type { WebhookAck } from '../src/triggers/intake-thread-protocol.js';
 import { startAppServer, type AppServer } from '../src/triggers/app-server.js';
 import { HAS_REDIS, startRedis } from '../test/support/redis-server.js';
 import { testModelConfig } from '../test/support/test-model-config.js';
@@ -68,6 +69,7 @@ async function measure(
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-busy-'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   let stopping = false;
+  const acks: WebhookAck[] = [];
   // A stand-in review: it holds its worker, writes progress, and burns a little CPU.
   const runJob: JobHandler<Job> = async (job, signal) => {
     if (job.kind !== 'review') return; // deliveries stored by the burst: nothing to do
@@ -98,6 +100,7 @@ async function measure(
     stateDir,
     env: {},
     log: () => undefined,
+    onWebhookAck: (ack) => acks.push(ack),
     runJob,
   });
   try {
@@ -114,6 +117,7 @@ async function measure(
       const times: number[] = [];
       let wallMs = 0;
       let lagMs = 0;
+      acks.length = 0;
       const loopDelay = monitorEventLoopDelay({ resolution: 1 });
       loopDelay.enable();
       for (let round = 0; round < ROUNDS; round++) {
@@ -136,6 +140,11 @@ async function measure(
         await sleep(200);
       }
       loopDelay.disable();
+      while (acks.length < DELIVERIES * ROUNDS) await sleep(10);
+      const served = acks.map((ack) => ack.ms);
+      const cpuMicros =
+        Math.max(...acks.map((a) => a.threadCpuMicros)) -
+        Math.min(...acks.map((a) => a.threadCpuMicros));
       const busy = server.pool.runningIds().length;
       const label =
         mode === 'burst'
@@ -160,7 +169,18 @@ async function measure(
           unit: '/s',
         },
         {
-          name: `${label}: server event-loop delay p99`,
+          name: `${label}: in the intake, arrival to answer, p99`,
+          value: round(percentile(served, 0.99)),
+          unit: 'ms',
+          note: `p50 ${round(median(served))} ms`,
+        },
+        {
+          name: `${label}: intake thread CPU per delivery`,
+          value: round(cpuMicros / (acks.length - 1) / 1000, 3),
+          unit: 'ms',
+        },
+        {
+          name: `${label}: main thread (jobs) event-loop delay p99`,
           value: round(loopDelay.percentile(99) / 1e6),
           unit: 'ms',
           ...(lagMs > 5 ? { note: `the sender started up to ${round(lagMs)} ms late` } : {}),

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobStatus, JobStore } from '../queue/types.js';
-import type { HttpReply } from './intake-thread-protocol.js';
+import type { HttpReply, WebhookAck } from './intake-thread-protocol.js';
 
 const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'superseded'];
 
@@ -60,9 +60,29 @@ export function createAppMetrics(deps: {
     labelNames: ['source'],
     registers: [registry],
   });
+  const acks = new Histogram({
+    name: 'patchling_webhook_ack_seconds',
+    help: 'Webhook requests, from arrival to the end of the answer, by status (the intake thread).',
+    labelNames: ['status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const intakeCpu = new Counter({
+    name: 'patchling_webhook_intake_cpu_seconds_total',
+    help: 'CPU used by the webhook intake thread.',
+    registers: [registry],
+  });
+  let intakeCpuSeen = 0;
 
   return {
     registry,
+    onWebhookAck(ack: WebhookAck): void {
+      acks.observe({ status: String(ack.status) }, ack.ms / 1000);
+      if (ack.threadCpuMicros > intakeCpuSeen) {
+        intakeCpu.inc((ack.threadCpuMicros - intakeCpuSeen) / 1e6);
+        intakeCpuSeen = ack.threadCpuMicros;
+      }
+    },
     onJobEvent(event: JobEvent): void {
       if (event.type === 'store-error' || event.type === 'claimed') return;
       const labels = { kind: event.job.kind, outcome: event.type };

@@ -28,6 +28,7 @@ import { finalizeProgress } from './finalize-progress.js';
 import { createAppMetrics, healthReply } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
 import { startIntakeThread } from './intake-thread-host.js';
+import type { WebhookAck } from './intake-thread-protocol.js';
 import { octokitLogger } from './octokit-log.js';
 import { intakeDelivery, type IntakeOutcome, type VerifiedDelivery } from './webhook-intake.js';
 
@@ -48,6 +49,8 @@ export interface AppServerOptions {
   readonly stateDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** Each webhook request answered, as the intake saw it (the busy-ack bench). */
+  readonly onWebhookAck?: (ack: WebhookAck) => void;
   /** The webhook intake thread ended unasked: the App can no longer take webhooks. */
   readonly onIntakeExit?: (reason: string) => void;
   /** Tests: start without claiming jobs (to inspect the queue). */
@@ -270,6 +273,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         pool.notify();
       },
       log: safeLog,
+      onAck: (ack) => {
+        metrics.onWebhookAck(ack);
+        options.onWebhookAck?.(ack);
+      },
       answer: async ({ method, url }) => {
         if (method === 'GET' && url === '/healthz') return healthReply(store, backend);
         if (method === 'GET' && url === '/metrics') return metrics.reply();

@@ -4,6 +4,7 @@ import type {
   HttpReply,
   IntakeThreadData,
   ToIntake,
+  WebhookAck,
 } from './intake-thread-protocol.js';
 
 export interface IntakeThread {
@@ -17,6 +18,8 @@ export interface IntakeThreadHandlers {
   /** A new job is on disk. */
   readonly onStored: (stored: { jobId: string; supersededRunning: readonly string[] }) => void;
   readonly log: (entry: Record<string, unknown>) => void;
+  /** A webhook request was answered (for the metrics). */
+  readonly onAck: (ack: WebhookAck) => void;
   /** Answers a request off the webhook path (/healthz, /metrics, 404). */
   readonly answer: (request: { method: string; url: string }) => Promise<HttpReply>;
   /** The thread ended without being asked to (it can no longer take webhooks). */
@@ -61,6 +64,9 @@ export async function startIntakeThread(
           break;
         case 'log':
           handlers.log(message.entry);
+          break;
+        case 'acked':
+          handlers.onAck(message);
           break;
         case 'request':
           void handlers.answer(message).then(

@@ -25,6 +25,15 @@ export interface HttpReply {
   readonly body: string;
 }
 
+/** One webhook request answered, as the intake thread saw it. */
+export interface WebhookAck {
+  readonly status: number;
+  /** From the request's arrival to its response's end, on the intake thread's clock. */
+  readonly ms: number;
+  /** CPU the intake thread has used so far, in microseconds (process.threadCpuUsage). */
+  readonly threadCpuMicros: number;
+}
+
 export type FromIntake =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'failed'; readonly error: string }
@@ -35,6 +44,7 @@ export type FromIntake =
       readonly supersededRunning: readonly string[];
     }
   | { readonly type: 'log'; readonly entry: Record<string, unknown> }
+  | ({ readonly type: 'acked' } & WebhookAck)
   | { readonly type: 'request'; readonly id: number; readonly method: string; readonly url: string }
   | { readonly type: 'closed' };
 

@@ -58,7 +58,19 @@ export async function runIntakeThread(port: MessagePort, data: IntakeThreadData)
   const forwarded = new Map<number, ServerResponse>();
   let nextId = 0;
   const server = createServer((request, response) => {
-    if (webhook(request, response)) return;
+    const arrived = performance.now();
+    if (webhook(request, response)) {
+      response.once('finish', () => {
+        const cpu = process.threadCpuUsage();
+        post({
+          type: 'acked',
+          status: response.statusCode,
+          ms: performance.now() - arrived,
+          threadCpuMicros: cpu.user + cpu.system,
+        });
+      });
+      return;
+    }
     request.resume();
     const id = nextId++;
     forwarded.set(id, response);
@@ -104,7 +116,8 @@ async function openIntakeStore(spec: IntakeStoreSpec): Promise<JobStore<Job>> {
   switch (spec.backend) {
     case 'sqlite': {
       const { SqliteJobStore } = await import('../queue/sqlite-job-store.js');
-      return SqliteJobStore.open<Job>({ path: spec.path });
+      // Checkpoints are the main thread's connection's (docs/queue.md, "Where the time goes").
+      return SqliteJobStore.open<Job>({ path: spec.path, autoCheckpoint: false });
     }
     case 'redis': {
       const { BullmqJobStore } = await import('../queue/bullmq-job-store.js');
