@@ -49,6 +49,10 @@ describe('the queue endpoints', () => {
     expect(text).toContain('# TYPE patchling_job_duration_seconds histogram');
     expect(text).toContain('# TYPE patchling_model_retries_total counter');
     expect(text).toContain('# TYPE patchling_rate_limit_wait_seconds_total counter');
+    // The intake thread reports each answered webhook, before the next request it serves.
+    expect(text).toContain('patchling_webhook_ack_seconds_count{status="200"} 1');
+    expect(text).toMatch(/^patchling_webhook_intake_cpu_seconds_total \d+(\.\d+)?(e-\d+)?$/m);
+    expect(text).not.toMatch(/^patchling_webhook_intake_cpu_seconds_total 0$/m);
   });
 
   it.skipIf(!HAS_REDIS)(
