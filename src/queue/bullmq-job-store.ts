@@ -116,16 +116,17 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       removeOnComplete: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
       removeOnFail: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
     });
-    // One round trip for the job, its state and its meta (the acknowledgement waits for it).
-    const [job, state, meta] = await Promise.all([
-      this.bullJob(jobId),
-      this.queue.getJobState(jobId),
-      this.meta(jobId),
-    ]);
+    const job = await this.bullJob(jobId);
     if (!job) throw new Error(`job ${jobId} vanished right after it was added`);
-    const stored = toStoredJob(job, state, meta);
     const none = { superseded: [], supersededRunning: [] };
-    if (job.data.nonce !== nonce) return { job: stored, duplicate: true, ...none };
+    if (job.data.nonce !== nonce) {
+      const [state, meta] = await Promise.all([this.queue.getJobState(jobId), this.meta(jobId)]);
+      return { job: toStoredJob(job, state, meta), duplicate: true, ...none };
+    }
+    // Ours, just added: waiting, with no meta yet. Not read back: BullMQ's getState scans
+    // the wait list (LPOS), which a backlog of deliveries makes slow, and the
+    // acknowledgement waits for this.
+    const stored = toStoredJob(job, 'waiting', {});
     // A wake-up for the other instances' pools, not part of storing the job: their polls
     // catch up if it is lost, so the acknowledgement does not wait for it.
     this.signal({ type: 'enqueued' }).catch(() => undefined);
