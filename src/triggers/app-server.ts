@@ -255,7 +255,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   });
 
   // The webhook endpoint runs on a thread of its own, so job work here cannot delay an
-  // acknowledgement (docs/queue.md, "Where the acknowledgement's time goes").
+  // acknowledgement (docs/queue.md, "The webhook acknowledgement").
   const intake = await startIntakeThread(
     {
       secret: config.webhookSecret,
@@ -277,9 +277,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         metrics.onWebhookAck(ack);
         options.onWebhookAck?.(ack);
       },
-      answer: async ({ method, url }) => {
-        if (method === 'GET' && url === '/healthz') return healthReply(store, backend);
-        if (method === 'GET' && url === '/metrics') return metrics.reply();
+      answer: async ({ url }) => {
+        if (url === '/healthz') return healthReply(store, backend);
+        if (url === '/metrics') return metrics.reply();
         return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found\n' };
       },
       onExit: (reason) => {
@@ -287,7 +287,12 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         options.onIntakeExit?.(reason);
       },
     },
-  );
+  ).catch(async (error: unknown) => {
+    // Nothing was claimed yet; leave nothing open behind the error (a port in use, say).
+    clearInterval(recoveryTimer);
+    await store.close();
+    throw error;
+  });
   const port = intake.port;
   if (options.startWorkers !== false) pool.start();
   const scanTimer =

@@ -47,7 +47,7 @@ export async function startIntakeThread(
   let closed: () => void = () => undefined;
   const whenClosed = new Promise<void>((resolve) => (closed = resolve));
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = new Promise<number>((resolve, reject) => {
     let started = false;
     worker.on('message', (message: FromIntake) => {
       switch (message.type) {
@@ -102,6 +102,11 @@ export async function startIntakeThread(
     });
   });
 
+  // A thread that could not start (a port in use, say) must not outlive the error.
+  const port = await listening.catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
+  });
   return {
     port,
     async close() {

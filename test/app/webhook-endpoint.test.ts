@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryJob } from '../../src/jobs/job.js';
-import { signWebhook, startTestApp, type AppHarness } from '../support/app-harness.js';
+import { rm } from 'node:fs/promises';
+import {
+  makeStateDir,
+  signWebhook,
+  startTestApp,
+  type AppHarness,
+} from '../support/app-harness.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 
 // The intake only stores: with the workers off, no request may leave for GitHub at all.
@@ -143,6 +149,21 @@ describe('the webhook endpoint', () => {
       status: 'queued',
       payload: { kind: 'delivery', eventName: 'issue_comment', payload },
     });
+  });
+
+  it('refuses to start on a port already taken, saying so', async () => {
+    const { server } = started();
+    const port = Number(new URL(server.url).port);
+    const stateDir = await makeStateDir();
+    try {
+      await expect(startTestApp({ stateDir, config: { port } })).rejects.toThrow(
+        /webhook intake could not start: .*EADDRINUSE/,
+      );
+      // The first App is untouched.
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 off the webhook path and 200 on /healthz, storing nothing', async () => {
