@@ -165,13 +165,28 @@ export function isAddressAllowed(
   port: number,
 ): { allowed: true } | { allowed: false; range: string } {
   const parsed = ipaddr.process(address);
-  const range = parsed.range();
+  const range = addressRange(parsed);
   if (range === 'unicast') return { allowed: true };
   const named = entries.some(
     (entry) => entry.kind === 'address' && portAllowed(entry, port) && inRange(parsed, entry.range),
   );
   return named ? { allowed: true } : { allowed: false, range };
 }
+
+/**
+ * ipaddr.js's range name, except that it calls the deprecated IPv4-compatible block
+ * `::/96` (RFC 4291 2.5.5.1, `::127.0.0.1`) plain unicast: a stack or tunnel that still
+ * maps it would reach the embedded IPv4 address, loopback included, so it is never public.
+ */
+function addressRange(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  const range = address.range();
+  if (range === 'unicast' && address instanceof ipaddr.IPv6 && address.match(IPV4_COMPATIBLE)) {
+    return 'ipv4Compatible';
+  }
+  return range;
+}
+
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
 
 function inRange(
   address: ipaddr.IPv4 | ipaddr.IPv6,

@@ -1,5 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { withoutHfsIgnorable } from './hfs-ignorable.js';
 import { listHazardCandidates } from './list-hazard-candidates.js';
 
 /**
@@ -33,16 +34,13 @@ type HazardKind =
 const PATH_MAX = 4096;
 
 const SET_ID_BITS = 0o6000;
-// Code points HFS+ ignores in names, so `.g\u200cit` is `.git` on a Mac that checks it out.
-const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
 
 /**
  * true for every spelling some filesystem reads as `.git`: any case (macOS, Windows),
  * HFS+ ignorable code points, NTFS trailing dots and spaces, and the 8.3 short name `git~1`.
  */
 export function isGitDirName(name: string): boolean {
-  const folded = name
-    .replace(HFS_IGNORABLE, '')
+  const folded = withoutHfsIgnorable(name)
     .toLowerCase()
     .replace(/[. ]+$/, '');
   return folded === '.git' || folded === 'git~1';

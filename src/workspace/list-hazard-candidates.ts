@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SystemError } from '../errors.js';
+import { HFS_IGNORABLE_CODE_POINTS, withoutHfsIgnorable } from './hfs-ignorable.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,7 +32,12 @@ export async function listHazardCandidates(root: string): Promise<Buffer[]> {
  * and, when it cannot read a directory, gets `chmod -R u+rwX` once and then must succeed.
  */
 function isCandidateName(name: string): boolean {
-  return /git/i.test(name) || name.includes('~1') || name === 'HEAD' || name === 'commondir';
+  return (
+    /git/i.test(withoutHfsIgnorable(name)) ||
+    name.includes('~1') ||
+    name === 'HEAD' ||
+    name === 'commondir'
+  );
 }
 
 function isMissing(error: unknown): boolean {
@@ -123,6 +129,8 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     '-o',
     '-name',
     'commondir',
+    // find globs bytes under LC_ALL=C: each ignorable code point's UTF-8 bytes, literally.
+    ...HFS_IGNORABLE_CODE_POINTS.flatMap((char) => ['-o', '-name', `*${char}*`]),
     '-o',
     '-type',
     'p',

@@ -130,13 +130,16 @@ export interface MultiFilePrRepo {
  * `owner/repo` as GitHub would serve it to an App: base branch `main` with BASE_FILES, a
  * head branch `feature` with FEATURE_CHANGES (several files: a multi-line hunk, a file
  * with two hunks, a new file, a deleted file), published as `refs/pull/<number>/head`,
- * behind authenticated smart HTTP that accepts only `token`.
+ * behind authenticated smart HTTP that accepts only `token`. `base` and `changes` replace
+ * those two for a test that needs another project.
  */
 export async function createMultiFilePrRepo(options: {
   readonly owner: string;
   readonly repo: string;
   readonly number: number;
   readonly token: string;
+  readonly base?: FileChanges;
+  readonly changes?: FileChanges;
 }): Promise<MultiFilePrRepo> {
   const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'patchling-app-multi-')));
   const src = path.join(root, 'src');
@@ -155,9 +158,9 @@ export async function createMultiFilePrRepo(options: {
     await git(src, 'commit', '--quiet', '-m', message);
     return git(src, 'rev-parse', 'HEAD');
   };
-  const baseSha = await commit(BASE_FILES, 'Start the project');
+  const baseSha = await commit(options.base ?? BASE_FILES, 'Start the project');
   await git(src, 'checkout', '--quiet', '-b', 'feature');
-  let headSha = await commit(FEATURE_CHANGES, 'Rework the helpers');
+  let headSha = await commit(options.changes ?? FEATURE_CHANGES, 'Rework the helpers');
 
   const bare = path.join(root, options.owner, `${options.repo}.git`);
   await mkdir(path.dirname(bare), { recursive: true });

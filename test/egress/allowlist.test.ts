@@ -91,6 +91,9 @@ describe('isAddressAllowed', () => {
     ['::ffff:127.0.0.1', 4874, 'loopback'],
     ['0.0.0.0', 443, 'unspecified'],
     ['100.64.0.1', 443, 'carrierGradeNat'],
+    ['::127.0.0.1', 443, 'loopback'], // ipaddr.js reads the dotted spelling as IPv4-mapped
+    ['::7f00:1', 443, 'ipv4Compatible'],
+    ['::a9fe:a9fe', 80, 'ipv4Compatible'],
   ])('refuses %s:%d (%s) unless it is named', (address, port, range) => {
     expect(isAddressAllowed(entries, address, port)).toEqual({ allowed: false, range });
   });

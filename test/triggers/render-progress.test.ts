@@ -58,4 +58,31 @@ describe('progress lines', () => {
       render([{ ...finished, budget: 'deadline', message: 'stopped: the deadline passed' }]),
     ).not.toContain('--max-turns');
   });
+
+  it("leaves a failed run's reason to the caller's last line when the caller prints it", () => {
+    const failed = {
+      type: 'run_finished',
+      status: 'failed',
+      message: 'could not reach local at http://127.0.0.1:9/v1 — gave up after 6 attempts',
+      turns: 1,
+      usage: ZERO_USAGE,
+      requestBytes: 0,
+    } as const;
+    const lines: string[] = [];
+    const sink = createProgressRenderer(
+      (text) => lines.push(text),
+      () => 0,
+      {
+        reasonPrintedAfter: true,
+      },
+    );
+    sink(failed);
+    sink({ ...failed, status: 'completed', message: 'done' });
+    expect(lines).toEqual([
+      '[  0.0s] failed · 1 turns · 0 tokens\n',
+      '[  0.0s] completed: done · 1 turns · 0 tokens\n',
+    ]);
+    // Without the option the reason is on the progress line (reviews, whose batches fail alone).
+    expect(render([failed])).toContain('failed: could not reach local');
+  });
 });

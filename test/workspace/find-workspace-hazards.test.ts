@@ -25,6 +25,9 @@ async function plantedTree(filler: number): Promise<string> {
   }
   execFileSync('git', ['init', '-q', path.join(root, 'a/nested')]);
   await mkdir(path.join(root, 'b/.GIT'), { recursive: true });
+  // HFS+ ignores U+200C (zero-width non-joiner): a Mac checking this out sees `.git`.
+  await mkdir(path.join(root, 'h/.g\u200cit'), { recursive: true });
+  await mkdir(path.join(root, 'h/.\ufeffgit'), { recursive: true });
   await writeFile(path.join(root, 'c-gitdir'), '');
   await mkdir(path.join(root, 'c'));
   await writeFile(path.join(root, 'c/.git'), 'gitdir: ../stash\n');
@@ -68,6 +71,8 @@ describe('findWorkspaceHazards', () => {
           'repository b/.GIT',
           'repository c/.git',
           'repository GIT~1',
+          'repository h/.g\u200cit',
+          'repository h/.\ufeffgit',
           'repository stash',
           'repository \ufffd\ufffd/.git',
           'special d0-pipe',

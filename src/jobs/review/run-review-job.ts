@@ -99,6 +99,9 @@ export async function runReviewJob(
       return { status: 'failed', message };
     }
     // Only a review that runs the code (verified suggestions) needs the dependencies.
+    // A setup that failed without stopping the job is said with its outcome, as a fix does:
+    // it is why no suggestion could pass its check.
+    let setupNote: string | undefined;
     if (config.review.verify !== undefined) {
       const setup = await runJobSetup({
         jobId,
@@ -115,7 +118,9 @@ export async function runReviewJob(
         await progress.failed(setup.message, setup.details);
         return { status: 'failed', message: redactor.redact(setup.message) };
       }
+      setupNote = setup.note;
     }
+    const withSetupNote = (text: string) => (setupNote ? `${text} ${setupNote}` : text);
     const fullDiff = await diffAgainst({ dir: workspace.dir, base: workspace.mergeBase, signal });
     const reviewBase = workspace.since ?? workspace.mergeBase;
     const diff =
@@ -189,7 +194,7 @@ export async function runReviewJob(
       await progress.failed(review.message);
       return {
         status: review.status,
-        message: redactor.redact(review.message),
+        message: redactor.redact(withSetupNote(review.message)),
         ...(runId ? { runId } : {}),
       };
     }
@@ -269,7 +274,9 @@ export async function runReviewJob(
             log: { warn: (message) => deps.log({ msg: 'warning', jobId, warning: message }) },
           })
         : [];
-    const message = describePublished(published, resolved, dismissed.length, review.message);
+    const message = withSetupNote(
+      describePublished(published, resolved, dismissed.length, review.message),
+    );
     await progress.succeeded({
       summary: message,
       link: `${pr.htmlUrl}#pullrequestreview-${published.reviewId}`,

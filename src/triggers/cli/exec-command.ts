@@ -188,7 +188,10 @@ function display(flags: ExecFlags, io: CliIo, redact: (text: string) => string):
     const replacer = imagesToRefs();
     return (event: AgentEvent) => io.stdout(`${redact(JSON.stringify(event, replacer))}\n`);
   }
-  return createProgressRenderer((text) => io.stderr(redact(text)));
+  // report() prints why a run stopped as the last line, with what to do next.
+  return createProgressRenderer((text) => io.stderr(redact(text)), undefined, {
+    reasonPrintedAfter: true,
+  });
 }
 
 function report(

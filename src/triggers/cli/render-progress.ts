@@ -7,6 +7,13 @@ import type { AgentEvent, AgentEventSink } from '../../agent/events.js';
 export function createProgressRenderer(
   write: (line: string) => void,
   clock: () => number = () => performance.now(),
+  options: {
+    /**
+     * The caller prints why a run did not complete on its own last line (`exec` does):
+     * the progress line then gives the status and the counts only, not the reason twice.
+     */
+    readonly reasonPrintedAfter?: boolean;
+  } = {},
 ): AgentEventSink {
   const started = clock();
   const stamp = () => `[${((clock() - started) / 1000).toFixed(1).padStart(5)}s]`;
@@ -68,11 +75,14 @@ export function createProgressRenderer(
       case 'output_repair':
         line(`  final answer did not match the schema; asking once more`);
         break;
-      case 'run_finished':
-        line(
-          `${event.status}: ${event.message}${event.budget === 'max_turns' ? ' (raise it with --max-turns N)' : ''} · ${event.turns} turns · ${event.usage.totalTokens} tokens`,
-        );
+      case 'run_finished': {
+        const reason =
+          options.reasonPrintedAfter === true && event.status !== 'completed'
+            ? ''
+            : `: ${event.message}${event.budget === 'max_turns' ? ' (raise it with --max-turns N)' : ''}`;
+        line(`${event.status}${reason} · ${event.turns} turns · ${event.usage.totalTokens} tokens`);
         break;
+      }
       case 'items':
         break;
       default: {

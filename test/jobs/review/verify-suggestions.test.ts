@@ -26,6 +26,8 @@ const CHECK = [
 ].join('\n');
 
 let repo: TempGitRepo;
+// A name nothing else on the machine uses: the escapes below must not create it.
+const ESCAPE = `patchling-escape-${process.pid}-${Date.now()}`;
 let outer: string;
 let scratchParent: string;
 let sandboxes: Sandbox[];
@@ -91,8 +93,8 @@ describe('verifySuggestions with the real sandbox', () => {
         suggestion: 'export const twice = (a) => a + a;',
       }),
       makeFinding({ path: 'calc.js', start_line: 2, end_line: 3, suggestion: 'x' }),
-      makeFinding({ path: '../x', start_line: 1, end_line: 1, suggestion: 'pwned' }),
-      makeFinding({ path: '../../x', start_line: 1, end_line: 1, suggestion: 'pwned' }),
+      makeFinding({ path: `../${ESCAPE}`, start_line: 1, end_line: 1, suggestion: 'pwned' }),
+      makeFinding({ path: `../../${ESCAPE}`, start_line: 1, end_line: 1, suggestion: 'pwned' }),
       makeFinding({ path: 'link.js', start_line: 1, end_line: 1, suggestion: 'pwned' }),
       makeFinding({ path: '.git/config', start_line: 1, end_line: 1, suggestion: 'pwned' }),
       makeFinding({
@@ -138,7 +140,8 @@ describe('verifySuggestions with the real sandbox', () => {
     // The head, and what lies next to it, byte for byte as before.
     expect(await snapshot(repo.dir)).toEqual(before);
     expect(await snapshot(outer)).toEqual(outsideBefore);
-    expect(existsSync(path.join(path.dirname(repo.dir), 'x'))).toBe(false);
+    expect(existsSync(path.join(path.dirname(repo.dir), ESCAPE))).toBe(false);
+    expect(existsSync(path.join(path.dirname(path.dirname(repo.dir)), ESCAPE))).toBe(false);
   });
 
   it('keeps CRLF line endings and file modes in the copy the check sees', async () => {
