@@ -98,14 +98,16 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   async enqueue(input: EnqueueInput<P>): Promise<EnqueueResult<P>> {
     const jobId = jobIdOf(input.deliveryId);
     const nonce = randomUUID();
-    const seq = await this.connection.incr(`${this.base}:seq`);
+    const key = input.supersedeKey;
+    // The sequence orders jobs of one supersede key; a job without one (a webhook delivery)
+    // skips the round trip.
+    const seq = key === undefined ? undefined : await this.connection.incr(`${this.base}:seq`);
     const data: BullJobData<P> = {
       kind: input.kind,
       payload: input.payload,
       maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.options.defaultMaxAttempts)),
       nonce,
-      seq,
-      ...(input.supersedeKey === undefined ? {} : { supersedeKey: input.supersedeKey }),
+      ...(key === undefined || seq === undefined ? {} : { supersedeKey: key, seq }),
       ...(input.group === undefined ? {} : { group: input.group }),
     };
     // BullMQ's add ignores a jobId it already holds (atomically, in its Lua script): the
@@ -130,9 +132,9 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
     // A wake-up for the other instances' pools, not part of storing the job: their polls
     // catch up if it is lost, so the acknowledgement does not wait for it.
     this.signal({ type: 'enqueued' }).catch(() => undefined);
-    if (input.supersedeKey === undefined) return { job: stored, duplicate: false, ...none };
+    if (key === undefined || seq === undefined) return { job: stored, duplicate: false, ...none };
 
-    return this.superseding.byKey(jobId, seq, input.supersedeKey, stored);
+    return this.superseding.byKey(jobId, seq, key, stored);
   }
 
   async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {
