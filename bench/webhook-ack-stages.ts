@@ -25,7 +25,8 @@ const CPU_SAMPLES = 3000;
  * Where an acknowledgement's time goes, stage by stage (docs/queue.md): the CPU of the
  * signature check and of parsing and filtering the delivery; the durable insert, 300 at
  * once, on each backend; and the floor under all of it, the same sender
- * (webhook-ack-client.ts, its own process) against a server that answers at once.
+ * (webhook-ack-client.ts, its own process) against a server that answers at once, with
+ * that server's CPU per request (compare with the intake thread's in the busy bench).
  */
 export async function benchWebhookAckStages(): Promise<BenchResult[]> {
   const bodies = Array.from({ length: CPU_SAMPLES }, (_, n) => JSON.stringify(payload(n)));
@@ -125,6 +126,7 @@ async function httpFloor(): Promise<BenchResult[]> {
     const results: BenchResult[] = [];
     for (const mode of ['burst', 'rate'] as const) {
       const runs: AckRun[] = [];
+      const cpuBefore = process.threadCpuUsage();
       for (let round = 0; round < 3; round++) {
         runs.push(
           await client.run(
@@ -134,6 +136,7 @@ async function httpFloor(): Promise<BenchResult[]> {
           ),
         );
       }
+      const cpu = process.threadCpuUsage(cpuBefore);
       const times = runs.flatMap((run) => run.times);
       const label = mode === 'burst' ? `${N} at once` : `${N} over 1 s`;
       results.push({
@@ -141,6 +144,11 @@ async function httpFloor(): Promise<BenchResult[]> {
         value: round(percentile(times, 0.99)),
         unit: 'ms',
         note: `p50 ${round(median(times))} ms`,
+      });
+      results.push({
+        name: `floor: no-op HTTP server, ${label}: its CPU per request`,
+        value: round((cpu.user + cpu.system) / times.length / 1000, 3),
+        unit: 'ms',
       });
     }
     return results;
