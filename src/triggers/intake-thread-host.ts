@@ -39,8 +39,10 @@ export async function startIntakeThread(
   const entry = new URL(fromSources ? './intake-thread.ts' : './intake-thread.js', import.meta.url);
   const worker = new Worker(entry, {
     workerData: { ...data, role: 'patchling-webhook-intake' } satisfies IntakeThreadData,
-    // The App's own flags (--env-file, say) are not the thread's business.
+    // The App's own flags (--env-file, say) are not the thread's business, nor is its
+    // environment (model keys, the App's key): everything the thread needs is in workerData.
     execArgv: fromSources ? ['--import', 'tsx'] : [],
+    env: {},
   });
   const send = (message: ToIntake) => worker.postMessage(message);
   let closing = false;

@@ -116,7 +116,7 @@ async function openIntakeStore(spec: IntakeStoreSpec): Promise<JobStore<Job>> {
   switch (spec.backend) {
     case 'sqlite': {
       const { SqliteJobStore } = await import('../queue/sqlite-job-store.js');
-      // Checkpoints are the main thread's connection's (docs/queue.md, "Where the time goes").
+      // Checkpoints are the main thread's connection's (docs/queue.md, "The webhook acknowledgement").
       return SqliteJobStore.open<Job>({ path: spec.path, autoCheckpoint: false });
     }
     case 'redis': {
