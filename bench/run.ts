@@ -8,6 +8,7 @@ import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
+import { benchScratchCopy } from './scratch-copy.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
 import { benchWebhookAckStages } from './webhook-ack-stages.js';
@@ -28,6 +29,7 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['queue', benchQueue],
   ['webhook ack', benchWebhookAck],
   ['scan', benchScan],
+  ['scratch copy', benchScratchCopy],
   ['webhook ack, workers busy', benchWebhookAckBusy],
   ['webhook ack, stages', benchWebhookAckStages],
   ['review, main-thread cost', benchReviewLoopCost],

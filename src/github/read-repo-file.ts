@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { isNotFound } from './errors.js';
+import { isGitHubRequestFailure, isNotFound } from './errors.js';
 import type { GitHubApi, GitHubRepo } from './types.js';
 
 export interface ReadRepoFileOptions {
@@ -41,6 +41,44 @@ export async function readRepoFile(
     if (isNotFound(error)) return undefined;
     throw error;
   }
+  return decodeRepoFile(raw, path, maxBytes);
+}
+
+export type ConditionalRepoFile =
+  | { readonly status: 'unchanged' }
+  | { readonly status: 'read'; readonly text: string | undefined; readonly etag?: string };
+
+/**
+ * readRepoFile with a conditional request: given the ETag of an earlier read, GitHub
+ * answers 304 Not Modified when the file is unchanged, which does not count against the
+ * rate limit. The answer's ETag comes back for the next read. A missing file has no ETag.
+ */
+export async function readRepoFileIfChanged(
+  octokit: GitHubApi,
+  repo: GitHubRepo,
+  path: string,
+  options: ReadRepoFileOptions & { readonly etag?: string | undefined } = {},
+): Promise<ConditionalRepoFile> {
+  let response;
+  try {
+    response = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      owner: repo.owner,
+      repo: repo.repo,
+      path,
+      ...(options.etag ? { headers: { 'if-none-match': options.etag } } : {}),
+    });
+  } catch (error) {
+    if (isGitHubRequestFailure(error) && error.status === 304) return { status: 'unchanged' };
+    if (isNotFound(error)) return { status: 'read', text: undefined };
+    throw error;
+  }
+  const text = decodeRepoFile(response.data, path, options.maxBytes ?? 1024 * 1024);
+  const etag = response.headers.etag;
+  return { status: 'read', text, ...(typeof etag === 'string' && etag !== '' ? { etag } : {}) };
+}
+
+/** The contents API's answer for one file, as UTF-8 text; a UserError for anything else. */
+function decodeRepoFile(raw: unknown, path: string, maxBytes: number): string {
   if (Array.isArray(raw)) throw new UserError(`${path} is a directory, not a file.`);
   const file = fileResponse.parse(raw);
   if (file.type !== 'file') throw new UserError(`${path} is a ${file.type}, not a file.`);

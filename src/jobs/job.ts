@@ -59,6 +59,8 @@ export interface ScanJob {
   readonly repo: RepoRef;
   readonly ref: string;
   readonly trigger: 'schedule' | 'workflow_dispatch' | 'configured_schedule' | 'comment';
+  /** `/patchling scan diff`: diff-aware on demand (a command's scan is otherwise full). */
+  readonly scope?: 'diff';
   readonly requester?: Requester;
   /** `/patchling scan`: the comment that asked, and the issue or pull request it is on. */
   readonly commentId?: number;

@@ -11,7 +11,8 @@
 export type Command =
   | { readonly kind: 'review'; readonly text?: string }
   | { readonly kind: 'fix'; readonly text?: string }
-  | { readonly kind: 'scan' }
+  /** `/patchling scan` is a full scan; `/patchling scan diff` only what changed since the last. */
+  | { readonly kind: 'scan'; readonly scope?: 'diff' }
   | { readonly kind: 'help'; readonly note?: string };
 
 const SUBCOMMANDS = ['review', 'fix', 'scan', 'help'] as const;
@@ -66,7 +67,9 @@ function toCommand(restOfLine: string, laterLines: readonly string[]): Command {
     case 'fix':
       return text === undefined ? { kind: subcommand } : { kind: subcommand, text };
     case 'scan':
-      return { kind: 'scan' };
+      return /^diff\b/i.test(restOfLine.trim().slice(word.length).trim())
+        ? { kind: 'scan', scope: 'diff' }
+        : { kind: 'scan' };
     case 'help':
       return { kind: 'help' };
     default: {

@@ -7,6 +7,7 @@ import type { ModelClient } from '../model/types.js';
 import type { AllowEntry } from '../egress/allowlist.js';
 import { startEgressProxy } from '../egress/egress-proxy.js';
 import { reportEgressRefusals } from '../egress/report-egress-refusals.js';
+import type { WorkspaceMount } from '../sandbox/bubblewrap-args.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import type { Sandbox, SandboxPolicy } from '../sandbox/types.js';
 import { createDefaultTools } from '../tools/default-tools.js';
@@ -63,6 +64,8 @@ export async function prepareRunEnvironment(options: {
    */
   readonly network?: readonly AllowEntry[];
   readonly onWarning?: (message: string) => void;
+  /** Read-only directories shown inside the workspace (a scratch copy's shared dependencies). */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
 }): Promise<RunEnvironment> {
   const stored = await findStoredCredentials(options.workspace);
   if (stored) {
@@ -88,6 +91,7 @@ export async function prepareRunEnvironment(options: {
         ? { egress: { socketPath: proxy.socketPath, noProxy: ['localhost', '127.0.0.1', '::1'] } }
         : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.workspaceMounts?.length ? { workspaceMounts: options.workspaceMounts } : {}),
     });
   } catch (error) {
     await proxy?.close();

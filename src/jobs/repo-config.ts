@@ -105,6 +105,13 @@ const ScanConfig = z.strictObject({
   /** Tokens (input + output) one scan may spend. */
   max_tokens: z.number().int().min(10_000).max(100_000_000).default(2_000_000),
   timeout_minutes: z.number().int().min(1).max(360).default(60),
+  /**
+   * Scheduled scans are diff-aware (since the previous analysis) unless the last full scan
+   * is this many days old or older; 0: every scheduled scan is full.
+   */
+  full_every_days: z.number().int().min(0).max(365).default(7),
+  /** A diff-aware scan with more changed files than this is a full scan instead. */
+  diff_max_files: z.number().int().min(1).max(100_000).default(300),
 });
 const BotsConfig = z.strictObject({ allow: z.array(BotLogin).max(50).default([]) });
 const SandboxConfig = z.strictObject({ env: z.array(EnvName).max(50).default([]) });

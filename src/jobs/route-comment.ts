@@ -55,7 +55,15 @@ export function routeComment(
     // The default branch, wherever it was asked: a scan is of the repository, not the PR.
     const ref = `refs/heads/${on.data.defaultBranch}`;
     return run(
-      { kind: 'scan', repo, ref, trigger: 'comment', issueNumber: number, ...asked },
+      {
+        kind: 'scan',
+        repo,
+        ref,
+        trigger: 'comment',
+        issueNumber: number,
+        ...(command.scope ? { scope: command.scope } : {}),
+        ...asked,
+      },
       comment.id,
     );
   }

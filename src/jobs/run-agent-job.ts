@@ -54,6 +54,8 @@ export interface AgentJobDeps {
   readonly log: (entry: Record<string, unknown>) => void;
   /** Waits between polls of GitHub (the SARIF processing status); tests pass a fake. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock of decisions that depend on the date (a scan's periodic full scan). */
+  readonly now?: () => Date;
   /** Every agent event as well, for the operator's metrics (model retries, rate-limit waits). */
   readonly onAgentEvent?: (event: AgentEvent) => void;
 }

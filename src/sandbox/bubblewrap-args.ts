@@ -7,6 +7,12 @@ export type HostMount =
   /** Reproduces a host symlink (/bin -> usr/bin) instead of binding its target twice. */
   | { readonly kind: 'symlink'; readonly linkText: string; readonly target: string };
 
+/** A read-only host directory shown at `target`, a real path inside the workspace. */
+export interface WorkspaceMount {
+  readonly source: string;
+  readonly target: string;
+}
+
 export interface BubblewrapProfile {
   readonly policy: 'read-only' | 'workspace-write';
   /** Real path of the workspace; shown at the same path inside. */
@@ -16,6 +22,11 @@ export interface BubblewrapProfile {
    * `<workspace>/.git` (a directory, or a worktree's gitdir file) and any nested ones.
    */
   readonly protectedPaths: readonly string[];
+  /**
+   * Host directories shown read-only at paths inside the workspace, over it (a scratch
+   * copy's dependency trees, shared with the checkout it was copied from instead of copied).
+   */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
   /** System directories, the node install, the /etc subset and extra read-only paths. */
   readonly hostMounts: readonly HostMount[];
   readonly uid: number;
@@ -118,6 +129,10 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
     }
   } else {
     args.push('--ro-bind', profile.workspace, profile.workspace);
+  }
+  // After the workspace, so they lie over it; read-only whatever the policy.
+  for (const mount of profile.workspaceMounts ?? []) {
+    args.push('--ro-bind', mount.source, mount.target);
   }
 
   // The root itself is a tmpfs bwrap made, and so is /dev (--dev takes no --size): read-only,

@@ -1,5 +1,5 @@
 import { buildBubblewrapArgs } from './bubblewrap-args.js';
-import type { HostMount } from './bubblewrap-args.js';
+import type { HostMount, WorkspaceMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
 import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
@@ -20,6 +20,8 @@ export interface BubblewrapSandboxConfig {
   /** Checks the workspace after each command that could write it. */
   readonly sweep: WorkspaceSweep;
   readonly hostMounts: readonly HostMount[];
+  /** Read-only directories shown inside the workspace (see BubblewrapProfile). */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
   /** The allowlisted environment; a request's env is laid over it. */
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
@@ -59,6 +61,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         workspace: config.workspace,
         protectedPaths: config.sweep.protectedPaths,
         hostMounts: config.hostMounts,
+        ...(config.workspaceMounts ? { workspaceMounts: config.workspaceMounts } : {}),
         uid: SANDBOX_IDENTITY.uid,
         gid: SANDBOX_IDENTITY.gid,
         hostname: SANDBOX_IDENTITY.hostname,

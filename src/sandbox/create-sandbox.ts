@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import type { WorkspaceMount } from './bubblewrap-args.js';
 import { createBubblewrapSandbox } from './bubblewrap-sandbox.js';
 import { checkSandboxSupport } from './check-sandbox-support.js';
 import { createDirectSandbox } from './direct-sandbox.js';
@@ -49,6 +50,13 @@ export interface CreateSandboxOptions {
    * into the allowlist); absent: no network at all. See egress-forwarder.ts.
    */
   readonly egress?: SandboxEgress;
+  /**
+   * Host directories shown read-only at directories inside the workspace (which must exist:
+   * they are the mount points). A prover's scratch copy shares the checkout's dependency
+   * trees this way instead of copying them (see jobs/review/scratch-copy.ts). Not with
+   * danger-full-access, which has no mounts.
+   */
+  readonly workspaceMounts?: readonly WorkspaceMount[];
 }
 
 // The self-test runs `true`; on a loaded CI machine that can take a while, not this long.
@@ -72,7 +80,11 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const allowlist = options.envAllowlist ?? [];
   assertEnvAllowlistSafe(allowlist);
 
+  const workspaceMounts = await checkWorkspaceMounts(workspace, options.workspaceMounts ?? []);
   if (policy === 'danger-full-access') {
+    if (workspaceMounts.length > 0) {
+      throw new UserError('danger-full-access cannot show directories inside the workspace.');
+    }
     onWarning(
       'Sandbox policy danger-full-access: model-chosen commands run with NO sandbox ' +
         '(full network, the whole filesystem, the host processes). Use it only on a throwaway, ' +
@@ -132,6 +144,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     policy,
     sweep,
     hostMounts: layout.mounts,
+    ...(workspaceMounts.length > 0 ? { workspaceMounts } : {}),
     env,
     limits,
     processLimit,
@@ -164,6 +177,37 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     );
   }
   return sandbox;
+}
+
+/**
+ * Each mount's source a real directory; its target a real directory strictly inside the
+ * workspace (no symlink leading out), so the mount cannot land anywhere else.
+ */
+async function checkWorkspaceMounts(
+  workspace: string,
+  mounts: readonly WorkspaceMount[],
+): Promise<WorkspaceMount[]> {
+  const checked: WorkspaceMount[] = [];
+  for (const mount of mounts) {
+    const source = await realpath(mount.source).catch(() => undefined);
+    const target = await realpath(mount.target).catch(() => undefined);
+    const inside = target === undefined ? '' : path.relative(workspace, target);
+    if (
+      source === undefined ||
+      target === undefined ||
+      !(await stat(source)).isDirectory() ||
+      !(await stat(target)).isDirectory() ||
+      inside === '' ||
+      inside.startsWith('..') ||
+      path.isAbsolute(inside)
+    ) {
+      throw new UserError(
+        `Cannot show ${mount.source} at ${mount.target}: both must be directories, the second inside the workspace.`,
+      );
+    }
+    checked.push({ source, target });
+  }
+  return checked;
 }
 
 async function resolveWorkspaceRoot(workspace: string): Promise<string> {

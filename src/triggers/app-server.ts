@@ -14,7 +14,7 @@ import type { Job } from '../jobs/job.js';
 import { JobSuperseded } from '../queue/errors.js';
 import { defaultQueuePath } from '../queue/sqlite-job-store.js';
 import { submitJob } from '../queue/submit-job.js';
-import { listScheduledRepositories, startScanTimer } from './scan-timer.js';
+import { scheduledRepositoryLister, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobHandler } from '../queue/execute-job.js';
 import type { EnqueueResult, JobStore } from '../queue/types.js';
@@ -24,9 +24,9 @@ import { SecretRedactor } from '../util/redact-secrets.js';
 import { networkSettingsFromEnv } from '../egress/network-settings.js';
 import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
-import { finalizeProgress } from './finalize-progress.js';
 import { createAppMetrics, healthReply } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
+import { finalizeProgress, finishingEarlierProgress, RUNS_AGAIN } from './finalize-progress.js';
 import { startIntakeThread } from './intake-thread-host.js';
 import type { WebhookAck } from './intake-thread-protocol.js';
 import { octokitLogger } from './octokit-log.js';
@@ -179,11 +179,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     for (const job of [...recovered.requeued, ...recovered.failed]) {
       await finalizeProgress(
         job,
-        recovered.failed.includes(job)
-          ? (job.error ?? 'The job was interrupted.')
-          : 'Patchling restarted while this job ran; it runs again.',
-        githubFor,
-        redactor,
+        recovered.failed.includes(job) ? (job.error ?? 'The job was interrupted.') : RUNS_AGAIN,
+        { githubFor, redactor },
       ).catch((error: unknown) =>
         safeLog({
           msg: 'could not finalize progress after a restart',
@@ -223,35 +220,37 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       metrics.onJobEvent(event);
       safeLog(describeJobEvent(event));
     },
-    run:
+    run: finishingEarlierProgress(
       options.runJob ??
-      createJobHandler({
-        store,
-        githubFor,
-        gitTokenFor,
-        submit,
-        botLogin: resolveBotLogin,
-        commandName: config.commandName,
-        agent: {
-          cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
-          modelConfig: options.modelConfig,
-          stateDir: options.stateDir,
-          workRoot: path.join(options.stateDir, 'workspaces'),
-          // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
-          gitCache: {
-            root: path.join(options.stateDir, 'git-cache'),
-            maxBytes: config.gitCacheMaxBytes,
+        createJobHandler({
+          store,
+          githubFor,
+          gitTokenFor,
+          submit,
+          botLogin: resolveBotLogin,
+          commandName: config.commandName,
+          agent: {
+            cloneUrl: (owner, repo) => `${config.cloneBaseUrl}/${owner}/${repo}.git`,
+            modelConfig: options.modelConfig,
+            stateDir: options.stateDir,
+            workRoot: path.join(options.stateDir, 'workspaces'),
+            // Beside the workspaces, on the same filesystem: jobs hard-link the mirrors' objects.
+            gitCache: {
+              root: path.join(options.stateDir, 'git-cache'),
+              maxBytes: config.gitCacheMaxBytes,
+            },
+            secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
+            maxTurns: config.maxTurns,
+            network,
+            setupCacheMaxBytes,
+            onAgentEvent: (event) => {
+              if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
+            },
           },
-          secrets: [config.privateKey, config.webhookSecret, options.modelConfig.apiKey],
-          maxTurns: config.maxTurns,
-          network,
-          setupCacheMaxBytes,
-          onAgentEvent: (event) => {
-            if (event.type === 'model_retry') metrics.onModelRetry(event.retry);
-          },
-        },
-        log: safeLog,
-      }),
+          log: safeLog,
+        }),
+      { githubFor, redactor, log: safeLog },
+    ),
   });
 
   // The webhook endpoint runs on a thread of its own, so job work here cannot delay an
@@ -299,7 +298,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     config.scanTimerMs !== undefined && config.scanTimerMs > 0
       ? startScanTimer({
           intervalMs: config.scanTimerMs,
-          listTargets: () => listScheduledRepositories(appClient(), githubFor, safeLog),
+          listTargets: scheduledRepositoryLister(appClient, githubFor, safeLog),
           submit,
           now: () => new Date(),
           log: safeLog,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { describeError } from '../errors.js';
+import { describeError, SystemError } from '../errors.js';
 import { readAllPages } from '../github/review/paginate.js';
-import type { GitHubApi } from '../github/types.js';
-import { loadRepoConfig } from '../jobs/load-repo-config.js';
+import type { GitHubApi, GitHubRepo } from '../github/types.js';
+import { readRepoFileIfChanged } from '../github/read-repo-file.js';
+import { parseRepoConfig, REPO_CONFIG_MAX_BYTES, REPO_CONFIG_PATH } from '../jobs/repo-config.js';
 import { fireScheduledScans, type ScheduledRepository } from '../jobs/scan/scan-schedule.js';
 import type { DeliveryJob } from '../jobs/job.js';
+import { ScanConfigCache } from './scan-config-cache.js';
 
 const Installation = z.object({ id: z.number().int() });
 const Repository = z.object({
@@ -16,14 +18,16 @@ const Repository = z.object({
 
 /**
  * Every repository of every installation whose `.github/patchling.yml` has a
- * `scan.schedule`. One config read per repository per tick: fine for the tens of
- * repositories one App instance serves; a large installation base wants a cache keyed by
- * the config's blob sha (not built).
+ * `scan.schedule`. Each config is read with the ETag of the last read (If-None-Match): an
+ * unchanged config costs a 304, which GitHub does not count against the rate limit, and is
+ * not parsed again; a changed one is read and parsed, so a new schedule takes effect on the
+ * next tick.
  */
 export async function listScheduledRepositories(
   app: GitHubApi,
   githubFor: (installationId: number) => GitHubApi,
   log: (entry: Record<string, unknown>) => void,
+  configs: ScanConfigCache = new ScanConfigCache(),
 ): Promise<ScheduledRepository[]> {
   const installations = await readAllPages((page) =>
     app
@@ -45,8 +49,7 @@ export async function listScheduledRepositories(
       if (!parsed.success || parsed.data.archived === true) continue;
       const repo = { owner: parsed.data.owner.login, repo: parsed.data.name };
       try {
-        const loaded = await loadRepoConfig(github, repo);
-        const schedule = loaded.ok ? loaded.config.scan.schedule : undefined;
+        const schedule = await readScanSchedule(github, repo, configs);
         if (schedule === undefined) continue;
         targets.push({
           repo: { ...repo, installationId: installation.data.id },
@@ -59,6 +62,39 @@ export async function listScheduledRepositories(
     }
   }
   return targets;
+}
+
+/** listScheduledRepositories with one config cache for the life of the timer. */
+export function scheduledRepositoryLister(
+  app: () => GitHubApi,
+  githubFor: (installationId: number) => GitHubApi,
+  log: (entry: Record<string, unknown>) => void,
+  configs: ScanConfigCache = new ScanConfigCache(),
+): () => Promise<ScheduledRepository[]> {
+  return () => listScheduledRepositories(app(), githubFor, log, configs);
+}
+
+/** `scan.schedule` from the default branch's config, through the cache. */
+async function readScanSchedule(
+  github: GitHubApi,
+  repo: GitHubRepo,
+  configs: ScanConfigCache,
+): Promise<string | undefined> {
+  const key = `${repo.owner}/${repo.repo}`.toLowerCase();
+  const cached = configs.get(key);
+  const read = await readRepoFileIfChanged(github, repo, REPO_CONFIG_PATH, {
+    maxBytes: REPO_CONFIG_MAX_BYTES,
+    etag: cached?.etag,
+  });
+  if (read.status === 'unchanged') {
+    if (cached !== undefined) return cached.schedule;
+    throw new SystemError('GitHub answered 304 Not Modified to a read without If-None-Match');
+  }
+  const loaded = parseRepoConfig(read.text);
+  const schedule = loaded.ok ? loaded.config.scan.schedule : undefined;
+  if (read.etag !== undefined) configs.set(key, { etag: read.etag, schedule });
+  else configs.delete(key);
+  return schedule;
 }
 
 /**

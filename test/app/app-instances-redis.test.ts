@@ -4,24 +4,25 @@
  * them with every job run once, and an instance killed with SIGKILL mid-job whose job the
  * other takes over and completes once.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import { waitUntil } from '../queue/helpers.js';
 import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
 import { webhookPayload } from '../support/webhook-payloads.js';
+import {
+  deliverTo,
+  killAll,
+  startAppProcess,
+  succeededJobs,
+  type AppProcess,
+} from './fixtures/app-process.js';
 
-const TSX_LOADER = fileURLToPath(
-  new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url),
-);
-const INSTANCE = fileURLToPath(new URL('./fixtures/app-instance.ts', import.meta.url));
 const SECRET = 'multi-instance-secret-0123456789';
 
 interface Comment {
@@ -75,19 +76,11 @@ function fakeGitHub() {
   return { server, comments, unmatched, hold, held };
 }
 
-interface Instance {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly logs: Record<string, unknown>[];
-  url(): string | undefined;
-  stderr(): string;
-  readonly exited: Promise<unknown>;
-}
-
 let redis: RedisServer;
 let github: ReturnType<typeof fakeGitHub>;
 let githubUrl: string;
 let stateRoot: string;
-const instances: Instance[] = [];
+const instances: AppProcess[] = [];
 
 beforeEach(async () => {
   if (!HAS_REDIS) return;
@@ -101,72 +94,32 @@ beforeEach(async () => {
 
 afterEach(async () => {
   if (!HAS_REDIS) return;
-  for (const instance of instances.splice(0)) {
-    instance.child.kill('SIGKILL');
-    await instance.exited;
-  }
+  await killAll(instances);
   github.server.closeAllConnections();
   await new Promise<void>((resolve) => github.server.close(() => resolve()));
   await redis.stop();
   await rm(stateRoot, { recursive: true, force: true });
 });
 
-async function startInstance(name: string): Promise<Instance> {
+function startInstance(name: string): Promise<AppProcess> {
   const options = {
     queueUrl: redis.url,
     githubApiUrl: githubUrl,
     webhookSecret: SECRET,
     stateDir: path.join(stateRoot, name),
   };
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, INSTANCE, JSON.stringify(options)],
-    { stdio: 'pipe' },
-  );
-  const logs: Record<string, unknown>[] = [];
-  let url: string | undefined;
-  let stderr = '';
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.startsWith('listening ')) url = line.slice('listening '.length);
-      else if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  const instance: Instance = { child, logs, url: () => url, stderr: () => stderr, exited };
-  instances.push(instance);
-  await waitUntil(() => url !== undefined || child.exitCode !== null, 60_000);
-  if (!url) throw new Error(`instance ${name} did not start:\n${stderr}`);
-  return instance;
+  return startAppProcess(name, options, instances);
 }
 
-async function deliver(instance: Instance, issue: number, deliveryId = randomUUID()) {
+function deliver(instance: AppProcess, issue: number, deliveryId = randomUUID()) {
   const payload = webhookPayload('issue_comment', 'created', {
     issue: { number: issue },
     comment: { id: 5000 + issue, body: '/patchling help' },
   });
-  const body = JSON.stringify(payload);
-  const response = await fetch(`${instance.url()}/api/github/webhooks`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'issue_comment',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  });
-  await response.arrayBuffer();
-  return response.status;
+  return deliverTo(instance, SECRET, 'issue_comment', payload, deliveryId);
 }
 
-const succeeded = (instance: Instance, kind: string) =>
-  instance.logs.filter((l) => l.msg === 'job succeeded' && l.kind === kind).length;
+const succeeded = succeededJobs;
 
 describe.skipIf(!HAS_REDIS)('two App processes on one Redis', () => {
   it('split a burst of deliveries, each job run once (a redelivery included)', async () => {

@@ -11,6 +11,8 @@ export interface PullRequestRepo {
   readonly baseSha: string;
   readonly headSha: string;
   readonly headRef: string;
+  /** A push to the head branch: commits `content` to `file`, moves refs/pull/<n>/head; the new sha. */
+  push(file: string, content: string, message: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,12 @@ export async function createPullRequestRepo(options: {
     baseSha,
     headSha,
     headRef: 'feature',
+    push: async (file, content, message) => {
+      const sha = await commit(file, content, message);
+      await git(src, 'push', '--quiet', bare, 'feature');
+      await git(bare, 'update-ref', `refs/pull/${options.number}/head`, sha);
+      return sha;
+    },
     close: async () => {
       await server.close();
       await rm(root, { recursive: true, force: true });

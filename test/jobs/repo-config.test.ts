@@ -41,6 +41,8 @@ describe('parseRepoConfig: defaults', () => {
         fix_at: 'high',
         max_tokens: 2_000_000,
         timeout_minutes: 60,
+        full_every_days: 7,
+        diff_max_files: 300,
       },
       bots: { allow: [] },
       sandbox: { env: [] },

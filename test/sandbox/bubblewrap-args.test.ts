@@ -70,6 +70,23 @@ describe('buildBubblewrapArgs', () => {
     expect(git).toBeGreaterThan(workspace);
   });
 
+  it('shows workspace mounts read-only over the workspace, under either policy', () => {
+    const mount = { source: '/tmp/checkout/node_modules', target: '/tmp/ws/node_modules' };
+    for (const policy of ['workspace-write', 'read-only'] as const) {
+      const mounted = buildBubblewrapArgs({ ...base, policy, workspaceMounts: [mount] });
+      const at = indexOf(mounted, '--ro-bind', mount.source, mount.target);
+      expect(at).toBeGreaterThan(-1);
+      expect(at).toBeGreaterThan(
+        Math.max(
+          indexOf(mounted, '--bind', '/tmp/ws', '/tmp/ws'),
+          indexOf(mounted, '--ro-bind', '/tmp/ws', '/tmp/ws'),
+        ),
+      );
+      expect(indexOf(mounted, '--bind', mount.source, mount.target)).toBe(-1);
+    }
+    expect(args.filter((arg) => arg.includes('node_modules'))).toEqual([]);
+  });
+
   it('binds the workspace read-only under the read-only policy', () => {
     const readOnly = buildBubblewrapArgs({ ...base, policy: 'read-only' });
     expect(indexOf(readOnly, '--ro-bind', '/tmp/ws', '/tmp/ws')).toBeGreaterThan(-1);

@@ -597,7 +597,7 @@ const REVIEW_STATES: Readonly<Record<string, string>> = {
   REQUEST_CHANGES: 'CHANGES_REQUESTED',
 };
 
-function createReviewsFake(
+export function createReviewsFake(
   owner: string,
   repo: string,
   pullNumber: number,

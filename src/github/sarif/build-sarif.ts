@@ -177,12 +177,13 @@ function toResult(
   lineHash: string | undefined,
 ): SarifResult {
   const proof = finding.proof;
-  const message =
-    `${finding.title}. ${finding.explanation}` +
-    (proof.status === 'reproduced'
-      ? `\n\nReproduced: \`${proof.reproduction?.command ?? ''}\` exited 0.`
-      : '') +
-    `\n\nPatchling id: ${finding.fingerprint}`;
+  const message = finding.carried
+    ? finding.carried.message
+    : `${finding.title}. ${finding.explanation}` +
+      (proof.status === 'reproduced'
+        ? `\n\nReproduced: \`${proof.reproduction?.command ?? ''}\` exited 0.`
+        : '') +
+      `\n\nPatchling id: ${finding.fingerprint}`;
   return {
     ruleId,
     ruleIndex,
@@ -223,6 +224,7 @@ function toResult(
     properties: {
       severity: finding.severity,
       confidence: finding.confidence,
+      ...(finding.carried ? { carriedForwardFromAlert: finding.carried.alertNumber } : {}),
       proof: proof.status,
       proofExplanation: proof.explanation,
       ...(proof.reproduction

@@ -11,17 +11,51 @@ const Alert = z.object({
   state: z.string(),
   html_url: z.string().optional(),
   dismissed_reason: z.string().nullable().optional(),
-  rule: z.object({ id: z.string().nullable().optional() }).passthrough(),
+  rule: z
+    .object({
+      id: z.string().nullable().optional(),
+      severity: z.string().nullable().optional(),
+      security_severity_level: z.string().nullable().optional(),
+    })
+    .passthrough(),
   most_recent_instance: z
-    .object({ message: z.object({ text: z.string().optional() }).passthrough().optional() })
+    .object({
+      message: z.object({ text: z.string().optional() }).passthrough().optional(),
+      location: z
+        .object({
+          path: z.string().optional(),
+          start_line: z.number().int().min(1).optional(),
+          end_line: z.number().int().min(1).optional(),
+        })
+        .passthrough()
+        .optional(),
+    })
     .passthrough(),
 });
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+/** GitHub's `rule.severity` when no security severity is given. */
+const BY_LEVEL: Readonly<Record<string, KnownAlertSeverity>> = {
+  error: 'high',
+  warning: 'medium',
+  note: 'low',
+};
+export type KnownAlertSeverity = (typeof SEVERITIES)[number];
 
 export interface KnownAlert {
   readonly number: number;
   readonly state: 'open' | 'dismissed' | 'fixed' | 'other';
   readonly fingerprint: string;
   readonly url?: string;
+  /** Where the most recent instance is, what it said, and its rule: enough to carry it forward. */
+  readonly ruleId?: string;
+  readonly severity?: KnownAlertSeverity;
+  readonly message?: string;
+  readonly location?: {
+    readonly path: string;
+    readonly startLine: number;
+    readonly endLine: number;
+  };
 }
 
 /**
@@ -55,11 +89,29 @@ export async function listPatchlingAlerts(
     )?.[1];
     if (fingerprint === undefined) continue;
     const state = parsed.data.state;
+    const { rule, most_recent_instance: instance } = parsed.data;
+    const level = rule.security_severity_level ?? '';
+    const severity = (SEVERITIES as readonly string[]).includes(level)
+      ? (level as KnownAlertSeverity)
+      : BY_LEVEL[rule.severity ?? ''];
+    const where = instance.location;
     alerts.push({
       number: parsed.data.number,
       state: state === 'open' || state === 'dismissed' || state === 'fixed' ? state : 'other',
       fingerprint,
       ...(parsed.data.html_url ? { url: parsed.data.html_url } : {}),
+      ...(rule.id ? { ruleId: rule.id } : {}),
+      ...(severity ? { severity } : {}),
+      ...(instance.message?.text ? { message: instance.message.text } : {}),
+      ...(where?.path && where.start_line !== undefined
+        ? {
+            location: {
+              path: where.path,
+              startLine: where.start_line,
+              endLine: Math.max(where.end_line ?? where.start_line, where.start_line),
+            },
+          }
+        : {}),
     });
   }
   return alerts;

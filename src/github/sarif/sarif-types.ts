@@ -18,6 +18,11 @@ export interface SarifFinding {
   readonly explanation: string;
   readonly flow: readonly { readonly path: string; readonly line: number; readonly note: string }[];
   readonly related: readonly { readonly path: string; readonly line: number }[];
+  /**
+   * An alert carried forward from an earlier analysis into a scan that did not look at its
+   * file (see carryForwardAlerts): its message as GitHub holds it, and its number.
+   */
+  readonly carried?: { readonly alertNumber: number; readonly message: string };
   readonly proof: {
     readonly status: 'reproduced' | 'confirmed' | 'unproven';
     readonly explanation: string;

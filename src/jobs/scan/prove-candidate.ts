@@ -9,7 +9,7 @@ import { ZERO_USAGE, type Usage } from '../../model/types.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
-import { makeScratchCopy } from '../review/scratch-copy.js';
+import { makeScratchCopy, type ScratchCopy } from '../review/scratch-copy.js';
 import { runJobAgent } from '../run-job-agent.js';
 import type { Proof, Reproduction } from './scan-finding.js';
 import { ProveOutput, proveOutputSpec, type Candidate } from './scan-output.js';
@@ -58,7 +58,11 @@ export type ProveResult =
  */
 export async function proveCandidate(options: ProveOptions): Promise<ProveResult> {
   const runId = newRunId(new Date());
-  const scratch = await makeScratchCopy(options.workspace, options.scratchParent);
+  // Dependency trees are shown read-only from the checkout, not copied: a prover can use
+  // them, and can change neither them nor the checkout nor another prover's copy.
+  const scratch = await makeScratchCopy(options.workspace, options.scratchParent, {
+    shareDependencies: true,
+  });
   try {
     const run = await prepareRunEnvironment({
       workspace: scratch.dir,
@@ -70,6 +74,7 @@ export async function proveCandidate(options: ProveOptions): Promise<ProveResult
       envAllowlist: options.sandboxEnv,
       ...(options.extraSecrets ? { extraSecrets: options.extraSecrets } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      workspaceMounts: scratch.sharedReadOnly,
     });
     try {
       const result = await runJobAgent(run, {
@@ -115,7 +120,7 @@ export async function proveCandidate(options: ProveOptions): Promise<ProveResult
       const reproduction =
         answer.reproduction === null
           ? undefined
-          : await rerunReproduction(scratch.dir, answer.reproduction, options, (text) =>
+          : await rerunReproduction(scratch, answer.reproduction, options, (text) =>
               run.redactor.redact(text),
             );
       const status =
@@ -148,14 +153,16 @@ export async function proveCandidate(options: ProveOptions): Promise<ProveResult
 }
 
 async function rerunReproduction(
-  dir: string,
+  scratch: ScratchCopy,
   written: { readonly command: string; readonly description: string },
   options: ProveOptions,
   redact: (text: string) => string,
 ): Promise<Reproduction> {
+  const dir = scratch.dir;
   const sandbox = await createSandbox({
     workspace: dir,
     policy: 'workspace-write',
+    workspaceMounts: scratch.sharedReadOnly,
     envAllowlist: options.sandboxEnv,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });

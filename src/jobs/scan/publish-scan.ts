@@ -8,6 +8,9 @@ import {
 } from '../../github/sarif/code-scanning-alerts.js';
 import { uploadSarif, type UploadOutcome } from '../../github/sarif/upload-sarif.js';
 import type { GitHubApi, GitHubRepo } from '../../github/types.js';
+import type { FittedSarif } from '../../github/sarif/fit-sarif-limits.js';
+import type { SarifFinding } from '../../github/sarif/sarif-types.js';
+import { carryForwardAlerts } from './carry-forward.js';
 import type { ScanFinding } from './scan-finding.js';
 import { SEVERITY_RANK, type Severity } from './scan-output.js';
 import type { ScanResult } from './scan-repository.js';
@@ -18,10 +21,17 @@ export interface PublishScanOptions {
   /** The ref scanned, e.g. "refs/heads/main". */
   readonly ref: string;
   readonly result: ScanResult;
-  readonly gzippedSarif: Buffer;
-  readonly sarifNotes: readonly string[];
+  /**
+   * The scan's SARIF, built once the alerts are known: `carried` are the alerts in files
+   * this scan did not hunt, restated so that the upload does not mark them fixed.
+   */
+  readonly sarif: (
+    carried: readonly SarifFinding[],
+  ) => Promise<FittedSarif & { readonly carried?: number }>;
   /** New findings at least this severe open an issue. */
   readonly notifyAt: Severity;
+  /** Why the scan was full or diff-aware (chooseScanScope), for the summary. */
+  readonly scopeReason?: string | undefined;
   readonly sleep: (ms: number) => Promise<void>;
   readonly redact: (text: string) => string;
 }
@@ -56,6 +66,8 @@ export async function publishScan(options: PublishScanOptions): Promise<Publishe
   const comparison = compareWithAlerts(result.findings, alerts);
   // Alerts missing from a cut or diff-aware scan were not looked for: not fixed.
   const fixed = result.status === 'completed' && result.mode === 'full' ? comparison.fixed : [];
+  const carried = carryForwardAlerts(result, alerts);
+  const sarif = await options.sarif(carried);
 
   let upload: PublishedScan['upload'];
   try {
@@ -64,7 +76,7 @@ export async function publishScan(options: PublishScanOptions): Promise<Publishe
       repo,
       commitSha: result.head,
       ref: options.ref,
-      gzipped: options.gzippedSarif,
+      gzipped: sarif.gzipped,
       sleep: options.sleep,
     });
   } catch (error) {
@@ -96,7 +108,9 @@ export async function publishScan(options: PublishScanOptions): Promise<Publishe
       comparisonNote,
       upload,
       issue,
-      notes: options.sarifNotes,
+      notes: sarif.notes,
+      carried: sarif.carried ?? carried.length,
+      scopeReason: options.scopeReason,
     }),
   );
   return {
@@ -145,6 +159,8 @@ function summaryText(input: {
   upload: PublishedScan['upload'];
   issue: PublishedScan['issue'];
   notes: readonly string[];
+  carried: number;
+  scopeReason: string | undefined;
 }): string {
   const { result, comparison } = input;
   const lines = [
@@ -153,6 +169,19 @@ function summaryText(input: {
     `New: ${comparison.new.length}. Still present: ${comparison.stillPresent.length}. Fixed: ${comparison.fixed.length}. Dismissed on GitHub (not reported again): ${comparison.dismissed.length}.`,
   ];
   if (input.comparisonNote) lines.push(input.comparisonNote);
+  if (input.scopeReason) {
+    lines.push(`${result.mode === 'diff' ? 'Diff-aware' : 'Full'} scan: ${input.scopeReason}.`);
+  }
+  if (result.mode === 'diff') {
+    lines.push(
+      `A diff-aware scan of the files changed since ${(result.since ?? '').slice(0, 7)}: it reports nothing as fixed; the next full scan does.`,
+    );
+  }
+  if (input.carried > 0) {
+    lines.push(
+      `${input.carried} alert${input.carried === 1 ? '' : 's'} in files this scan did not hunt ${input.carried === 1 ? 'was' : 'were'} carried forward, so code scanning does not take ${input.carried === 1 ? 'it' : 'them'} as fixed.`,
+    );
+  }
   for (const finding of comparison.new) {
     lines.push(
       `- new: **${finding.severity}** ${finding.cwe} ${finding.title} (\`${finding.path}:${finding.startLine}\`, ${proofWords(finding)})`,

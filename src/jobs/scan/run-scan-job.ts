@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeAbort, describeError, SystemError } from '../../errors.js';
 import { createProgressCheckRun } from '../../github/progress-check-run.js';
 import { readRepoFile } from '../../github/read-repo-file.js';
+import { listPatchlingAnalyses } from '../../github/sarif/code-scanning-analyses.js';
 import { SecretRedactor } from '../../util/redact-secrets.js';
 import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { prepareJobWorkspace } from '../../workspace/git/prepare-job-workspace.js';
@@ -13,6 +14,7 @@ import { loadRepoConfig } from '../load-repo-config.js';
 import { formatConfigProblems } from '../repo-config.js';
 import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
 import { runJobSetup } from '../run-job-setup.js';
+import { chooseScanScope, confirmDiffScope } from './choose-scan-scope.js';
 import { publishScan } from './publish-scan.js';
 import { scanRepository } from './scan-repository.js';
 import { scanSarif } from './scan-sarif.js';
@@ -61,6 +63,17 @@ export async function runScanJob(
       return { status: 'failed', message };
     }
     const config = loaded.config;
+    // Full or diff-aware: from the analyses Patchling uploaded before, then the checkout.
+    let scope = chooseScanScope({
+      job,
+      // Any failure to read them is a full scan, not a failed one.
+      past: await listPatchlingAnalyses(deps.github, repo, job.ref).catch((error: unknown) => ({
+        readable: false as const,
+        reason: redactor.redact(describeError(error)),
+      })),
+      now: deps.now?.() ?? new Date(),
+      fullEveryDays: config.scan.full_every_days,
+    });
     await mkdir(deps.workRoot, { recursive: true });
     const token = await deps.gitToken();
     redactor.add(...tokenSpellings(token));
@@ -71,8 +84,17 @@ export async function runScanJob(
       headSha,
       parentDir: deps.workRoot,
       cache: deps.gitCache,
+      ...(scope.mode === 'diff' ? { since: scope.since } : {}),
       signal,
     });
+    scope = await confirmDiffScope({
+      choice: scope,
+      workspace: workspace.dir,
+      since: workspace.since,
+      maxFiles: config.scan.diff_max_files,
+      signal,
+    });
+    deps.log({ msg: 'scan scope', jobId, mode: scope.mode, reason: scope.reason });
     // Dependencies before the scan, as for a fix: the provers' scratch copies are copies of
     // this checkout, so a reproduction that imports a dependency finds it installed.
     const setup = await runJobSetup({
@@ -95,6 +117,7 @@ export async function runScanJob(
     });
     const result = await scanRepository({
       workspace: workspace.dir,
+      ...(scope.mode === 'diff' ? { since: scope.since } : {}),
       settings: config.scan,
       ...(gitattributes === undefined ? {} : { gitattributes }),
       agents: await loadBaseAgentsInstructions(deps.github, repo, headSha),
@@ -138,19 +161,21 @@ export async function runScanJob(
       };
     }
     progress.running('Uploading the SARIF');
-    const sarif = await scanSarif(result, {
-      workspace: workspace.dir,
-      redactor,
-      repositoryUri: `https://github.com/${repo.owner}/${repo.repo}`,
-    });
+    const scanned = workspace.dir;
     const published = await publishScan({
       github: deps.github,
       repo,
       ref: job.ref,
       result,
-      gzippedSarif: sarif.gzipped,
-      sarifNotes: sarif.notes,
+      sarif: (carried) =>
+        scanSarif(result, {
+          workspace: scanned,
+          redactor,
+          repositoryUri: `https://github.com/${repo.owner}/${repo.repo}`,
+          carried,
+        }),
       notifyAt: config.scan.notify_at,
+      scopeReason: scope.reason,
       sleep: deps.sleep ?? ((ms) => delay(ms, undefined, { signal })),
       redact: (text) => redactor.redact(text),
     });

@@ -59,3 +59,25 @@ describe('/patchling scan', () => {
     expect(jobWrites(scheduled)).toBe(false);
   });
 });
+
+describe('/patchling scan diff', () => {
+  it('asks for a diff-aware scan; anything else after scan is a full one', () => {
+    expect(parseCommand('/patchling scan diff', 'patchling')).toEqual({
+      kind: 'scan',
+      scope: 'diff',
+    });
+    expect(parseCommand('@patchling scan Diff please', 'patchling')).toEqual({
+      kind: 'scan',
+      scope: 'diff',
+    });
+    expect(parseCommand('/patchling scan different things', 'patchling')).toEqual({ kind: 'scan' });
+  });
+
+  it('routes to a scan job that says so', () => {
+    const decision = route(
+      'issue_comment',
+      webhookPayload('issue_comment', 'created', { comment: { body: '/patchling scan diff' } }),
+    );
+    expect(jobOf(decision)).toMatchObject({ kind: 'scan', trigger: 'comment', scope: 'diff' });
+  });
+});
