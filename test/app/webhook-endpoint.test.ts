@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveryJob } from '../../src/jobs/job.js';
 import { rm } from 'node:fs/promises';
 import {
@@ -63,11 +63,17 @@ describe('the webhook endpoint', () => {
     const again = await deliver('pull_request', payload, { deliveryId: first.deliveryId });
     expect([first.status, again.status]).toEqual([200, 200]);
     expect(await server.store.list()).toHaveLength(1);
-    expect(started().logs).toContainEqual(
-      expect.objectContaining({
-        msg: 'webhook redelivered, already stored',
-        deliveryId: first.deliveryId,
-      }),
+    // The intake thread's log lines reach the App's log as messages, which may come after
+    // the answer: wait for the line, not for a time.
+    await vi.waitFor(
+      () =>
+        expect(started().logs).toContainEqual(
+          expect.objectContaining({
+            msg: 'webhook redelivered, already stored',
+            deliveryId: first.deliveryId,
+          }),
+        ),
+      { timeout: 10_000 },
     );
   });
 
@@ -98,14 +104,18 @@ describe('the webhook endpoint', () => {
       signature: signWebhook(JSON.stringify(payload), 'another-secret-of-16+chars'),
     });
     expect(response.status).toBe(400);
-    const written = logs.slice(before);
-    expect(written).toContainEqual(
-      expect.objectContaining({
-        msg: 'webhook refused',
-        level: 'error',
-        error: expect.stringMatching(/signature does not match/) as unknown,
-      }),
+    await vi.waitFor(
+      () =>
+        expect(logs.slice(before)).toContainEqual(
+          expect.objectContaining({
+            msg: 'webhook refused',
+            level: 'error',
+            error: expect.stringMatching(/signature does not match/) as unknown,
+          }),
+        ),
+      { timeout: 10_000 },
     );
+    const written = logs.slice(before);
     for (const entry of written) {
       const line = JSON.stringify(entry);
       expect(line).not.toContain('\\n    at ');
@@ -129,8 +139,12 @@ describe('the webhook endpoint', () => {
     expect(response.status).toBeGreaterThanOrEqual(200);
     expect(response.status).toBeLessThan(300);
     expect(await server.store.list()).toEqual([]);
-    expect(logs).toContainEqual(
-      expect.objectContaining({ msg: 'webhook ignored', deliveryId: response.deliveryId }),
+    await vi.waitFor(
+      () =>
+        expect(logs).toContainEqual(
+          expect.objectContaining({ msg: 'webhook ignored', deliveryId: response.deliveryId }),
+        ),
+      { timeout: 10_000 },
     );
   });
 
