@@ -6,6 +6,7 @@ import { benchModelClient } from './model-client.js';
 import { benchQueue } from './queue.js';
 import { benchReview } from './review.js';
 import { benchSandbox } from './sandbox.js';
+import { benchSandboxSteps } from './sandbox-steps.js';
 import { benchSetup } from './setup.js';
 import { benchScan } from './scan.js';
 import { benchScratchCopy } from './scratch-copy.js';
@@ -23,6 +24,7 @@ import type { BenchResult } from './bench-result.js';
 const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['model client', benchModelClient],
   ['sandbox', benchSandbox],
+  ['sandbox steps', benchSandboxSteps],
   ['exec', benchExec],
   ['images', benchImages],
   ['frames', () => benchFrames()],

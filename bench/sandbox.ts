@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,6 +78,68 @@ export async function benchSandbox(): Promise<BenchFigure[]> {
         unit: 'ms',
         note: `bash -c saves ${round(median(loginShell) - median(shell))} ms per command`,
       },
+      // A checkout without dependencies (walked in-process), then one with node_modules (find).
+      ...(await benchWorkspaceOfSize(50)),
+      ...(await benchWorkspaceOfSize(1000)),
+    ];
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+const FILES_PER_PACKAGE = 20;
+const SIZED_RUNS = 20;
+
+/**
+ * The same `true` in a workspace holding node_modules with `packages` packages of 20 files
+ * in 3 directories each (1,000 packages: 20,000 files): workspace-write, which sweeps the
+ * workspace after every command, against read-only, which does not. The difference is what
+ * the sweep costs a command; it grows with the tree.
+ */
+async function benchWorkspaceOfSize(packages: number): Promise<BenchFigure[]> {
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-sized-'));
+  try {
+    for (let p = 0; p < packages; p++) {
+      const pkg = path.join(workspace, 'node_modules', `pkg-${p}`);
+      await mkdir(path.join(pkg, 'lib', 'sub'), { recursive: true });
+      const files = ['package.json', ...(p % 10 === 0 ? ['.gitignore'] : [])];
+      for (let f = files.length; f < FILES_PER_PACKAGE; f++) {
+        files.push(f % 2 === 0 ? `lib/f${f}.js` : `lib/sub/g${f}.js`);
+      }
+      await Promise.all(files.map((file) => writeFile(path.join(pkg, file), 'x')));
+    }
+    const writable = await createSandbox({ workspace });
+    const readOnly = await createSandbox({ workspace, policy: 'read-only' });
+    let swept: number[];
+    let unswept: number[];
+    try {
+      const once = (sandbox: typeof writable) => async (): Promise<void> => {
+        const result = await sandbox.run({ argv: ['true'], cwd: workspace, timeoutMs: 30_000 });
+        if (result.exitCode !== 0) throw new Error(`sandboxed true failed: ${result.output}`);
+      };
+      [swept, unswept] = await measurePair(once(writable), once(readOnly), SIZED_RUNS);
+    } finally {
+      await writable.close?.();
+      await readOnly.close?.();
+    }
+    const files = packages * FILES_PER_PACKAGE;
+    return [
+      {
+        name: `${files} files: true, workspace-write, median`,
+        value: round(median(swept)),
+        unit: 'ms',
+      },
+      {
+        name: `${files} files: true, read-only, median`,
+        value: round(median(unswept)),
+        unit: 'ms',
+      },
+      {
+        name: `${files} files: the sweep per command, median`,
+        value: round(median(swept) - median(unswept)),
+        unit: 'ms',
+        note: `min ${round(Math.min(...swept) - Math.min(...unswept))} ms; ${SIZED_RUNS} runs each`,
+      },
     ];
   } finally {
     await rm(workspace, { recursive: true, force: true });
@@ -87,6 +149,7 @@ export async function benchSandbox(): Promise<BenchFigure[]> {
 async function measurePair(
   first: () => Promise<void>,
   second: () => Promise<void>,
+  runs = RUNS,
 ): Promise<[number[], number[]]> {
   for (let i = 0; i < WARMUP; i++) {
     await first();
@@ -94,7 +157,7 @@ async function measurePair(
   }
   const a: number[] = [];
   const b: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     a.push(await time(first));
     b.push(await time(second));
   }

@@ -1,5 +1,4 @@
 import { EGRESS_SOCKET_TARGET } from './egress-forwarder.js';
-import type { SyntheticEtcFiles } from './etc-files.js';
 
 /** One read-only piece of the host shown inside the sandbox. */
 export type HostMount =
@@ -36,8 +35,8 @@ export interface BubblewrapProfile {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly tmpfsSizeBytes: number;
-  /** File descriptors (already open in bwrap) carrying the synthetic /etc files. */
-  readonly etcFds: Readonly<Record<keyof SyntheticEtcFiles, number>>;
+  /** Host directory shown read-only as /etc: synthesized and allowlisted files (stage-etc-dir.ts). */
+  readonly etcDir: string;
   /** Host path of the egress proxy's socket, bound read-only at EGRESS_SOCKET_TARGET. */
   readonly egressSocket?: string;
 }
@@ -94,21 +93,10 @@ export function buildBubblewrapArgs(profile: BubblewrapProfile): string[] {
     '--symlink',
     '/tmp',
     '/var/tmp',
-    '--perms',
-    '0644',
-    '--ro-bind-data',
-    String(profile.etcFds.passwd),
-    '/etc/passwd',
-    '--perms',
-    '0644',
-    '--ro-bind-data',
-    String(profile.etcFds.group),
-    '/etc/group',
-    '--perms',
-    '0644',
-    '--ro-bind-data',
-    String(profile.etcFds.hosts),
-    '/etc/hosts',
+    // /etc as one staged directory (stage-etc-dir.ts): bwrap re-reads its mount table per bind.
+    '--ro-bind',
+    profile.etcDir,
+    '/etc',
   );
 
   // After the tmpfs mounts, so an extra path under /tmp is not hidden by the private /tmp.

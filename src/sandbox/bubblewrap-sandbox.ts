@@ -2,7 +2,7 @@ import { buildBubblewrapArgs } from './bubblewrap-args.js';
 import type { HostMount, WorkspaceMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
 import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
-import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
+import { SANDBOX_IDENTITY } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
 import type { ProcessLimitStrategy } from './process-limit.js';
 import { runProcess } from './run-process.js';
@@ -11,6 +11,7 @@ import type { MemoryLimitStrategy } from './memory-limit.js';
 import type { CommandRequest, CommandResult, Sandbox, SandboxLimits } from './types.js';
 import { withSweep } from './workspace-sweep.js';
 import type { WorkspaceSweep } from './workspace-sweep.js';
+import type { EtcStage } from './stage-etc-dir.js';
 
 export interface BubblewrapSandboxConfig {
   readonly bwrapPath: string;
@@ -20,6 +21,8 @@ export interface BubblewrapSandboxConfig {
   /** Checks the workspace after each command that could write it. */
   readonly sweep: WorkspaceSweep;
   readonly hostMounts: readonly HostMount[];
+  /** The sandbox's /etc, staged once (stage-etc-dir.ts); removed at close. */
+  readonly etc: Pick<EtcStage, 'dir' | 'remove'>;
   /** Read-only directories shown inside the workspace (see BubblewrapProfile). */
   readonly workspaceMounts?: readonly WorkspaceMount[];
   /** The allowlisted environment; a request's env is laid over it. */
@@ -37,14 +40,11 @@ export interface BubblewrapSandboxConfig {
   };
 }
 
-// fds 0-2 are stdio; the synthetic /etc files follow on 3, 4, 5 (see runProcess extraInputs),
-// then bwrap's own arguments on 6.
-const ETC_FDS = { passwd: 3, group: 4, hosts: 5 } as const;
-const ARGS_FD = 6;
+// fds 0-2 are stdio; bwrap's own arguments follow on 3 (see runProcess extraInputs).
+const ARGS_FD = 3;
 
 /** A Sandbox that runs each command in a fresh bubblewrap container. */
 export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbox {
-  const etc = synthesizeEtcFiles(SANDBOX_IDENTITY);
   const { limits, processLimit, memoryLimit } = config;
   const cgroups = createCommandCgroups(processLimit, memoryLimit, limits, config.onWarning);
 
@@ -56,6 +56,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
     const cwd = await checkCommandRequest(config.workspace, request);
     const lease = await cgroups.enter();
     try {
+      const etcDir = await config.etc.dir();
       const bwrapArgs = buildBubblewrapArgs({
         policy: config.policy,
         workspace: config.workspace,
@@ -69,7 +70,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         cwd,
         env: { ...config.env, ...request.env, ...egressEnv },
         tmpfsSizeBytes: limits.tmpfsSizeBytes,
-        etcFds: ETC_FDS,
+        etcDir,
         ...(egress === undefined ? {} : { egressSocket: egress.socketPath }),
       });
       // With egress, the command starts behind the forwarder (egress-forwarder.ts).
@@ -84,7 +85,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
           ...(memoryLimit.kind === 'rlimit' ? { maxAddressSpaceBytes: limits.maxMemoryBytes } : {}),
           // The options travel on a pipe (--args), not in argv: bwrap's pid-1 reaper is a
           // fork of it, and its /proc/1/cmdline is readable inside. There it shows
-          // `bwrap --args 6 -- <command>`, not the host paths, mounts and environment.
+          // `bwrap --args 3 -- <command>`, not the host paths, mounts and environment.
           command: [config.bwrapPath, '--args', String(ARGS_FD), '--', ...command],
         }),
         cwd: '/',
@@ -95,7 +96,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
         uid: config.runAs?.uid,
         gid: config.runAs?.gid,
         stdin: request.stdin,
-        extraInputs: [etc.passwd, etc.group, etc.hosts, encodeArgs(bwrapArgs)],
+        extraInputs: [encodeArgs(bwrapArgs)],
         timeoutMs: request.timeoutMs,
         signal: request.signal,
         maxOutputBytes: limits.maxOutputBytes,
@@ -112,6 +113,7 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
 
   const close = async (): Promise<void> => {
     await cgroups.close();
+    await config.etc.remove();
   };
   return { policy: config.policy, workspace: config.workspace, run, close };
 }

@@ -7,14 +7,15 @@ import { createBubblewrapSandbox } from './bubblewrap-sandbox.js';
 import { checkSandboxSupport } from './check-sandbox-support.js';
 import { createDirectSandbox } from './direct-sandbox.js';
 import type { SandboxEgress } from './egress-forwarder.js';
-import { SANDBOX_IDENTITY } from './etc-files.js';
-import { describeHostLayout } from './host-layout.js';
+import { SANDBOX_IDENTITY, synthesizeEtcFiles } from './etc-files.js';
+import { ETC_ALLOWLIST, describeHostLayout } from './host-layout.js';
 import { resolveSandboxLimits, sandboxLimitsFromEnv } from './limits.js';
 import { detectMemoryLimit } from './memory-limit.js';
 import type { MemoryLimitStrategy } from './memory-limit.js';
 import { detectProcessLimit } from './process-limit.js';
 import { sweepStaleCgroups } from './sandbox-cgroup.js';
 import { assertEnvAllowlistSafe, buildSandboxEnv } from './sandbox-env.js';
+import { chooseStageParent, planEtcStage, sweepStaleEtcStages } from './stage-etc-dir.js';
 import { SANDBOX_POLICIES } from './types.js';
 import { prepareWorkspaceSweep } from './workspace-sweep.js';
 import type { Sandbox, SandboxLimits, SandboxPolicy } from './types.js';
@@ -137,13 +138,22 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     nodeBinDir: layout.nodeBinDir,
   });
   const sweep = await prepareWorkspaceSweep(workspace);
+  const stageParent = await chooseStageParent(workspace, [os.tmpdir(), '/tmp', '/var/tmp']);
+  await sweepStaleEtcStages(stageParent);
+  const etc = planEtcStage({
+    mounts: layout.mounts,
+    etcTargets: new Set(ETC_ALLOWLIST.map((entry) => `/etc/${entry}`)),
+    files: synthesizeEtcFiles(SANDBOX_IDENTITY),
+    parentDir: stageParent,
+  });
 
   const sandbox = createBubblewrapSandbox({
     bwrapPath: support.bwrapPath,
     workspace,
     policy,
     sweep,
-    hostMounts: layout.mounts,
+    hostMounts: etc.mounts,
+    etc,
     ...(workspaceMounts.length > 0 ? { workspaceMounts } : {}),
     env,
     limits,
@@ -169,6 +179,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     timeoutMs: SELF_TEST_TIMEOUT_MS,
   });
   if (selfTest.exitCode !== 0) {
+    await sandbox.close?.();
     throw new UserError(
       `The sandbox could not run a command in ${workspace}: ${selfTest.output.trim() || `exit ${selfTest.exitCode ?? selfTest.signal}`}` +
         (options.runAs !== undefined

@@ -15,7 +15,7 @@ export interface RunProcessOptions {
   readonly uid?: number;
   readonly gid?: number;
   readonly stdin?: string;
-  /** Written to fds 3, 4, ... of the process, then closed (bwrap's --ro-bind-data, --args). */
+  /** Written to fds 3, 4, ... of the process, then closed (bwrap's --args). */
   readonly extraInputs?: readonly (string | Uint8Array)[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;

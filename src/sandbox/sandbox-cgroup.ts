@@ -143,13 +143,14 @@ export async function sweepStaleCgroups(parent: string): Promise<void> {
   await Promise.all(
     entries.map(async (entry) => {
       const match = new RegExp(`^${PREFIX}(\\d+)-[0-9a-f]{8}$`).exec(entry);
-      if (match === null || isAlive(Number(match[1]))) return;
+      if (match === null || isProcessAlive(Number(match[1]))) return;
       await rmdir(path.join(parent, entry)).catch(() => undefined);
     }),
   );
 }
 
-function isAlive(pid: number): boolean {
+/** true while a process with this pid exists (EPERM: it exists, owned by someone else). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import { findWorkspaceHazards } from '../workspace/find-workspace-hazards.js';
 import { neutraliseWorkspaceHazards } from '../workspace/neutralise-workspace-hazards.js';
+import type { WalkHint } from '../workspace/list-hazard-candidates.js';
 import type { CommandResult } from './types.js';
 
 /**
@@ -18,7 +19,9 @@ export interface WorkspaceSweep {
 }
 
 export async function prepareWorkspaceSweep(workspace: string): Promise<WorkspaceSweep> {
-  const existing = await findWorkspaceHazards(workspace);
+  // Per sandbox: once the workspace proved large, each sweep goes straight to find.
+  const hint: WalkHint = { large: false };
+  const existing = await findWorkspaceHazards(workspace, { hint });
   const known = new Set(existing.map((hazard) => hazard.id));
   const protectedPaths: string[] = [];
   for (const hazard of existing) {
@@ -34,7 +37,7 @@ export async function prepareWorkspaceSweep(workspace: string): Promise<Workspac
   return {
     protectedPaths,
     sweep: async () =>
-      neutraliseWorkspaceHazards(workspace, await findWorkspaceHazards(workspace, { known })),
+      neutraliseWorkspaceHazards(workspace, await findWorkspaceHazards(workspace, { known, hint })),
   };
 }
 

@@ -116,6 +116,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .option('--since <ref>', 'scan only the files changed since this commit')
       .option('--sarif <file>', 'also write the findings as SARIF 2.1.0 to this file')
       .option('--json', 'print the scan as one JSON object on stdout')
+      .option(
+        '--fix',
+        'fix each reproduced finding at scan.fix_at or above on a copy, and write the proven fixes as patches (the checkout is not changed)',
+      )
       .addOption(
         new Option(
           '--fail-on <severity>',

@@ -37,6 +37,19 @@ export async function finalizeProgress(
       jobId: job.id,
       redactor,
     }).finalizeAfterCrash(progress.check_run, reason);
+  } else if (typeof progress.check_run === 'number' && payload.kind === 'scan') {
+    // A scan's job names a ref, not the commit its check run is on: the run is finished
+    // where it is (one that is gone cannot be posted anew without the commit: that fails
+    // and is logged by the caller).
+    await createProgressCheckRun({
+      octokit: github,
+      repo,
+      headSha: '',
+      jobId: job.id,
+      name: 'Patchling scan',
+      jobKind: 'scan',
+      redactor,
+    }).finalizeAfterCrash(progress.check_run, reason);
   } else if (typeof progress.comment === 'number' && payload.kind === 'fix') {
     await createProgressComment({
       octokit: github,

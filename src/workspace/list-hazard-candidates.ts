@@ -1,27 +1,46 @@
 import { execFile } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { promisify } from 'node:util';
 import { SystemError } from '../errors.js';
-import { HFS_IGNORABLE_CODE_POINTS, withoutHfsIgnorable } from './hfs-ignorable.js';
+import { withoutHfsIgnorable } from './hfs-ignorable.js';
 
 const execFileAsync = promisify(execFile);
 
-// Past this many entries the in-process walk stops and `find` takes over.
-const IN_PROCESS_ENTRIES = 200;
+/**
+ * Past this many entries the in-process walk stops and `find` takes over. The walk is
+ * synchronous: readdirSync/lstatSync cost ~3 µs an entry, where each promise-based call
+ * goes through libuv's thread pool for ~10x that, and spawning `find` costs 3-5 ms before
+ * it reads anything. 2,000 entries block the event loop for a few ms at most, less than
+ * find would have cost (docs/sandbox.md, "Startup cost").
+ */
+export const IN_PROCESS_ENTRIES = 2000;
 const SET_ID_BITS = 0o6000;
+
+/**
+ * What a caller that scans the same tree again and again (the sandbox's sweep, after every
+ * command) remembers between scans: once a tree proved too large for the in-process walk,
+ * the next scans go straight to `find` instead of walking 2,000 entries first (for as long
+ * as the caller keeps the hint: a tree that shrinks back keeps using find, which is only
+ * slower). Either way the whole tree is scanned; the hint only picks the cheaper walker.
+ */
+export interface WalkHint {
+  large: boolean;
+}
 
 /**
  * Paths under `root` that may be hazards (see find-workspace-hazards.ts): names that may
  * spell `.git` or are `HEAD`, FIFOs, sockets, devices, set-id files. No symlink is
  * followed, and no `.git` directory is walked into. Exact bytes: names need not be UTF-8.
  *
- * A small tree is walked in-process: spawning `find` from Node costs 3-5 ms, the whole
- * walk of a fresh scratch directory well under one, and this runs after every command. A
- * larger tree goes to `find` (C, d_type): a Node walk over a checkout with node_modules is
- * several times slower.
+ * A tree of up to IN_PROCESS_ENTRIES is walked in-process, a larger one by `find` (C,
+ * d_type): this runs after every command.
  */
-export async function listHazardCandidates(root: string): Promise<Buffer[]> {
-  return (await walkSmallTree(root)) ?? listWithFind(root);
+export async function listHazardCandidates(root: string, hint?: WalkHint): Promise<Buffer[]> {
+  if (hint?.large === true) return listWithFind(root);
+  const walked = walkSmallTree(root);
+  if (walked === 'large' && hint !== undefined) hint.large = true;
+  return walked === 'large' || walked === 'failed' ? listWithFind(root) : walked;
 }
 
 /**
@@ -44,21 +63,24 @@ function isMissing(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'ENOENT';
 }
 
-/** The candidates, or undefined once the tree proves larger than IN_PROCESS_ENTRIES. */
-async function walkSmallTree(root: string): Promise<Buffer[] | undefined> {
+/**
+ * The candidates; 'large' once the tree proves larger than IN_PROCESS_ENTRIES; 'failed' on
+ * any error but ENOENT, for find to walk what this could not (see above).
+ */
+function walkSmallTree(root: string): Buffer[] | 'large' | 'failed' {
   const found: Buffer[] = [];
   const pending: Buffer[] = [Buffer.from(root)];
   let seen = 0;
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    let entries;
+    let entries: Dirent<Buffer>[];
     try {
-      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+      entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       if (isMissing(error)) continue;
-      return undefined; // find walks what readdir could not (see above)
+      return 'failed';
     }
     seen += entries.length;
-    if (seen > IN_PROCESS_ENTRIES) return undefined;
+    if (seen > IN_PROCESS_ENTRIES) return 'large';
     for (const entry of entries) {
       const location = Buffer.concat([dir, Buffer.from('/'), entry.name]);
       const name = entry.name.toString('utf8');
@@ -77,10 +99,10 @@ async function walkSmallTree(root: string): Promise<Buffer[] | undefined> {
       } else if (entry.isFile() || entry.isDirectory()) {
         let stats;
         try {
-          stats = await lstat(location);
+          stats = lstatSync(location);
         } catch (error) {
           if (isMissing(error)) continue;
-          return undefined;
+          return 'failed';
         }
         if ((stats.mode & SET_ID_BITS) !== 0) found.push(location);
       }
@@ -108,11 +130,13 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     root,
     // Every `.git` directory is reported and not walked (its objects are not ours to check;
     // a nested one is removed whole). Other spellings (`.GIT`, `git~1`) are filtered in Node.
+    // Cheapest tests first: -type reads the directory entry's d_type, no stat, so only
+    // directories pay for the case-folded name match.
     '(',
-    '-iname',
-    '.git',
     '-type',
     'd',
+    '-iname',
+    '.git',
     '-prune',
     '-print0',
     ')',
@@ -129,8 +153,18 @@ async function runFind(root: string): Promise<Buffer[] | undefined> {
     '-o',
     '-name',
     'commondir',
-    // find globs bytes under LC_ALL=C: each ignorable code point's UTF-8 bytes, literally.
-    ...HFS_IGNORABLE_CODE_POINTS.flatMap((char) => ['-o', '-name', `*${char}*`]),
+    // A name that spells git only once HFS+ ignorable code points are left out (`.g\u200cit`):
+    // g, i, t in order, in any case, and some byte outside printable ASCII, which every
+    // ignorable code point's UTF-8 has (find globs bytes under LC_ALL=C). A superset, checked
+    // exactly in Node (isGitDirName); two globs instead of one per code point, which doubled
+    // find's time on a tree of 20,000 files.
+    '-o',
+    '(',
+    '-name',
+    '*[! -~]*',
+    '-iname',
+    '*g*i*t*',
+    ')',
     '-o',
     '-type',
     'p',

@@ -18,7 +18,7 @@ const base: BubblewrapProfile = {
   cwd: '/tmp/ws/sub',
   env: { PATH: '/usr/bin', HOME: '/home/patchling' },
   tmpfsSizeBytes: 1024,
-  etcFds: { passwd: 3, group: 4, hosts: 5 },
+  etcDir: '/tmp/patchling-etc-1-abcdef',
 };
 
 /** Index of the option `name` whose next arguments are `values`. */

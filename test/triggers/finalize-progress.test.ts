@@ -111,4 +111,34 @@ describe('a job claimed again finishes the progress its earlier attempt left fir
       { msg: 'could not finalize the progress of an earlier attempt', job: 'job-1' },
     ]);
   });
+
+  it("finishes a scan's earlier check run too", async () => {
+    const { scope, sent } = githubApi();
+    scope.get(RUN).reply(200, { ...checkRun('in_progress'), name: 'Patchling scan' });
+    scope.patch(RUN).reply(200, { id: 55 });
+    const handler = recordingHandler(sent);
+    const run = finishingEarlierProgress(handler.run, {
+      githubFor: () => testClient(),
+      redactor,
+      log: () => undefined,
+    });
+    const scan: StoredJob<Job> = {
+      ...claimed({ check_run: 55 }),
+      kind: 'scan',
+      payload: {
+        kind: 'scan',
+        repo: reviewJob(7, HEAD).repo,
+        ref: 'refs/heads/main',
+        trigger: 'configured_schedule',
+      },
+    };
+
+    await run(scan, new AbortController().signal);
+
+    expect(handler.startedAfter).toEqual([['GET', 'PATCH']]);
+    const patch = sent[1]?.body as { status: string; conclusion: string; output: object };
+    expectValidGitHubRequest('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', patch);
+    expect(patch).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(JSON.stringify(patch.output)).toContain(RUNS_AGAIN);
+  });
 });

@@ -8,6 +8,8 @@ import {
   inodeId,
   isGitDirName,
 } from '../../src/workspace/find-workspace-hazards.js';
+import { IN_PROCESS_ENTRIES } from '../../src/workspace/list-hazard-candidates.js';
+import type { WalkHint } from '../../src/workspace/list-hazard-candidates.js';
 
 const made: string[] = [];
 afterEach(async () => {
@@ -28,6 +30,9 @@ async function plantedTree(filler: number): Promise<string> {
   // HFS+ ignores U+200C (zero-width non-joiner): a Mac checking this out sees `.git`.
   await mkdir(path.join(root, 'h/.g\u200cit'), { recursive: true });
   await mkdir(path.join(root, 'h/.\ufeffgit'), { recursive: true });
+  // Upper case, two of them, from another range; and a name with non-ASCII that is no hazard.
+  await mkdir(path.join(root, 'h/.G\u206fI\u200dT'), { recursive: true });
+  await mkdir(path.join(root, 'h/gi\u00e9t-caf\u00e9'), { recursive: true });
   await writeFile(path.join(root, 'c-gitdir'), '');
   await mkdir(path.join(root, 'c'));
   await writeFile(path.join(root, 'c/.git'), 'gitdir: ../stash\n');
@@ -59,12 +64,16 @@ function summary(
 describe('findWorkspaceHazards', () => {
   for (const [label, filler] of [
     ['a small tree (walked in-process)', 10],
-    ['a large tree (walked by find)', 400],
+    ['a large tree (walked by find)', IN_PROCESS_ENTRIES + 100],
+    ['a small tree walked by find, as a sweep does once its workspace proved large', -10],
   ] as const) {
     it(`finds every hazard in ${label}, and nothing else`, async () => {
-      const root = await plantedTree(filler);
+      const root = await plantedTree(Math.abs(filler));
       const own = inodeId(await lstat(path.join(root, '.git')));
-      const hazards = await findWorkspaceHazards(root, { known: new Set([own]) });
+      const hint: WalkHint = { large: filler < 0 };
+      const hazards = await findWorkspaceHazards(root, { known: new Set([own]), hint });
+      // The hint remembers a tree too large to walk in-process, and never forgets it.
+      expect(hint.large).toBe(filler < 0 || filler > IN_PROCESS_ENTRIES);
       expect(summary(root, hazards)).toEqual(
         [
           'repository a/nested/.git',
@@ -73,6 +82,7 @@ describe('findWorkspaceHazards', () => {
           'repository GIT~1',
           'repository h/.g\u200cit',
           'repository h/.\ufeffgit',
+          'repository h/.G\u206fI\u200dT',
           'repository stash',
           'repository \ufffd\ufffd/.git',
           'special d0-pipe',

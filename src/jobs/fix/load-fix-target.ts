@@ -166,7 +166,7 @@ async function loadComments(
 }
 
 /** `https://github.com/octo/widgets` → `https://github.com`. */
-function htmlBaseOf(htmlUrl: string, repo: GitHubRepo): string {
+export function htmlBaseOf(htmlUrl: string, repo: GitHubRepo): string {
   const suffix = `/${repo.owner}/${repo.repo}`;
   return htmlUrl.toLowerCase().endsWith(suffix.toLowerCase())
     ? htmlUrl.slice(0, -suffix.length)

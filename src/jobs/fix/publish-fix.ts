@@ -6,7 +6,7 @@ import { tokenSpellings } from '../../workspace/git/auth-header.js';
 import { commitChanges } from '../../workspace/git/commit-changes.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { pushBranch } from '../../workspace/git/push-branch.js';
-import type { FixJob } from '../job.js';
+import type { RepoRef, Requester } from '../job.js';
 import type { AgentJobDeps } from '../run-agent-job.js';
 import type { FixChangesResult } from './fix-changes.js';
 import type { FixTarget } from './load-fix-target.js';
@@ -18,9 +18,16 @@ export const MAX_COMMENT_PATCH_CHARS = 40_000;
 
 type PushTarget = FixTarget['push'];
 
+/** What publishing needs of the job: a fix job, or a scan fixing its own finding. */
+export interface PublishingJob {
+  readonly repo: RepoRef;
+  /** Co-author of the commit and asked to review; absent for a scheduled scan. */
+  readonly requester?: Requester | undefined;
+}
+
 export interface PublishFixInput {
   readonly deps: AgentJobDeps;
-  readonly job: FixJob;
+  readonly job: PublishingJob;
   readonly target: FixTarget;
   readonly result: FixChangesResult;
   /** The workspace, and the commit the fix started from. */
@@ -29,6 +36,8 @@ export interface PublishFixInput {
   readonly token: string;
   readonly botLogin: string;
   readonly signal: AbortSignal;
+  /** Extra sections for the pull request body (a scan finding's evidence), Markdown. */
+  readonly evidence?: string | undefined;
 }
 
 /**
@@ -50,15 +59,17 @@ export type PublishedFix =
 export async function publishFix(input: PublishFixInput): Promise<PublishedFix> {
   const { deps, job, target, result } = input;
   const secrets = new SecretRedactor([...deps.secrets, ...tokenSpellings(input.token)]);
-  const [author, requester] = await Promise.all([
+  const [author, coAuthors] = await Promise.all([
     accountIdentity(deps.github, input.botLogin),
-    accountIdentity(deps.github, job.requester.login),
+    job.requester
+      ? accountIdentity(deps.github, job.requester.login).then((identity) => [identity])
+      : [],
   ]);
   const sha = await commitChanges({
     dir: input.dir,
     message: commitMessage(target, result),
     author,
-    coAuthors: [requester],
+    coAuthors,
     redactor: secrets,
     signal: input.signal,
   });
@@ -108,7 +119,8 @@ export async function publishFix(input: PublishFixInput): Promise<PublishedFix> 
         renderFixPullRequestBody({
           origin: target.origin,
           result,
-          requester: job.requester.login,
+          requester: job.requester?.login,
+          evidence: input.evidence,
           modelConfig: deps.modelConfig,
         }),
       ),
@@ -135,16 +147,29 @@ export async function publishFix(input: PublishFixInput): Promise<PublishedFix> 
 }
 
 function commitMessage(target: FixTarget, result: FixChangesResult): string {
-  const subject =
-    target.origin.kind === 'issue'
-      ? `Fix #${target.origin.number}: ${target.title}`
-      : `Changes asked for in #${target.origin.number}`;
+  const subject = commitSubject(target);
   // The model's words must not add trailers (a forged Co-authored-by, a Signed-off-by).
   const body = (result.report?.summary ?? result.message).replace(
     /^([A-Za-z][A-Za-z0-9-]*-by)\s*:/gim,
     '$1 -',
   );
   return `${subject.replace(/\s+/g, ' ').slice(0, 72)}\n\n${body}`;
+}
+
+function commitSubject(target: FixTarget): string {
+  const origin = target.origin;
+  switch (origin.kind) {
+    case 'issue':
+      return `Fix #${origin.number}: ${target.title}`;
+    case 'pull_request':
+      return `Changes asked for in #${origin.number}`;
+    case 'scan_finding':
+      return `Fix ${target.title}`;
+    default: {
+      const unhandled: never = origin;
+      throw new Error(`unknown origin ${JSON.stringify(unhandled)}`);
+    }
+  }
 }
 
 /**
@@ -177,9 +202,10 @@ async function pushOrPropose(input: PublishFixInput, push: PushTarget): Promise<
     await pushTo(input, push);
     return push;
   } catch (error) {
-    const ownBranch = `patchling/pr-${input.target.origin.number}`;
+    const origin = input.target.origin;
+    if (origin.kind !== 'pull_request') throw error;
+    const ownBranch = `patchling/pr-${origin.number}`;
     if (
-      input.target.origin.kind !== 'pull_request' ||
       push.openPullRequestInto !== undefined ||
       !inThisRepo(input, push) ||
       push.branch === ownBranch
@@ -211,8 +237,7 @@ function fallbackTarget(input: PublishFixInput, sha: string): PushTarget | undef
   const push = input.target.push;
   if (!inThisRepo(input, push)) return undefined;
   const origin = input.target.origin;
-  const stem =
-    origin.kind === 'issue' ? `patchling/issue-${origin.number}` : `patchling/pr-${origin.number}`;
+  const stem = fallbackStem(origin);
   return {
     owner: push.owner,
     repo: push.repo,
@@ -220,6 +245,21 @@ function fallbackTarget(input: PublishFixInput, sha: string): PushTarget | undef
     own: true,
     openPullRequestInto: push.openPullRequestInto ?? push.branch,
   };
+}
+
+function fallbackStem(origin: FixTarget['origin']): string {
+  switch (origin.kind) {
+    case 'issue':
+      return `patchling/issue-${origin.number}`;
+    case 'pull_request':
+      return `patchling/pr-${origin.number}`;
+    case 'scan_finding':
+      return `patchling/scan-${origin.fingerprint}`;
+    default: {
+      const unhandled: never = origin;
+      throw new Error(`unknown origin ${JSON.stringify(unhandled)}`);
+    }
+  }
 }
 
 function inThisRepo(input: PublishFixInput, push: PushTarget): boolean {

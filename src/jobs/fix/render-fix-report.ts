@@ -5,14 +5,40 @@ import type { FixChangesResult, TestRun } from './fix-changes.js';
 /** How the pull request relates to what asked for it. */
 export type FixOrigin =
   | { readonly kind: 'issue'; readonly number: number }
-  | { readonly kind: 'pull_request'; readonly number: number };
+  | { readonly kind: 'pull_request'; readonly number: number }
+  /** A proven finding of a security scan, by its root-cause fingerprint. */
+  | { readonly kind: 'scan_finding'; readonly fingerprint: string };
 
-/** The draft pull request's title: the issue's, marked as a fix. */
+/** The draft pull request's title: the issue's (or the finding's), marked as a fix. */
 export function fixPullRequestTitle(origin: FixOrigin, title: string): string {
   const clean = title.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return origin.kind === 'issue'
-    ? `Fix #${origin.number}: ${clean}`
-    : `Fixes for #${origin.number}: ${clean}`;
+  switch (origin.kind) {
+    case 'issue':
+      return `Fix #${origin.number}: ${clean}`;
+    case 'pull_request':
+      return `Fixes for #${origin.number}: ${clean}`;
+    case 'scan_finding':
+      return `Security fix: ${clean}`;
+    default: {
+      const unhandled: never = origin;
+      throw new Error(`unknown origin ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function introOf(origin: FixOrigin): string {
+  switch (origin.kind) {
+    case 'issue':
+      return `Fixes #${origin.number}`;
+    case 'pull_request':
+      return `Changes for #${origin.number}, as asked there.`;
+    case 'scan_finding':
+      return `Fixes a finding of Patchling's security scan (Patchling id ${codeSpan(origin.fingerprint)}).`;
+    default: {
+      const unhandled: never = origin;
+      throw new Error(`unknown origin ${JSON.stringify(unhandled)}`);
+    }
+  }
 }
 
 /**
@@ -23,17 +49,17 @@ export function fixPullRequestTitle(origin: FixOrigin, title: string): string {
 export function renderFixPullRequestBody(options: {
   readonly origin: FixOrigin;
   readonly result: FixChangesResult;
-  readonly requester: string;
+  /** Asked to review; absent (a scheduled scan): nobody in particular. */
+  readonly requester?: string | undefined;
+  /** Sections the origin brings (a scan finding and its reproduction), Markdown, already safe. */
+  readonly evidence?: string | undefined;
   readonly modelConfig: Pick<ModelConfig, 'model'> & {
     readonly profile: { readonly name: string };
   };
 }): string {
   const { origin, result } = options;
-  const parts: string[] = [
-    origin.kind === 'issue'
-      ? `Fixes #${origin.number}`
-      : `Changes for #${origin.number}, as asked there.`,
-  ];
+  const parts: string[] = [introOf(origin)];
+  if (options.evidence) parts.push(options.evidence);
   parts.push(`## What changed\n\n${defuseMarkdown(result.report?.summary ?? result.message)}`);
   if (result.files.length > 0) {
     parts.push(result.files.map((file) => `- ${codeSpan(file.path)} (${file.status})`).join('\n'));
@@ -43,7 +69,7 @@ export function renderFixPullRequestBody(options: {
   if (risks) parts.push(`## Risks\n\n${defuseMarkdown(risks)}`);
   parts.push(`## Model usage\n\n${renderUsage(result, options.modelConfig)}`);
   parts.push(
-    `@${options.requester}, please review: Patchling opened this pull request as a draft and will not merge it.`,
+    `${options.requester ? `@${options.requester}, please review` : 'Please review'}: Patchling opened this pull request as a draft and will not merge it.`,
   );
   return parts.join('\n\n');
 }

@@ -15,9 +15,9 @@ import type { Proof, Reproduction } from './scan-finding.js';
 import { ProveOutput, proveOutputSpec, type Candidate } from './scan-output.js';
 
 /** A reproduction gets this long when Patchling runs it again. */
-const REPRODUCTION_TIMEOUT_MS = 120_000;
+export const REPRODUCTION_TIMEOUT_MS = 120_000;
 /** Kept of a reproduction's output: enough to see the injected payload land. */
-const MAX_REPRODUCTION_OUTPUT = 4_000;
+export const MAX_REPRODUCTION_OUTPUT = 4_000;
 /** Kept of the files the reproduction consists of. */
 const MAX_REPRODUCTION_PATCH = 20_000;
 
@@ -167,6 +167,9 @@ async function rerunReproduction(
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   try {
+    // The files the prover left, before the run adds its own: a fix is checked by applying
+    // this patch to the fixed tree, where what the run wrote must not be there already.
+    const patch = redact(await diffAgainst({ dir, base: 'HEAD', signal: options.signal }));
     const result = await sandbox.run({
       argv: ['bash', '-c', written.command],
       cwd: dir,
@@ -174,7 +177,6 @@ async function rerunReproduction(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const output = redact(result.output);
-    const patch = redact(await diffAgainst({ dir, base: 'HEAD', signal: options.signal }));
     return {
       command: redact(written.command),
       description: redact(written.description),

@@ -16,6 +16,7 @@ import type { AgentJobDeps, AgentJobOutcome } from '../run-agent-job.js';
 import { runJobSetup } from '../run-job-setup.js';
 import { chooseScanScope, confirmDiffScope } from './choose-scan-scope.js';
 import { publishScan } from './publish-scan.js';
+import { fixAndReportScanFindings } from './report-scan-fixes.js';
 import { scanRepository } from './scan-repository.js';
 import { scanSarif } from './scan-sarif.js';
 
@@ -179,15 +180,29 @@ export async function runScanJob(
       sleep: deps.sleep ?? ((ms) => delay(ms, undefined, { signal })),
       redact: (text) => redactor.redact(text),
     });
+    // scan.fix: a draft pull request per new reproduced finding, its fix proven the same way.
+    const summary = await fixAndReportScanFindings({
+      deps,
+      job,
+      config,
+      result,
+      published,
+      workspace: workspace.dir,
+      token,
+      redactor,
+      signal,
+      onProgress: (text) => progress.running(text),
+      onEvent: (event) => progress.onAgentEvent(event),
+    });
     await progress.succeeded({
-      summary: published.summary,
+      summary,
       conclusion: published.comparison.new.length > 0 ? 'success' : 'neutral',
       ...(published.issue ? { link: published.issue.url } : {}),
     });
     return {
       status: 'completed',
       message: redactor.redact(result.message),
-      finalMessage: published.summary,
+      finalMessage: summary,
       ...(runId ? { runId } : {}),
     };
   } catch (error) {

@@ -13,12 +13,15 @@ import { SecretRedactor } from '../../util/redact-secrets.js';
 import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
 import { loadCliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
+import { fixFindingsLocally, formatLocalFixes, type LocalScanFixes } from './scan-fixes.js';
 import {
   agentProgressDisplay,
   findRepositoryRoot,
   modelSettings,
   readCheckoutConfig,
   resolveBudgets,
+  runUserGit,
+  userExcludesFile,
   type BudgetFlags,
   type ModelFlags,
 } from './run-settings.js';
@@ -30,6 +33,8 @@ export interface ScanFlags extends ModelFlags, BudgetFlags {
   readonly json?: boolean;
   readonly failOn?: Severity;
   readonly config?: string;
+  /** Fix the reproduced findings at scan.fix_at or above, as patches (scan-fixes.ts). */
+  readonly fix?: boolean;
 }
 
 /**
@@ -54,6 +59,9 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
   const redactor = new SecretRedactor([modelConfig.apiKey, ...secretsOfEnv(io.env)]);
   const redact = (text: string) => redactor.redact(text);
   const gitattributes = await readWorkspaceFile(workspace, '.gitattributes');
+  const maxTokens = flags.maxTokens ?? config.scan.max_tokens;
+  // Before the model is paid for: a fix's patch must not carry the user's own changes.
+  const excludesFile = flags.fix ? await cleanCheckoutExcludes(workspace, io.env) : undefined;
 
   let result: ScanResult;
   try {
@@ -68,7 +76,7 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
       env: io.env,
       budgets: {
         maxTurnsPerRun: budgets.maxTurns,
-        maxTokens: flags.maxTokens ?? config.scan.max_tokens,
+        maxTokens,
         deadlineAt: budgets.deadlineAt,
       },
       signal: io.signal,
@@ -94,8 +102,29 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
     await writeFile(target, `${JSON.stringify(sarif.log, null, 2)}\n`);
     for (const note of sarif.notes) io.stderr(`patchling: SARIF: ${note}\n`);
   }
-  if (flags.json) io.stdout(`${redact(JSON.stringify(toJson(result)))}\n`);
-  else io.stdout(redact(formatScanReport(result)));
+  if (!flags.json) io.stdout(redact(formatScanReport(result)));
+  const fixes = flags.fix
+    ? await fixFindingsLocally({
+        result,
+        workspace,
+        config,
+        budgets: { ...budgets, maxTokens },
+        modelConfig,
+        stateDir: stateDir(io.env),
+        env: io.env,
+        secrets: [modelConfig.apiKey, ...secretsOfEnv(io.env)],
+        redact,
+        excludesFile,
+        signal: io.signal,
+        onProgress: (text) => {
+          if (!flags.json) io.stderr(`${redact(text)}\n`);
+        },
+        onWarning: (message) => io.stderr(`warning: ${message}\n`),
+      })
+    : undefined;
+  if (flags.json) {
+    io.stdout(`${redact(JSON.stringify({ ...toJson(result), ...fixesJson(fixes) }))}\n`);
+  } else if (fixes) io.stdout(redact(formatLocalFixes(fixes)));
 
   if (result.status === 'failed') {
     io.stderr(`patchling: ${redact(result.message)}\n`);
@@ -112,6 +141,25 @@ export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
     return SCAN_EXIT.incomplete;
   }
   return SCAN_EXIT.clean;
+}
+
+function fixesJson(fixes: LocalScanFixes | undefined) {
+  if (fixes === undefined) return {};
+  return { fixes: fixes.fixes, ...(fixes.note ? { fixes_note: fixes.note } : {}) };
+}
+
+/** `--fix` needs a clean checkout; the user's global excludes apply to the fixes. */
+async function cleanCheckoutExcludes(
+  workspace: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const dirty = await runUserGit(workspace, env, ['status', '--porcelain']);
+  if (dirty.trim() !== '') {
+    throw new UserError(
+      'The checkout has uncommitted changes: commit or stash them before --fix, so the fixes can be told apart from them.',
+    );
+  }
+  return userExcludesFile(workspace, env);
 }
 
 export function formatScanReport(result: ScanResult): string {

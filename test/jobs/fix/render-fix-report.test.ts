@@ -66,6 +66,15 @@ describe('fixPullRequestTitle', () => {
     );
   });
 
+  it('marks a scan finding fix as a security fix', () => {
+    expect(
+      fixPullRequestTitle(
+        { kind: 'scan_finding', fingerprint: '787caf8c98e12c5d' },
+        'Command injection (CWE-78)',
+      ),
+    ).toBe('Security fix: Command injection (CWE-78)');
+  });
+
   it('puts the title on one line and caps it at 200 characters', () => {
     const title = fixPullRequestTitle({ kind: 'issue', number: 1 }, `  a\n\tb  ${'x'.repeat(300)}`);
     expect(title).toBe(`Fix #1: a b ${'x'.repeat(196)}`);
@@ -153,6 +162,25 @@ describe('renderFixPullRequestBody', () => {
     [{ passed: false, exitCode: null, timedOut: true }, '❌ timed out'],
   ])('gives the verdict of a run that did not pass (%j)', (run, verdict) => {
     expect(body({ test: { ...PASSED, ...run } })).toContain(`after the change: ${verdict}.`);
+  });
+
+  it("opens a scan finding's fix with its id and evidence, and asks nobody in particular without a requester", () => {
+    const text = renderFixPullRequestBody({
+      origin: { kind: 'scan_finding', fingerprint: '787caf8c98e12c5d' },
+      result: result(),
+      evidence: '## The finding\n\nCWE-78',
+      modelConfig: MODEL,
+    });
+    expect(
+      text.startsWith(
+        "Fixes a finding of Patchling's security scan (Patchling id `787caf8c98e12c5d`).\n\n## The finding\n\nCWE-78\n\n## What changed",
+      ),
+    ).toBe(true);
+    expect(text).not.toContain('Fixes #');
+    expect(text).toContain(
+      'Please review: Patchling opened this pull request as a draft and will not merge it.',
+    );
+    expect(text).not.toMatch(/@\w+, please review/);
   });
 
   it('says when the change is untested', () => {
