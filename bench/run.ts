@@ -12,6 +12,8 @@ import { benchScan } from './scan.js';
 import { benchScratchCopy } from './scratch-copy.js';
 import { benchWebhookAck } from './webhook-ack.js';
 import { benchWebhookAckBusy } from './webhook-ack-busy.js';
+import { benchWebhookAckStages } from './webhook-ack-stages.js';
+import { benchReviewLoopCost } from './review-loop-cost.js';
 import type { BenchResult } from './bench-result.js';
 
 /**
@@ -31,6 +33,8 @@ const benches: [string, () => Promise<readonly BenchResult[]>][] = [
   ['scan', benchScan],
   ['scratch copy', benchScratchCopy],
   ['webhook ack, workers busy', benchWebhookAckBusy],
+  ['webhook ack, stages', benchWebhookAckStages],
+  ['review, main-thread cost', benchReviewLoopCost],
   ['setup', benchSetup],
   ['review', benchReview],
   ['git cache', benchGitCache],

@@ -10,8 +10,11 @@ export interface BullJobData<P> {
   readonly maxAttempts: number;
   /** The enqueue's own random id: a redelivery that found the job already there carries another. */
   readonly nonce: string;
-  /** Enqueue order across processes (INCR): "older" for supersede means a smaller seq. */
-  readonly seq: number;
+  /**
+   * Enqueue order across processes (INCR): "older" for supersede means a smaller seq.
+   * Only jobs with a supersede key have one.
+   */
+  readonly seq?: number;
 }
 
 /**

@@ -85,7 +85,9 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       await store.worker.waitUntilReady();
       // Manual processing: the stalled check is started by hand (BullMQ docs,
       // "manually fetching jobs").
-      void store.worker.startStalledCheckTimer().catch(() => undefined);
+      if (store.options.stalledCheck) {
+        void store.worker.startStalledCheckTimer().catch(() => undefined);
+      }
       return store;
     } catch (error) {
       await store.close();
@@ -96,14 +98,16 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
   async enqueue(input: EnqueueInput<P>): Promise<EnqueueResult<P>> {
     const jobId = jobIdOf(input.deliveryId);
     const nonce = randomUUID();
-    const seq = await this.connection.incr(`${this.base}:seq`);
+    const key = input.supersedeKey;
+    // The sequence orders jobs of one supersede key; a job without one (a webhook delivery)
+    // skips the round trip.
+    const seq = key === undefined ? undefined : await this.connection.incr(`${this.base}:seq`);
     const data: BullJobData<P> = {
       kind: input.kind,
       payload: input.payload,
       maxAttempts: Math.max(1, Math.floor(input.maxAttempts ?? this.options.defaultMaxAttempts)),
       nonce,
-      seq,
-      ...(input.supersedeKey === undefined ? {} : { supersedeKey: input.supersedeKey }),
+      ...(key === undefined || seq === undefined ? {} : { supersedeKey: key, seq }),
       ...(input.group === undefined ? {} : { group: input.group }),
     };
     // BullMQ's add ignores a jobId it already holds (atomically, in its Lua script): the
@@ -114,16 +118,23 @@ export class BullmqJobStore<P = unknown> implements JobStore<P> {
       removeOnComplete: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
       removeOnFail: { age: Math.ceil(this.options.keepFinishedMs / 1000) },
     });
-    const stored = await this.get(jobId);
-    if (!stored) throw new Error(`job ${jobId} vanished right after it was added`);
+    const job = await this.bullJob(jobId);
+    if (!job) throw new Error(`job ${jobId} vanished right after it was added`);
     const none = { superseded: [], supersededRunning: [] };
-    if ((await this.bullJob(jobId))?.data.nonce !== nonce) {
-      return { job: stored, duplicate: true, ...none };
+    if (job.data.nonce !== nonce) {
+      const [state, meta] = await Promise.all([this.queue.getJobState(jobId), this.meta(jobId)]);
+      return { job: toStoredJob(job, state, meta), duplicate: true, ...none };
     }
-    await this.signal({ type: 'enqueued' });
-    if (input.supersedeKey === undefined) return { job: stored, duplicate: false, ...none };
+    // Ours, just added: waiting, with no meta yet. Not read back: BullMQ's getState scans
+    // the wait list (LPOS), which a backlog of deliveries makes slow, and the
+    // acknowledgement waits for this.
+    const stored = toStoredJob(job, 'waiting', {});
+    // A wake-up for the other instances' pools, not part of storing the job: their polls
+    // catch up if it is lost, so the acknowledgement does not wait for it.
+    this.signal({ type: 'enqueued' }).catch(() => undefined);
+    if (key === undefined || seq === undefined) return { job: stored, duplicate: false, ...none };
 
-    return this.superseding.byKey(jobId, seq, input.supersedeKey, stored);
+    return this.superseding.byKey(jobId, seq, key, stored);
   }
 
   async claimNext(options: ClaimOptions = {}): Promise<StoredJob<P> | undefined> {

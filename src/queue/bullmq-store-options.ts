@@ -20,6 +20,12 @@ export interface BullmqJobStoreOptions {
   readonly lockDurationMs?: number;
   /** How often this process looks for jobs whose lock expired. Default 30 s. */
   readonly stalledIntervalMs?: number;
+  /**
+   * Whether this store looks for stalled jobs. Default true. False for a store that only
+   * adds jobs (the App's webhook intake thread): the stalled jobs it found would be
+   * reported to it, not to the pool that finalizes them.
+   */
+  readonly stalledCheck?: boolean;
   /** A job of a group at its limit goes back for this long. Default 2 s. */
   readonly groupBackoffMs?: number;
   /** Finished jobs are kept this long (the idempotency window of their keys). Default 7 days. */
@@ -35,6 +41,7 @@ export function resolveBullmqOptions(options: BullmqJobStoreOptions): ResolvedBu
     defaultMaxAttempts: options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     lockDurationMs: options.lockDurationMs ?? 60_000,
     stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+    stalledCheck: options.stalledCheck ?? true,
     groupBackoffMs: options.groupBackoffMs ?? 2000,
     keepFinishedMs: options.keepFinishedMs ?? 7 * 24 * 3_600_000,
   };

@@ -6,7 +6,12 @@ import type { Statement } from 'better-sqlite3';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { WalSync } from './sqlite-wal-sync.js';
 import { rowToJob, toJsonColumn, type JobRow } from './sqlite-job-row.js';
-import { configureDatabase, migrate, type SqliteSynchronous } from './sqlite-schema.js';
+import { configureDatabase, migrate } from './sqlite-schema.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  defaultQueuePath,
+  type SqliteJobStoreOptions,
+} from './sqlite-store-options.js';
 import type {
   ClaimGuard,
   ClaimOptions,
@@ -22,32 +27,7 @@ import type {
   StoredJob,
 } from './types.js';
 
-export const DEFAULT_MAX_ATTEMPTS = 3;
-
-export interface SqliteJobStoreOptions {
-  /** The database file; its directory is created (0700). See defaultQueuePath. */
-  readonly path: string;
-  /** Clock for every timestamp the store writes. Default Date.now. */
-  readonly now?: () => number;
-  /** Job ids. Default crypto.randomUUID. */
-  readonly newId?: () => string;
-  readonly defaultMaxAttempts?: number;
-  /** How long a write waits for another connection's lock. Default 5 s. */
-  readonly busyTimeoutMs?: number;
-  /**
-   * Default 'FULL_OFF_THREAD': an enqueued job is on disk before enqueue resolves (so a
-   * webhook is never acknowledged for a job a power cut could lose), and the fsync runs on
-   * the thread pool, not the event loop (sqlite-wal-sync.ts). FULL: the same guarantee
-   * with SQLite's own fsync inside each commit, blocking the process. NORMAL trades the
-   * guarantee for speed on slow disks (a process crash loses nothing, a power cut may).
-   */
-  readonly synchronous?: SqliteSynchronous | 'FULL_OFF_THREAD';
-}
-
-/** Where the queue lives by default: beside the run logs, in Patchling's state directory. */
-export function defaultQueuePath(stateDir: string): string {
-  return path.join(stateDir, 'queue.sqlite');
-}
+export { DEFAULT_MAX_ATTEMPTS, defaultQueuePath, type SqliteJobStoreOptions };
 
 type Guarded = { id: string; now: number; attempt: number | null };
 
@@ -91,6 +71,7 @@ export class SqliteJobStore<P = unknown> implements JobStore<P> {
       const offThread = mode === 'FULL_OFF_THREAD';
       configureDatabase(db, { busyTimeoutMs, synchronous: offThread ? 'NORMAL' : mode });
       migrate(db);
+      if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
       const walSync = offThread ? new WalSync(`${options.path}-wal`) : undefined;
       return new SqliteJobStore<P>(db, options, walSync);
     } catch (error) {

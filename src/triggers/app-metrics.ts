@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobEvent } from '../queue/job-events.js';
 import type { JobStatus, JobStore } from '../queue/types.js';
+import type { HttpReply, WebhookAck } from './intake-thread-protocol.js';
 
 const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'superseded'];
 
@@ -60,9 +60,29 @@ export function createAppMetrics(deps: {
     labelNames: ['source'],
     registers: [registry],
   });
+  const acks = new Histogram({
+    name: 'patchling_webhook_ack_seconds',
+    help: 'Webhook requests, from arrival to the end of the answer, by status (the intake thread).',
+    labelNames: ['status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const intakeCpu = new Counter({
+    name: 'patchling_webhook_intake_cpu_seconds_total',
+    help: 'CPU used by the webhook intake thread.',
+    registers: [registry],
+  });
+  let intakeCpuSeen = 0;
 
   return {
     registry,
+    onWebhookAck(ack: WebhookAck): void {
+      acks.observe({ status: String(ack.status) }, ack.ms / 1000);
+      if (ack.threadCpuMicros > intakeCpuSeen) {
+        intakeCpu.inc((ack.threadCpuMicros - intakeCpuSeen) / 1e6);
+        intakeCpuSeen = ack.threadCpuMicros;
+      }
+    },
     onJobEvent(event: JobEvent): void {
       if (event.type === 'store-error' || event.type === 'claimed') return;
       const labels = { kind: event.job.kind, outcome: event.type };
@@ -76,14 +96,17 @@ export function createAppMetrics(deps: {
     onGitHubRateLimit(source: 'github' | 'github_secondary', waitSeconds: number): void {
       rateLimitWait.inc({ source }, Math.max(0, waitSeconds));
     },
-    async handle(_request: IncomingMessage, response: ServerResponse): Promise<void> {
+    /** The answer to GET /metrics. */
+    async reply(): Promise<HttpReply> {
       try {
-        const text = await registry.metrics();
-        response.writeHead(200, { 'content-type': registry.contentType }).end(text);
+        const body = await registry.metrics();
+        return { status: 200, headers: { 'content-type': registry.contentType }, body };
       } catch (error) {
-        response
-          .writeHead(503, { 'content-type': 'text/plain' })
-          .end(`metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+        return {
+          status: 503,
+          headers: { 'content-type': 'text/plain' },
+          body: `metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`,
+        };
       }
     },
   };
@@ -92,26 +115,24 @@ export function createAppMetrics(deps: {
 export type AppMetrics = ReturnType<typeof createAppMetrics>;
 
 /** /healthz: 200 when the queue's backend answers, 503 (with why) when it does not. */
-export async function handleHealth(
+export async function healthReply(
   store: Pick<JobStore, 'ping'>,
   backend: string,
-  response: ServerResponse,
-): Promise<void> {
+): Promise<HttpReply> {
+  const headers = { 'content-type': 'application/json' };
   try {
     await store.ping();
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ status: 'ok', queue: { backend, status: 'ok' } }));
+    const body = JSON.stringify({ status: 'ok', queue: { backend, status: 'ok' } });
+    return { status: 200, headers, body };
   } catch (error) {
-    response.writeHead(503, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
+    const body = JSON.stringify({
+      status: 'unavailable',
+      queue: {
+        backend,
         status: 'unavailable',
-        queue: {
-          backend,
-          status: 'unavailable',
-          error: error instanceof Error ? error.message : String(error),
-        },
-      }),
-    );
+        error: error instanceof Error ? error.message : String(error),
+      },
+    });
+    return { status: 503, headers, body };
   }
 }

@@ -1,10 +1,8 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createNodeMiddleware, Probot } from 'probot';
 import { stateDir as defaultStateDir } from '../agent/run-log.js';
 import { describeError, UserError } from '../errors.js';
 import { createGitHubClient, type GitHubClient } from '../github/create-github-client.js';
@@ -13,6 +11,8 @@ import { secretsOfEnv } from '../jobs/prepare-agent-run.js';
 import { resolveModelConfig, type ModelConfig } from '../model/model-config.js';
 import { jobEnqueueInput } from '../jobs/job-enqueue-input.js';
 import type { Job } from '../jobs/job.js';
+import { JobSuperseded } from '../queue/errors.js';
+import { defaultQueuePath } from '../queue/sqlite-job-store.js';
 import { submitJob } from '../queue/submit-job.js';
 import { scheduledRepositoryLister, startScanTimer } from './scan-timer.js';
 import type { JobEvent } from '../queue/job-events.js';
@@ -24,16 +24,18 @@ import { SecretRedactor } from '../util/redact-secrets.js';
 import { networkSettingsFromEnv } from '../egress/network-settings.js';
 import { setupCacheMaxBytesFromEnv } from '../setup/setup-cache.js';
 import { readAppConfig, type AppConfig } from './app-config.js';
-import { createAppMetrics, handleHealth } from './app-metrics.js';
+import { createAppMetrics, healthReply } from './app-metrics.js';
 import { isTransientJobError, openAppQueue, type QueueBackend } from './app-queue.js';
-import { octokitLogger, probotLogger } from './probot-log.js';
 import { finalizeProgress, finishingEarlierProgress, RUNS_AGAIN } from './finalize-progress.js';
-import { webhookIntake } from './webhook-intake.js';
+import { startIntakeThread } from './intake-thread-host.js';
+import type { WebhookAck } from './intake-thread-protocol.js';
+import { octokitLogger } from './octokit-log.js';
+import { intakeDelivery, type IntakeOutcome, type VerifiedDelivery } from './webhook-intake.js';
 
 export interface AppServer {
   readonly url: string;
-  /** For tests that drive events through `probot.receive`. */
-  readonly probot: Probot;
+  /** Takes a delivery whose signature was checked, as the webhook endpoint does (tests). */
+  receive(delivery: VerifiedDelivery): Promise<IntakeOutcome>;
   readonly store: JobStore<Job>;
   readonly backend: QueueBackend;
   readonly pool: JobWorkerPool<Job>;
@@ -47,6 +49,10 @@ export interface AppServerOptions {
   readonly stateDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** Each webhook request answered, as the intake saw it (the busy-ack bench). */
+  readonly onWebhookAck?: (ack: WebhookAck) => void;
+  /** The webhook intake thread ended unasked: the App can no longer take webhooks. */
+  readonly onIntakeExit?: (reason: string) => void;
   /** Tests: start without claiming jobs (to inspect the queue). */
   readonly startWorkers?: boolean;
   /** Replaces the job handler (the bench runs stand-in reviews); default: the real jobs. */
@@ -61,9 +67,9 @@ export interface AppServerOptions {
 }
 
 /**
- * The GitHub App: a webhook endpoint (Probot checks the signature; the intake stores the
- * delivery durably before GitHub gets its answer) and a worker pool that routes
- * deliveries and runs jobs. On start, jobs a dead process left running are recovered
+ * The GitHub App: a webhook endpoint on its own thread (it checks the signature and
+ * stores the delivery durably before GitHub gets its answer; intake-thread.ts) and a
+ * worker pool on this thread that routes deliveries and runs jobs. On start, jobs a dead process left running are recovered
  * and their progress finalized, so none ends silently.
  */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
@@ -247,28 +253,46 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     ),
   });
 
-  const probot = new Probot({
-    appId: config.appId,
-    privateKey: config.privateKey,
-    secret: config.webhookSecret,
-    // Probot's own lines (a refused signature, say) as the App's: one JSON object, redacted.
-    log: probotLogger(safeLog),
-    baseUrl: config.githubApiUrl,
+  // The webhook endpoint runs on a thread of its own, so job work here cannot delay an
+  // acknowledgement (docs/queue.md, "The webhook acknowledgement").
+  const intake = await startIntakeThread(
+    {
+      secret: config.webhookSecret,
+      webhookPath: config.webhookPath,
+      host: config.host,
+      port: config.port,
+      store:
+        backend === 'redis' && config.queueUrl
+          ? { backend, url: config.queueUrl }
+          : { backend: 'sqlite', path: defaultQueuePath(options.stateDir) },
+    },
+    {
+      onStored: ({ jobId, supersededRunning }) => {
+        for (const id of supersededRunning) pool.abort(id, new JobSuperseded(jobId));
+        pool.notify();
+      },
+      log: safeLog,
+      onAck: (ack) => {
+        metrics.onWebhookAck(ack);
+        options.onWebhookAck?.(ack);
+      },
+      answer: async ({ url }) => {
+        if (url === '/healthz') return healthReply(store, backend);
+        if (url === '/metrics') return metrics.reply();
+        return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found\n' };
+      },
+      onExit: (reason) => {
+        safeLog({ msg: 'webhook intake stopped', level: 'error', error: reason });
+        options.onIntakeExit?.(reason);
+      },
+    },
+  ).catch(async (error: unknown) => {
+    // Nothing was claimed yet; leave nothing open behind the error (a port in use, say).
+    clearInterval(recoveryTimer);
+    await store.close();
+    throw error;
   });
-  const middleware = await createNodeMiddleware(webhookIntake({ submit, log: safeLog }), {
-    probot,
-    webhooksPath: config.webhookPath,
-  });
-  const server: Server = createServer((request, response) => {
-    void middleware(request, response, () => {
-      if (request.url === '/healthz') void handleHealth(store, backend, response);
-      else if (request.url === '/metrics') void metrics.handle(request, response);
-      else response.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const port = intake.port;
   if (options.startWorkers !== false) pool.start();
   const scanTimer =
     config.scanTimerMs !== undefined && config.scanTimerMs > 0
@@ -290,20 +314,20 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   let closing: Promise<void> | undefined;
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    probot,
+    receive: (delivery) => intakeDelivery({ submit, log: safeLog }, delivery),
     store,
     backend,
     pool,
     close(closeOptions = {}) {
       closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        // No new webhooks; those in flight are stored and answered first.
+        const intakeClosed = intake.close();
         await scanTimer?.stop();
         // Stop claiming at once; running jobs get the grace period, then go back to the queue.
         await pool.stop({ drainMs: closeOptions.graceMs ?? config.shutdownGraceMs ?? 10_000 });
         clearInterval(recoveryTimer);
         await recovering;
-        await closed;
+        await intakeClosed;
         await store.close();
       })();
       return closing;
@@ -342,6 +366,8 @@ export async function main(env: Readonly<Record<string, string | undefined>>): P
       modelConfig,
       stateDir: defaultStateDir(env),
       env,
+      // Without its webhook endpoint the instance is useless: exit, for the supervisor to restart it.
+      onIntakeExit: () => void server.close().finally(() => process.exit(1)),
     });
     // SIGTERM: stop claiming, let running jobs finish within the grace period, hand the
     // rest back to the queue (another instance, or this one restarted, runs them).

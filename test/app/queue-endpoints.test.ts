@@ -4,7 +4,7 @@
  * gets its answer, and no answer says "stored" while Redis is down.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import { isTransientJobError } from '../../src/triggers/app-queue.js';
@@ -49,6 +49,19 @@ describe('the queue endpoints', () => {
     expect(text).toContain('# TYPE patchling_job_duration_seconds histogram');
     expect(text).toContain('# TYPE patchling_model_retries_total counter');
     expect(text).toContain('# TYPE patchling_rate_limit_wait_seconds_total counter');
+    // The intake thread reports each answered webhook once its answer is out: a scrape
+    // right after may come first, so scrape until it is counted.
+    await vi.waitFor(
+      async () => {
+        const scraped = await (await fetch(`${app!.server.url}/metrics`)).text();
+        expect(scraped).toContain('patchling_webhook_ack_seconds_count{status="200"} 1');
+        expect(scraped).toMatch(
+          /^patchling_webhook_intake_cpu_seconds_total \d+(\.\d+)?(e-\d+)?$/m,
+        );
+        expect(scraped).not.toMatch(/^patchling_webhook_intake_cpu_seconds_total 0$/m);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it.skipIf(!HAS_REDIS)(

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -257,5 +258,41 @@ describe('SqliteJobStore under a burst', () => {
     expect((await good).duplicate).toBe(false);
     expect(await store.getByDelivery('good')).toBeDefined();
     expect(await store.getByDelivery('bad')).toBeUndefined();
+  });
+});
+
+describe('SqliteJobStore checkpoints', () => {
+  // The webhook intake's connection (autoCheckpoint: false) must never run a checkpoint in
+  // a commit an acknowledgement waits for; the other connection's commits run them.
+  it('leaves checkpoints to the other connection when autoCheckpoint is false', async () => {
+    const file = await stores.dbPath();
+    const main = stores.open(file);
+    const intake = stores.open(file, { autoCheckpoint: false });
+    // About two pages a job: 600 jobs write ~1,200 pages, past SQLite's 1,000-page threshold.
+    const bigJob = (n: number) => {
+      const job = { ...helpJob(n), filler: 'x'.repeat(6000) };
+      return jobInput({ deliveryId: `big-${n}`, job });
+    };
+    const walPages = () => statSync(`${file}-wal`).size / 4096;
+    for (let n = 0; n < 600; n++) await intake.enqueue(bigJob(n));
+    expect(walPages()).toBeGreaterThan(1100); // never checkpointed: the WAL only grew
+
+    // A commit on the other connection checkpoints it all; the WAL then starts over, so
+    // the intake's next writes reuse it instead of growing it.
+    await main.enqueue(jobInput({ deliveryId: 'main-1', job: helpJob(9999) }));
+    const size = walPages();
+    for (let n = 600; n < 700; n++) await intake.enqueue(bigJob(n));
+    expect(walPages()).toBe(size);
+    expect((await main.counts()).queued).toBe(701);
+  });
+
+  it('checkpoints in its own commits by default', async () => {
+    const file = await stores.dbPath();
+    const store = stores.open(file);
+    for (let n = 0; n < 600; n++) {
+      const job = { ...helpJob(n), filler: 'x'.repeat(6000) };
+      await store.enqueue(jobInput({ deliveryId: `big-${n}`, job }));
+    }
+    expect(statSync(`${file}-wal`).size / 4096).toBeLessThan(1100);
   });
 });

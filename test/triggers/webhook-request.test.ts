@@ -1,0 +1,121 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VerifiedDelivery } from '../../src/triggers/webhook-intake.js';
+import {
+  createWebhookHandler,
+  type WebhookRequestOptions,
+} from '../../src/triggers/webhook-request.js';
+
+const SECRET = 'webhook-request-test-secret';
+const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+/** The handler on a real HTTP server; requests it declines get 404 from the caller. */
+async function serve(overrides: Partial<WebhookRequestOptions> = {}) {
+  const received: VerifiedDelivery[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const handler = createWebhookHandler({
+    secret: SECRET,
+    path: '/hooks',
+    log: (entry) => logs.push(entry),
+    intake: (delivery) => {
+      received.push(delivery);
+      return Promise.resolve();
+    },
+    ...overrides,
+  });
+  server = createServer((request, response) => {
+    if (!handler(request, response)) response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = (body: string, headers: Record<string, string | undefined> = {}, path = '/hooks') =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: Object.fromEntries(
+        Object.entries({
+          'content-type': 'application/json',
+          'x-github-event': 'issues',
+          'x-github-delivery': 'd-1',
+          'x-hub-signature-256': sign(body),
+          ...headers,
+        }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ),
+      body,
+    });
+  return { received, logs, post, url };
+}
+
+describe('the webhook request handler', () => {
+  it('hands a signed delivery to the intake, parsed, and answers 200 after it', async () => {
+    let finish: () => void = () => undefined;
+    const stored = new Promise<void>((resolve) => (finish = resolve));
+    const { received, post } = await serve({
+      intake: async (delivery) => {
+        received.push(delivery);
+        await stored;
+      },
+    });
+    const body = JSON.stringify({ action: 'opened', n: 'ü' });
+    let answered = false;
+    const response = post(body).then((r) => {
+      answered = true;
+      return r;
+    });
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(answered).toBe(false); // not before the intake resolved
+    finish();
+    expect((await response).status).toBe(200);
+    expect(received).toEqual([
+      { id: 'd-1', name: 'issues', payload: { action: 'opened', n: 'ü' } },
+    ]);
+  });
+
+  it('refuses what GitHub would not send, and the intake sees none of it', async () => {
+    const { received, post, logs } = await serve({ maxBytes: 1000 });
+    const body = JSON.stringify({ action: 'opened' });
+    const cases: [Promise<Response>, number][] = [
+      [post(body, { 'x-hub-signature-256': undefined }), 400],
+      [post(body, { 'x-github-delivery': undefined }), 400],
+      [post(body, { 'x-github-event': undefined }), 400],
+      [post(body, { 'x-hub-signature-256': sign(`${body} `) }), 400],
+      [post(body, { 'content-type': 'application/x-www-form-urlencoded' }), 415],
+      [post('not json', { 'x-hub-signature-256': sign('not json') }), 400],
+      [post('', { 'x-hub-signature-256': sign('') }), 400],
+    ];
+    const big = JSON.stringify({ filler: 'x'.repeat(2000) });
+    cases.push([post(big, { 'x-hub-signature-256': sign(big) }), 413]);
+    for (const [response, status] of cases) expect((await response).status).toBe(status);
+    expect(received).toEqual([]);
+    expect(logs.filter((entry) => entry.msg === 'webhook refused')).toHaveLength(cases.length);
+    for (const entry of logs) expect(JSON.stringify(entry)).not.toContain('filler');
+  });
+
+  it('answers 500 when the delivery could not be stored, so GitHub may redeliver', async () => {
+    const { post, logs } = await serve({
+      intake: () => Promise.reject(new Error('the disk is full')),
+    });
+    const response = await post(JSON.stringify({ action: 'opened' }));
+    expect(response.status).toBe(500);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'webhook not stored',
+        error: expect.stringContaining('the disk is full') as unknown,
+      }),
+    );
+  });
+
+  it('leaves other paths and methods to the caller', async () => {
+    const { received, post, url } = await serve();
+    expect((await post('{}', {}, '/elsewhere')).status).toBe(404);
+    expect((await fetch(`${url}/hooks`)).status).toBe(404);
+    expect(received).toEqual([]);
+  });
+});
