@@ -1,3 +1,4 @@
+import { fitGitHubText, MAX_BODY_CHARS } from '../../github/limits.js';
 import { codeSpan, defuseMarkdown, fencedBlock } from '../../github/review/markdown.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import type { FixChangesResult, TestRun } from './fix-changes.js';
@@ -68,11 +69,17 @@ export function renderFixPullRequestBody(options: {
   const risks = result.report?.risks.trim();
   if (risks) parts.push(`## Risks\n\n${defuseMarkdown(risks)}`);
   parts.push(`## Model usage\n\n${renderUsage(result, options.modelConfig)}`);
-  parts.push(
-    `${options.requester ? `@${options.requester}, please review` : 'Please review'}: Patchling opened this pull request as a draft and will not merge it.`,
-  );
-  return parts.join('\n\n');
+  const ask = `${options.requester ? `@${options.requester}, please review` : 'Please review'}: Patchling opened this pull request as a draft and will not merge it.`;
+  // GitHub refuses a body over its limit, and the fix would be left on a branch with no
+  // pull request (a later scan then skips the finding): the model's words are cut, the ask kept.
+  return `${fitGitHubText(parts.join('\n\n'), MAX_BODY_CHARS - ask.length - BODY_HEADROOM)}\n\n${ask}`;
 }
+
+/**
+ * Room left under GitHub's limit for the caller's redaction, which may lengthen the text
+ * (an 8-character secret becomes the 10-character `[REDACTED]`).
+ */
+const BODY_HEADROOM = 4_096;
 
 /** The comment that says why no pull request was opened, with what was tried. */
 export function renderFixFailureDetails(result: FixChangesResult): string {

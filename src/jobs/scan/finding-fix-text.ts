@@ -1,5 +1,6 @@
 import { loadPrompt } from '../../agent/load-prompt.js';
 import type { UntrustedText } from '../../agent/untrusted.js';
+import { fitGitHubText } from '../../github/limits.js';
 import { codeSpan, defuseMarkdown, fencedBlock } from '../../github/review/markdown.js';
 import type { RecheckResult } from './recheck-reproduction.js';
 import type { Reproduction, ScanFinding } from './scan-finding.js';
@@ -74,11 +75,12 @@ export function renderFindingEvidence(input: {
   const parts = [
     `## The finding\n\n**${finding.severity}** ${finding.cwe} ${defuseMarkdown(oneLine(finding.title))} at ${codeSpan(locationOf(finding))}.` +
       (input.alertUrl ? ` Its code scanning alert: ${input.alertUrl}` : ''),
-    defuseMarkdown(finding.explanation),
+    defuseMarkdown(fitGitHubText(finding.explanation, MAX_EXPLANATION_CHARS)),
   ];
   if (finding.flow.length > 0) {
     parts.push(
       finding.flow
+        .slice(0, MAX_FLOW_STEPS)
         .map(
           (step) =>
             `1. ${codeSpan(`${step.path}:${step.line}`)} ${defuseMarkdown(oneLine(step.note))}`,
@@ -103,6 +105,14 @@ export function renderFindingEvidence(input: {
   }
   return parts.join('\n\n');
 }
+
+/**
+ * The model's explanation and flow have no cap of their own (scan-output.ts); with these,
+ * the evidence stays well under GitHub's 65,536-character body beside the patch (20,000)
+ * and the outputs (4,000 each).
+ */
+const MAX_EXPLANATION_CHARS = 8_000;
+const MAX_FLOW_STEPS = 30;
 
 function outputBlock(output: string, truncated: boolean): string {
   if (output.trim() === '') return '(no output)';
