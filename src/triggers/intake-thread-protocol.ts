@@ -16,6 +16,18 @@ export interface IntakeThreadData {
   readonly host: string;
   readonly port: number;
   readonly store: IntakeStoreSpec;
+  /** INTAKE_TIMEOUTS (intake-thread.ts) unless given (tests). */
+  readonly timeouts?: Partial<IntakeTimeouts>;
+}
+
+/** Limits on how long a request may take to arrive (Node's http server options). */
+export interface IntakeTimeouts {
+  /** From the connection to the end of the headers. */
+  readonly headersMs: number;
+  /** From the connection to the end of the body. */
+  readonly requestMs: number;
+  /** How often Node looks for requests past these. */
+  readonly checkEveryMs: number;
 }
 
 /** A response the main thread computes for a request that is not a webhook (/healthz, /metrics). */

@@ -8,6 +8,7 @@ import type {
   FromIntake,
   IntakeStoreSpec,
   IntakeThreadData,
+  IntakeTimeouts,
   ToIntake,
 } from './intake-thread-protocol.js';
 import { intakeDelivery } from './webhook-intake.js';
@@ -57,25 +58,33 @@ export async function runIntakeThread(port: MessagePort, data: IntakeThreadData)
   });
   const forwarded = new Map<number, ServerResponse>();
   let nextId = 0;
-  const server = createServer((request, response) => {
-    const arrived = performance.now();
-    if (webhook(request, response)) {
-      response.once('finish', () => {
-        const cpu = process.threadCpuUsage();
-        post({
-          type: 'acked',
-          status: response.statusCode,
-          ms: performance.now() - arrived,
-          threadCpuMicros: cpu.user + cpu.system,
+  const timeouts = { ...INTAKE_TIMEOUTS, ...data.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
+    (request, response) => {
+      const arrived = performance.now();
+      if (webhook(request, response)) {
+        response.once('finish', () => {
+          const cpu = process.threadCpuUsage();
+          post({
+            type: 'acked',
+            status: response.statusCode,
+            ms: performance.now() - arrived,
+            threadCpuMicros: cpu.user + cpu.system,
+          });
         });
-      });
-      return;
-    }
-    request.resume();
-    const id = nextId++;
-    forwarded.set(id, response);
-    post({ type: 'request', id, method: request.method ?? 'GET', url: request.url ?? '/' });
-  });
+        return;
+      }
+      request.resume();
+      const id = nextId++;
+      forwarded.set(id, response);
+      post({ type: 'request', id, method: request.method ?? 'GET', url: request.url ?? '/' });
+    },
+  );
   port.on('message', (message: ToIntake) => {
     switch (message.type) {
       case 'reply': {
@@ -110,6 +119,19 @@ export async function runIntakeThread(port: MessagePort, data: IntakeThreadData)
     });
   });
 }
+
+/**
+ * How long a request may take to arrive. GitHub waits 10 seconds for its answer, so a
+ * delivery still arriving after 30 is not one it will count; without these, Node's
+ * defaults let a client that trickles its body (unsigned: the signature is checked on the
+ * whole) hold a connection and up to MAX_WEBHOOK_BYTES for 5 minutes, and Node looks for
+ * expired requests only every 30 seconds.
+ */
+export const INTAKE_TIMEOUTS: IntakeTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkEveryMs: 2_000,
+};
 
 /** A store that only adds jobs: the stalled check and recovery stay with the main thread. */
 async function openIntakeStore(spec: IntakeStoreSpec): Promise<JobStore<Job>> {
