@@ -1,6 +1,7 @@
 import { buildBubblewrapArgs } from './bubblewrap-args.js';
 import type { HostMount, WorkspaceMount } from './bubblewrap-args.js';
 import { checkCommandRequest } from './check-command-request.js';
+import { checkMountPoints } from './check-mount-points.js';
 import { egressProxyEnv, wrapWithForwarder } from './egress-forwarder.js';
 import { SANDBOX_IDENTITY } from './etc-files.js';
 import { LAUNCHER_SHELL, buildLauncherArgs } from './launcher.js';
@@ -52,8 +53,19 @@ export function createBubblewrapSandbox(config: BubblewrapSandboxConfig): Sandbo
   // Set last: a request cannot point its proxy variables elsewhere.
   const egressEnv = egress === undefined ? {} : egressProxyEnv(egress.noProxy);
 
+  // Bound inside the workspace, which commands can change: checked before each command.
+  // (A repository's .git may be a gitdir file, even a symlink, from the start.)
+  const mountPoints = [
+    ...config.sweep.protectedPaths.map((protectedPath) => ({
+      path: protectedPath,
+      directory: false,
+    })),
+    ...(config.workspaceMounts ?? []).map((mount) => ({ path: mount.target, directory: true })),
+  ];
+
   const run = async (request: CommandRequest): Promise<CommandResult> => {
     const cwd = await checkCommandRequest(config.workspace, request);
+    await checkMountPoints(config.workspace, mountPoints);
     const lease = await cgroups.enter();
     try {
       const etcDir = await config.etc.dir();

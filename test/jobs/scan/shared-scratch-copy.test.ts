@@ -2,14 +2,17 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeScratchCopy, type ScratchCopy } from '../../../src/jobs/review/scratch-copy.js';
-import { closeSandboxes, openSandbox, runScript } from '../../sandbox/helpers.js';
+import { closeSandboxes, makeTempDir, openSandbox, runScript } from '../../sandbox/helpers.js';
 import { makeGitRepo, type TempGitRepo } from '../../support/git-repo.js';
 
 let repo: TempGitRepo | undefined;
 const copies: ScratchCopy[] = [];
+let cleanupHost: (() => Promise<void>) | undefined;
 
 afterEach(async () => {
   await closeSandboxes();
+  await cleanupHost?.();
+  cleanupHost = undefined;
   await Promise.all(copies.splice(0).map((copy) => copy.remove()));
   await repo?.remove();
   repo = undefined;
@@ -106,6 +109,33 @@ describe('a prover’s scratch copy with shared dependencies', () => {
     expect(copy.sharedReadOnly).toEqual([]);
     expect(await readFile(path.join(copy.dir, 'vendor/lib.js'), 'utf8')).toBe('vendored\n');
   });
+
+  it('runs nothing more once a command has moved a mount point away and left a symlink aimed at the host', async () => {
+    repo = await installedCheckout();
+    const copy = await makeScratchCopy(repo.dir, undefined, { shareDependencies: true });
+    copies.push(copy);
+    const host = await makeTempDir('patchling-host-');
+    cleanupHost = host.remove;
+    const sandbox = await openSandbox({
+      workspace: copy.dir,
+      policy: 'workspace-write',
+      workspaceMounts: copy.sharedReadOnly,
+    });
+    // bwrap resolves a bind's target under /newroot while the host's root is at /oldroot:
+    // enough `..` from <copy>/packages reaches its root, then the host directory.
+    const ups = `${copy.dir}/packages`.split('/').filter(Boolean).length + 1;
+    const aim = `${'../'.repeat(ups)}oldroot${host.dir}`;
+    const moved = await runScript(
+      sandbox,
+      `mv packages/ui packages/ui-moved && ln -s '${aim}' packages/ui && echo moved`,
+    );
+    expect(moved.output).toContain('moved');
+    await expect(runScript(sandbox, 'true')).rejects.toThrow(
+      /packages\/ui\/node_modules was moved or replaced/,
+    );
+    // bwrap never ran: it would have made packages/ui/node_modules there, on the host.
+    expect(await readdir(host.dir)).toEqual([]);
+  }, 60_000);
 
   it('refuses a mount outside the workspace', async () => {
     repo = await installedCheckout();
