@@ -1,6 +1,7 @@
 import { cutBeforePartialWord } from '../../github/progress-state.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
-import type { CommandResult } from '../../sandbox/types.js';
+import type { CommandResult, Sandbox } from '../../sandbox/types.js';
+import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { makeScratchCopy } from '../review/scratch-copy.js';
 import { MAX_REPRODUCTION_OUTPUT, REPRODUCTION_TIMEOUT_MS } from './prove-candidate.js';
 import type { Reproduction } from './scan-finding.js';
@@ -37,9 +38,16 @@ export interface RecheckResult {
 }
 
 export interface RecheckOptions {
-  /** The scanned commit's checkout, and the fixed one; both are copied, never changed. */
+  /**
+   * The scanned commit's checkout (copied, never changed), and the fixed one: only its
+   * changes as a commit would take them (its diff, ignored files left out) are applied to
+   * a fresh copy of the scanned checkout. A fix could otherwise pass by changing ignored
+   * files (installed dependencies, build output) that its pull request would not carry.
+   */
   readonly originalDir: string;
   readonly fixedDir: string;
+  /** The user's global excludes (the CLI's), as the fix's own diff takes them. */
+  readonly excludesFile?: string | undefined;
   /** The reproduction as the prover left it and Patchling ran it (exit 0: vulnerable). */
   readonly reproduction: Reproduction;
   readonly sandboxEnv: readonly string[];
@@ -56,7 +64,7 @@ export interface RecheckOptions {
  * secrets; `git apply` too, since the patch is model-written).
  */
 export async function recheckReproduction(options: RecheckOptions): Promise<RecheckResult> {
-  const before = await runRestored(options.originalDir, options);
+  const before = await runRestored([], options);
   if (before.kind === 'not_restored') {
     return {
       status: 'not_restored',
@@ -70,7 +78,14 @@ export async function recheckReproduction(options: RecheckOptions): Promise<Rech
       before: before.run,
     };
   }
-  const after = await runRestored(options.fixedDir, options);
+  const fixPatch = await diffAgainst({
+    dir: options.fixedDir,
+    base: 'HEAD',
+    binary: true,
+    excludesFile: options.excludesFile,
+    signal: options.signal,
+  });
+  const after = await runRestored([{ name: 'the fix', patch: fixPatch }], options);
   if (after.kind === 'not_restored') {
     return {
       status: 'not_restored',
@@ -113,9 +128,18 @@ type Restored =
   | { readonly kind: 'ran'; readonly run: ReproductionRun }
   | { readonly kind: 'not_restored'; readonly message: string };
 
-async function runRestored(dir: string, options: RecheckOptions): Promise<Restored> {
+/**
+ * The reproduction run on a fresh copy of the scanned checkout with `changes` applied
+ * first (none: the scanned commit itself), then the reproduction's own files.
+ */
+async function runRestored(
+  changes: readonly { readonly name: string; readonly patch: string }[],
+  options: RecheckOptions,
+): Promise<Restored> {
   // As the prover ran it: the dependency trees shown read-only, not copied.
-  const scratch = await makeScratchCopy(dir, options.scratchParent, { shareDependencies: true });
+  const scratch = await makeScratchCopy(options.originalDir, options.scratchParent, {
+    shareDependencies: true,
+  });
   try {
     const sandbox = await createSandbox({
       workspace: scratch.dir,
@@ -126,20 +150,16 @@ async function runRestored(dir: string, options: RecheckOptions): Promise<Restor
     });
     try {
       const signal = options.signal ? { signal: options.signal } : {};
-      const patch = options.reproduction.patch;
-      if (patch.trim() !== '') {
-        const applied = await sandbox.run({
-          // The copy belongs to another user inside the sandbox: git checks who owns it.
-          argv: ['git', '-c', 'safe.directory=*', 'apply', '--whitespace=nowarn', '-'],
-          cwd: sandbox.workspace,
-          timeoutMs: 60_000,
-          stdin: patch.endsWith('\n') ? patch : `${patch}\n`,
-          ...signal,
-        });
-        options.signal?.throwIfAborted();
-        if (applied.exitCode !== 0) {
-          const first = options.redact(applied.output).trim().split('\n')[0] ?? '';
-          return { kind: 'not_restored', message: first.slice(0, 300) || 'git apply failed' };
+      for (const change of [
+        ...changes,
+        { name: "the reproduction's files", patch: options.reproduction.patch },
+      ]) {
+        const failed = await applyPatch(sandbox, change.patch, options);
+        if (failed !== undefined) {
+          return {
+            kind: 'not_restored',
+            message: changes.length > 0 ? `${change.name}: ${failed}` : failed,
+          };
         }
       }
       const result = await sandbox.run({
@@ -156,6 +176,27 @@ async function runRestored(dir: string, options: RecheckOptions): Promise<Restor
   } finally {
     await scratch.remove();
   }
+}
+
+/** Applies a model-written patch inside the sandbox; undefined, or why it did not apply. */
+async function applyPatch(
+  sandbox: Sandbox,
+  patch: string,
+  options: RecheckOptions,
+): Promise<string | undefined> {
+  if (patch.trim() === '') return undefined;
+  const applied = await sandbox.run({
+    // The copy belongs to another user inside the sandbox: git checks who owns it.
+    argv: ['git', '-c', 'safe.directory=*', 'apply', '--whitespace=nowarn', '-'],
+    cwd: sandbox.workspace,
+    timeoutMs: 60_000,
+    stdin: patch.endsWith('\n') ? patch : `${patch}\n`,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  options.signal?.throwIfAborted();
+  if (applied.exitCode === 0) return undefined;
+  const first = options.redact(applied.output).trim().split('\n')[0] ?? '';
+  return first.slice(0, 300) || 'git apply failed';
 }
 
 function runOf(result: CommandResult, redact: (text: string) => string): ReproductionRun {

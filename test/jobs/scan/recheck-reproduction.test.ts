@@ -135,6 +135,24 @@ describe('recheckReproduction', () => {
     expect(JSON.stringify(result)).not.toContain('hunter2');
   }, 60_000);
 
+  it('judges the fix by its changes as committed: a file git ignores, changed by the fix, does not count', async () => {
+    // The script reads an ignored local config; the "fix" only writes one that hides the
+    // injection, which its pull request (a commit: ignored files left out) would not carry.
+    const sourcing = VULNERABLE.replace('eval', '[ -f local.env ] && . ./local.env\neval');
+    const scanned = await repo({
+      'backup.sh': sourcing,
+      'README.md': 'shop\n',
+      '.gitignore': 'local.env\n',
+    });
+    const reproduction = await reproductionOf(scanned.dir, { 'repro.sh': REPRO });
+    const fixed = await fixedCopy(scanned.dir, 'local.env', 'name=safe\n');
+
+    const result = await recheckReproduction(options(scanned.dir, fixed, reproduction));
+
+    expect(result.before?.exitCode).toBe(0);
+    expect(result.status).toBe('still_vulnerable');
+  }, 60_000);
+
   it('runs the reproduction with the installed dependencies, shown read-only as the prover had them', async () => {
     const scanned = await repo({
       'backup.sh': VULNERABLE,
