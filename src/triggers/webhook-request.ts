@@ -5,6 +5,12 @@ import type { VerifiedDelivery } from './webhook-intake.js';
 
 /** GitHub caps a webhook payload at 25 MB; anything larger is not from GitHub. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+/**
+ * Bodies held at once before their signatures are checked, all requests together: anyone
+ * can send a body, so without it many slow connections could each hold 25 MB. Four of
+ * GitHub's largest fit; its deliveries are rarely above a few hundred kilobytes.
+ */
+export const MAX_WEBHOOK_BYTES_IN_FLIGHT = 4 * MAX_WEBHOOK_BYTES;
 
 export interface WebhookRequestOptions {
   readonly secret: string;
@@ -14,6 +20,13 @@ export interface WebhookRequestOptions {
   readonly intake: (delivery: VerifiedDelivery) => Promise<unknown>;
   readonly log: (entry: Record<string, unknown>) => void;
   readonly maxBytes?: number;
+  readonly maxBytesInFlight?: number;
+}
+
+/** The bytes held by bodies being read, shared by one handler's requests. */
+interface InFlight {
+  take(bytes: number): boolean;
+  give(bytes: number): void;
 }
 
 /**
@@ -27,10 +40,22 @@ export interface WebhookRequestOptions {
 export function createWebhookHandler(
   options: WebhookRequestOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const limit = options.maxBytesInFlight ?? MAX_WEBHOOK_BYTES_IN_FLIGHT;
+  let held = 0;
+  const inFlight: InFlight = {
+    take: (bytes) => {
+      if (held + bytes > limit) return false;
+      held += bytes;
+      return true;
+    },
+    give: (bytes) => {
+      held -= bytes;
+    },
+  };
   return (request, response) => {
     const pathname = (request.url ?? '/').split('?', 1)[0];
     if (pathname !== options.path || request.method !== 'POST') return false;
-    handle(request, response, options).catch((error: unknown) => {
+    handle(request, response, options, inFlight).catch((error: unknown) => {
       options.log({ msg: 'webhook failed', level: 'error', error: describeError(error) });
       if (!response.headersSent) answer(response, 500, 'internal error');
     });
@@ -42,6 +67,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   options: WebhookRequestOptions,
+  inFlight: InFlight,
 ): Promise<void> {
   const name = header(request, 'x-github-event');
   const id = header(request, 'x-github-delivery');
@@ -61,10 +87,14 @@ async function handle(
   if (!/^application\/json\b/i.test(type)) {
     return refuse(415, 'unsupported content type: the webhook must send application/json');
   }
-  const body = await readBody(request, options.maxBytes ?? MAX_WEBHOOK_BYTES);
-  if (body === undefined) {
+  const read = await readBody(request, options.maxBytes ?? MAX_WEBHOOK_BYTES, inFlight);
+  if (read.kind === 'too_large') {
     return refuse(413, `payload larger than ${options.maxBytes ?? MAX_WEBHOOK_BYTES} bytes`);
   }
+  if (read.kind === 'busy') {
+    return refuse(503, 'too many webhook bodies being received at once; GitHub can redeliver');
+  }
+  const body = read.body;
   const valid = body.length > 0 && (await verify(options.secret, body, signature!));
   if (!valid) return refuse(400, 'signature does not match event payload and secret');
   let payload: unknown;
@@ -94,18 +124,46 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+type ReadBody =
+  | { readonly kind: 'read'; readonly body: string }
+  | { readonly kind: 'too_large' }
+  | { readonly kind: 'busy' };
+
 /**
- * The body as UTF-8 (what GitHub signs), or undefined past maxBytes. An oversized body is
- * read to its end without being kept, so the client still gets its answer.
+ * The body as UTF-8 (what GitHub signs); too_large past maxBytes, busy when the bodies
+ * being read together would hold more than their limit. Either way the rest is read to
+ * its end without being kept, so the client still gets its answer.
  */
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+async function readBody(
+  request: IncomingMessage,
+  maxBytes: number,
+  inFlight: InFlight,
+): Promise<ReadBody> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= maxBytes) chunks.push(chunk);
+  let kept = 0;
+  let refused: 'too_large' | 'busy' | undefined;
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (refused !== undefined) continue;
+      if (size > maxBytes) refused = 'too_large';
+      else if (!inFlight.take(chunk.length)) refused = 'busy';
+      else {
+        kept += chunk.length;
+        chunks.push(chunk);
+        continue;
+      }
+      chunks.length = 0;
+      inFlight.give(kept);
+      kept = 0;
+    }
+    return refused !== undefined
+      ? { kind: refused }
+      : { kind: 'read', body: Buffer.concat(chunks, size).toString('utf8') };
+  } finally {
+    inFlight.give(kept);
   }
-  return size > maxBytes ? undefined : Buffer.concat(chunks, size).toString('utf8');
 }
 
 function answer(response: ServerResponse, status: number, text: string): void {

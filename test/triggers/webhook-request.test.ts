@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VerifiedDelivery } from '../../src/triggers/webhook-intake.js';
 import {
@@ -96,6 +96,49 @@ describe('the webhook request handler', () => {
     expect(received).toEqual([]);
     expect(logs.filter((entry) => entry.msg === 'webhook refused')).toHaveLength(cases.length);
     for (const entry of logs) expect(JSON.stringify(entry)).not.toContain('filler');
+  });
+
+  it('holds at most maxBytesInFlight of unverified bodies at once, and frees them after', async () => {
+    const { received, post, url } = await serve({ maxBytes: 900, maxBytesInFlight: 1_000 });
+    const slowBody = JSON.stringify({ action: 'opened', filler: 'x'.repeat(580) });
+    // A body that arrives slowly: its first 600 bytes held, the rest not yet sent.
+    const { port } = new URL(url);
+    const slow = connect(Number(port), '127.0.0.1');
+    let slowAnswer = '';
+    slow.setEncoding('utf8');
+    slow.on('data', (chunk: string) => (slowAnswer += chunk));
+    const slowClosed = new Promise((resolve) => slow.on('close', resolve));
+    slow.write(
+      [
+        'POST /hooks HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Connection: close',
+        'Content-Type: application/json',
+        'X-GitHub-Event: issues',
+        'X-GitHub-Delivery: d-slow',
+        `X-Hub-Signature-256: ${sign(slowBody)}`,
+        `Content-Length: ${Buffer.byteLength(slowBody)}`,
+        '',
+        slowBody.slice(0, 600),
+      ].join('\r\n'),
+    );
+    // Another body of 600 bytes does not fit beside it (the order of arrival is the server's).
+    const other = JSON.stringify({ action: 'opened', filler: 'y'.repeat(570) });
+    let refused: Response | undefined;
+    for (let tries = 0; tries < 200 && refused === undefined; tries++) {
+      const response = await post(other, { 'x-github-delivery': `d-${tries}` });
+      if (response.status === 503) refused = response;
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(refused?.status).toBe(503);
+    expect(received.map((delivery) => delivery.id)).not.toContain('d-slow');
+
+    slow.end(slowBody.slice(600));
+    await slowClosed;
+    expect(slowAnswer).toMatch(/^HTTP\/1\.1 200 /);
+    // The slow body's bytes were given back: a delivery of the same size fits again.
+    expect((await post(other, { 'x-github-delivery': 'd-after' })).status).toBe(200);
+    expect(received.map((delivery) => delivery.id)).toContain('d-slow');
   });
 
   it('answers 500 when the delivery could not be stored, so GitHub may redeliver', async () => {
