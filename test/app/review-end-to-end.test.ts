@@ -17,6 +17,7 @@ import {
   type RecordedRequest,
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
+import { mockProgressCheckRun } from '../support/check-run-mock.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import { createPullRequestRepo, type PullRequestRepo } from './pull-request-repo.js';
@@ -44,8 +45,6 @@ const REVIEW: ReviewOutput = {
     },
   ],
 };
-const CHECK_RUNS = '/repos/{owner}/{repo}/check-runs';
-const CHECK_RUN = '/repos/{owner}/{repo}/check-runs/{check_run_id}';
 
 let github: GitHubMock;
 let repo: PullRequestRepo | undefined;
@@ -140,31 +139,7 @@ describe('a pull request reviewed by the App, end to end', () => {
     github.scope
       .get(`/repos/${OWNER}/${REPO}/pulls/${NUMBER}`)
       .reply(200, { ...prExample, ...pullRequest(pr) });
-    github.write('POST', CHECK_RUNS, { owner: OWNER, repo: REPO }, (body) => [
-      201,
-      {
-        id: CHECK_RUN_ID,
-        head_sha: body.head_sha,
-        external_id: body.external_id,
-        name: body.name,
-        status: body.status,
-        conclusion: null,
-        started_at: new Date().toISOString(),
-        output: body.output,
-        html_url: `https://github.com/${OWNER}/${REPO}/runs/${CHECK_RUN_ID}`,
-      },
-    ]);
-    const patched = (body: Record<string, unknown>) =>
-      [
-        200,
-        { id: CHECK_RUN_ID, status: body.status, conclusion: body.conclusion ?? null },
-      ] as const;
-    const params = { owner: OWNER, repo: REPO, check_run_id: CHECK_RUN_ID };
-    // in_progress as soon as the job starts, and the final state, always; more
-    // in_progress updates (one per interval) only while the run lasts.
-    github.write('PATCH', CHECK_RUN, params, patched);
-    github.write('PATCH', CHECK_RUN, params, patched);
-    github.write('PATCH', CHECK_RUN, params, patched, { optional: true, times: 20 });
+    mockProgressCheckRun(github, { owner: OWNER, repo: REPO, id: CHECK_RUN_ID });
     // Nothing posted before; then one review, whose comments are read back for their ids.
     github.reviewHistory(OWNER, REPO, NUMBER);
     const reviews = github.reviews(OWNER, REPO, NUMBER, { times: 1, firstId: REVIEW_ID });

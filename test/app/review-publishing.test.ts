@@ -28,6 +28,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { withBody } from '../support/nock-request.js';
+import { mockProgressCheckRun } from '../support/check-run-mock.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import {
@@ -42,8 +43,6 @@ const OWNER = 'octo-org';
 const REPO = 'widgets';
 const NUMBER = 7;
 const PULL = `/repos/${OWNER}/${REPO}/pulls/${NUMBER}`;
-const CHECK_RUNS = '/repos/{owner}/{repo}/check-runs';
-const CHECK_RUN = '/repos/{owner}/{repo}/check-runs/{check_run_id}';
 const REACTIONS = '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions';
 /** A check for `review.verify` that prints nothing: its verdict is its exit code alone. */
 const VERIFY = "! grep -rq 'process.exit' src";
@@ -189,31 +188,7 @@ function mockReviewRun(
   github.repoFile(OWNER, REPO, '.gitattributes', 'main');
   const prExample = webhookPayload('pull_request', 'opened').pull_request;
   github.scope.get(PULL).reply(200, { ...prExample, ...pullRequest(pr, options.headSha) });
-  github.write('POST', CHECK_RUNS, { owner: OWNER, repo: REPO }, (body) => [
-    201,
-    {
-      id: options.checkRunId,
-      head_sha: body.head_sha,
-      external_id: body.external_id,
-      name: body.name,
-      status: body.status,
-      conclusion: null,
-      started_at: new Date().toISOString(),
-      output: body.output,
-      html_url: `https://github.com/${OWNER}/${REPO}/runs/${options.checkRunId}`,
-    },
-  ]);
-  const patched = (body: Record<string, unknown>) =>
-    [
-      200,
-      { id: options.checkRunId, status: body.status, conclusion: body.conclusion ?? null },
-    ] as const;
-  const params = { owner: OWNER, repo: REPO, check_run_id: options.checkRunId };
-  // in_progress as soon as the job starts, and the final state; more in_progress
-  // updates (one per interval) only while the run lasts.
-  github.write('PATCH', CHECK_RUN, params, patched);
-  github.write('PATCH', CHECK_RUN, params, patched);
-  github.write('PATCH', CHECK_RUN, params, patched, { optional: true, times: 20 });
+  mockProgressCheckRun(github, { owner: OWNER, repo: REPO, id: options.checkRunId });
   github.reviewHistory(OWNER, REPO, NUMBER, options.history);
 }
 

@@ -25,6 +25,7 @@ import {
 } from '../support/model-server/index.js';
 import { npmDependencyRepoFiles, TINY_SUM } from '../support/npm-dependency-repo.js';
 import { startNpmRegistry, type TestNpmRegistry } from '../support/npm-registry.js';
+import { mockProgressCheckRun } from '../support/check-run-mock.js';
 import { testModelConfig } from '../support/test-model-config.js';
 import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
 import { createMultiFilePrRepo, type MultiFilePrRepo } from './multi-file-pr-repo.js';
@@ -34,8 +35,6 @@ const REPO = 'widgets';
 const NUMBER = 7;
 const CHECK_RUN_ID = 4321;
 const REVIEW_ID = 80;
-const CHECK_RUNS = '/repos/{owner}/{repo}/check-runs';
-const CHECK_RUN = '/repos/{owner}/{repo}/check-runs/{check_run_id}';
 
 /** The pull request adds `subtract` and, by a slip, breaks `add` (line 2 of add.js). */
 const ADD_JS = [
@@ -123,27 +122,7 @@ function mockReviewJob(pr: MultiFilePrRepo, config: string, reviewed: boolean): 
   github.scope
     .get(`/repos/${OWNER}/${REPO}/pulls/${NUMBER}`)
     .reply(200, { ...prExample, ...pullRequest(pr) });
-  github.write('POST', CHECK_RUNS, { owner: OWNER, repo: REPO }, (body) => [
-    201,
-    {
-      id: CHECK_RUN_ID,
-      head_sha: body.head_sha,
-      external_id: body.external_id,
-      name: body.name,
-      status: body.status,
-      conclusion: null,
-      started_at: new Date().toISOString(),
-      output: body.output,
-      html_url: `https://github.com/${OWNER}/${REPO}/runs/${CHECK_RUN_ID}`,
-    },
-  ]);
-  const patched = (body: Record<string, unknown>) =>
-    [200, { id: CHECK_RUN_ID, status: body.status, conclusion: body.conclusion ?? null }] as const;
-  const params = { owner: OWNER, repo: REPO, check_run_id: CHECK_RUN_ID };
-  // in_progress at the start and the final state; more only while the run lasts.
-  github.write('PATCH', CHECK_RUN, params, patched);
-  github.write('PATCH', CHECK_RUN, params, patched);
-  github.write('PATCH', CHECK_RUN, params, patched, { optional: true, times: 50 });
+  mockProgressCheckRun(github, { owner: OWNER, repo: REPO, id: CHECK_RUN_ID, optionalUpdates: 50 });
   github.reviewHistory(OWNER, REPO, NUMBER);
   const reviews = github.reviews(OWNER, REPO, NUMBER, {
     times: reviewed ? 1 : 0,
