@@ -94,6 +94,7 @@ export async function attemptFindingFix<T>(
       reproduction,
       sandboxEnv: config.sandbox.env,
       redact: options.redact,
+      scannedCommit: options.head,
       excludesFile: options.excludesFile,
       scratchParent: options.scratchParent,
       signal: options.signal,

@@ -46,6 +46,8 @@ export interface RecheckOptions {
    */
   readonly originalDir: string;
   readonly fixedDir: string;
+  /** The scanned commit, which the fix is a diff against; absent: the fixed tree's HEAD. */
+  readonly scannedCommit?: string | undefined;
   /** The user's global excludes (the CLI's), as the fix's own diff takes them. */
   readonly excludesFile?: string | undefined;
   /** The reproduction as the prover left it and Patchling ran it (exit 0: vulnerable). */
@@ -80,7 +82,7 @@ export async function recheckReproduction(options: RecheckOptions): Promise<Rech
   }
   const fixPatch = await diffAgainst({
     dir: options.fixedDir,
-    base: 'HEAD',
+    base: options.scannedCommit ?? 'HEAD',
     binary: true,
     excludesFile: options.excludesFile,
     signal: options.signal,
