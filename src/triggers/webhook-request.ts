@@ -12,6 +12,14 @@ export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
  */
 export const MAX_WEBHOOK_BYTES_IN_FLIGHT = 4 * MAX_WEBHOOK_BYTES;
 
+/**
+ * GitHub's delivery ids are GUIDs. The header is not signed, and the queue keys jobs on it
+ * with `:` as a separator (`<delivery>:<kind>` for a routed job, `scan-schedule:…` for a
+ * scheduled scan): a replayed body under a crafted id could take a real job's key, which
+ * the queue would then drop as a duplicate. Letters, digits and dashes only.
+ */
+const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/;
+
 export interface WebhookRequestOptions {
   readonly secret: string;
   /** The webhook's path, e.g. /api/github/webhooks. */
@@ -83,6 +91,9 @@ async function handle(
     ...(signature ? [] : ['x-hub-signature-256']),
   ];
   if (missing.length > 0) return refuse(400, `required headers missing: ${missing.join(', ')}`);
+  if (!DELIVERY_ID.test(id!)) {
+    return refuse(400, 'malformed x-github-delivery: GitHub sends a GUID');
+  }
   const type = header(request, 'content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
     return refuse(415, 'unsupported content type: the webhook must send application/json');

@@ -89,6 +89,12 @@ describe('the webhook request handler', () => {
       [post(body, { 'content-type': 'application/x-www-form-urlencoded' }), 415],
       [post('not json', { 'x-hub-signature-256': sign('not json') }), 400],
       [post('', { 'x-hub-signature-256': sign('') }), 400],
+      // Signed, but under an id that could take another job's key in the queue.
+      [post(body, { 'x-github-delivery': 'a3c4e5f6-0000-4000-8000-000000000001:review' }), 400],
+      [
+        post(body, { 'x-github-delivery': 'scan-schedule:octo/shop:2026-12-06t03:00:00.000z' }),
+        400,
+      ],
     ];
     const big = JSON.stringify({ filler: 'x'.repeat(2000) });
     cases.push([post(big, { 'x-hub-signature-256': sign(big) }), 413]);
