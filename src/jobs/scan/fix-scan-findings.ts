@@ -15,6 +15,7 @@ import type { AgentJobDeps } from '../run-agent-job.js';
 import { attemptFindingFix } from './attempt-finding-fix.js';
 import { renderFindingEvidence } from './finding-fix-text.js';
 import { selectFixableFindings } from './fixable-findings.js';
+import { RECHECK_WORST_CASE_MS } from './recheck-reproduction.js';
 import { trackBudget, type BudgetTracker } from './scan-budget.js';
 import type { ScanFinding } from './scan-finding.js';
 import type { ScanResult } from './scan-repository.js';
@@ -81,13 +82,15 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
     };
   }
   const now = input.now ?? Date.now;
-  // The scan's deadline: when it started (its duration ago) plus scan.timeout_minutes.
+  // The scan's deadline (absent: its start, its duration ago, plus scan.timeout_minutes),
+  // less the time a proof may take after the fix, so proofs end before the deadline too.
+  const scanDeadlineAt =
+    input.deadlineAt ?? now() - result.durationMs + config.scan.timeout_minutes * 60_000;
   const budget = trackBudget(
     {
       maxTurnsPerRun: input.deps.maxTurns,
       maxTokens: config.scan.max_tokens,
-      deadlineAt:
-        input.deadlineAt ?? now() - result.durationMs + config.scan.timeout_minutes * 60_000,
+      deadlineAt: scanDeadlineAt - RECHECK_WORST_CASE_MS,
     },
     now,
   );

@@ -6,6 +6,15 @@ import { makeScratchCopy } from '../review/scratch-copy.js';
 import { MAX_REPRODUCTION_OUTPUT, REPRODUCTION_TIMEOUT_MS } from './prove-candidate.js';
 import type { Reproduction } from './scan-finding.js';
 
+const APPLY_TIMEOUT_MS = 60_000;
+
+/**
+ * The longest a proof can take once a fix is made: on the scanned commit the reproduction's
+ * files applied and run; on the fix its diff and those files applied, then run. Fixes stop
+ * this long before the scan's deadline, so a proof does not run into the job's.
+ */
+export const RECHECK_WORST_CASE_MS = 3 * APPLY_TIMEOUT_MS + 2 * REPRODUCTION_TIMEOUT_MS;
+
 /** What Patchling saw when it ran the restored reproduction on one tree. */
 export interface ReproductionRun {
   /** null: killed (timeout, signal). */
@@ -191,7 +200,7 @@ async function applyPatch(
     // The copy belongs to another user inside the sandbox: git checks who owns it.
     argv: ['git', '-c', 'safe.directory=*', 'apply', '--whitespace=nowarn', '-'],
     cwd: sandbox.workspace,
-    timeoutMs: 60_000,
+    timeoutMs: APPLY_TIMEOUT_MS,
     stdin: patch.endsWith('\n') ? patch : `${patch}\n`,
     ...(options.signal ? { signal: options.signal } : {}),
   });
