@@ -17,6 +17,7 @@ import { renderFindingEvidence } from './finding-fix-text.js';
 import { selectFixableFindings } from './fixable-findings.js';
 import { RECHECK_WORST_CASE_MS } from './recheck-reproduction.js';
 import { trackBudget, type BudgetTracker } from './scan-budget.js';
+import { fixDeadline } from './scan-deadline.js';
 import type { ScanFinding } from './scan-finding.js';
 import type { ScanResult } from './scan-repository.js';
 
@@ -83,14 +84,14 @@ export async function fixScanFindings(input: FixScanFindingsInput): Promise<Scan
   }
   const now = input.now ?? Date.now;
   // The scan's deadline (absent: its start, its duration ago, plus scan.timeout_minutes),
-  // less the time a proof may take after the fix, so proofs end before the deadline too.
+  // less the time a proof may take after the fix (scan-deadline.ts).
   const scanDeadlineAt =
     input.deadlineAt ?? now() - result.durationMs + config.scan.timeout_minutes * 60_000;
   const budget = trackBudget(
     {
       maxTurnsPerRun: input.deps.maxTurns,
       maxTokens: config.scan.max_tokens,
-      deadlineAt: scanDeadlineAt - RECHECK_WORST_CASE_MS,
+      deadlineAt: fixDeadline(scanDeadlineAt, now(), RECHECK_WORST_CASE_MS),
     },
     now,
   );

@@ -20,3 +20,13 @@ export function scanDeadline(options: {
   const reserve = Math.min(PUBLISH_RESERVE_MS, left / 2);
   return Math.min(own, options.jobDeadlineAt - reserve);
 }
+
+/**
+ * When fixes stop starting work: `reserveMs` (the longest a fix's proof can take) before
+ * the scan's deadline, so the proof ends by it; when less is left, half of what is left,
+ * so a short job timeout still leaves fixes some time (a proof rarely takes its worst case).
+ */
+export function fixDeadline(scanDeadlineAt: number, now: number, reserveMs: number): number {
+  const left = Math.max(0, scanDeadlineAt - now);
+  return scanDeadlineAt - Math.min(reserveMs, left / 2);
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scanDeadline } from '../../../src/jobs/scan/scan-deadline.js';
+import { RECHECK_WORST_CASE_MS } from '../../../src/jobs/scan/recheck-reproduction.js';
+import { fixDeadline, scanDeadline } from '../../../src/jobs/scan/scan-deadline.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 11, 6, 3, 0);
@@ -28,5 +29,19 @@ describe('scanDeadline', () => {
     expect(
       scanDeadline({ startedAt: START, timeoutMinutes: 60, jobDeadlineAt: START - MINUTE }),
     ).toBe(START - MINUTE);
+  });
+});
+
+describe('fixDeadline', () => {
+  it("keeps the longest a fix's proof can take before the scan's deadline", () => {
+    expect(RECHECK_WORST_CASE_MS).toBe(7 * MINUTE);
+    expect(fixDeadline(START + 27 * MINUTE, START, RECHECK_WORST_CASE_MS)).toBe(
+      START + 20 * MINUTE,
+    );
+  });
+
+  it('keeps half of what is left when that is less, and nothing once the deadline passed', () => {
+    expect(fixDeadline(START + 60_000, START, RECHECK_WORST_CASE_MS)).toBe(START + 30_000);
+    expect(fixDeadline(START - MINUTE, START, RECHECK_WORST_CASE_MS)).toBe(START - MINUTE);
   });
 });
