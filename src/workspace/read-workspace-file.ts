@@ -1,6 +1,11 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { WorkspacePathError, isInside, resolveWorkspacePath } from './resolve-workspace-path.js';
+import {
+  WorkspacePathError,
+  isInside,
+  isMissing,
+  resolveWorkspacePath,
+} from './resolve-workspace-path.js';
 
 /** Files Patchling reads for itself (config, .gitattributes, AGENTS.md) are small. */
 export const DEFAULT_WORKSPACE_READ_LIMIT = 1024 * 1024;
@@ -73,9 +78,4 @@ export async function readWorkspaceFile(
   } finally {
     await handle.close();
   }
-}
-
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }

@@ -93,7 +93,8 @@ async function realpathOfExistingPrefix(absolute: string, depth = 0): Promise<st
   }
 }
 
-function isMissing(error: unknown): boolean {
+/** The path (or a directory on the way to it) does not exist. */
+export function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
