@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findControllerCgroups, isUsableCgroupParent } from './cgroup-tree.js';
+import type { CgroupSetting } from './sandbox-cgroup.js';
 
 /**
  * How the sandbox caps a command's memory.
@@ -51,7 +52,7 @@ export async function detectMemoryLimit(
 export function memoryCgroupSettings(
   version: 1 | 2,
   maxMemoryBytes: number,
-): readonly (readonly [file: string, value: string, optional?: 'optional'])[] {
+): readonly CgroupSetting[] {
   const bytes = String(maxMemoryBytes);
   // No swap either: a limit that spills into swap only slows the host down. The swap files
   // exist only where the kernel accounts swap; elsewhere there is nothing to add.
