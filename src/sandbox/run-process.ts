@@ -16,7 +16,7 @@ export interface RunProcessOptions {
   readonly gid?: number;
   readonly stdin?: string;
   /** Written to fds 3, 4, ... of the process, then closed (bwrap's --args). */
-  readonly extraInputs?: readonly (string | Uint8Array)[];
+  readonly extraInputs?: readonly string[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly maxOutputBytes: number;
@@ -151,7 +151,7 @@ export function runProcess(options: RunProcessOptions): Promise<CommandResult> {
   });
 }
 
-function endQuietly(stream: Writable | null | undefined, data: string | Uint8Array): void {
+function endQuietly(stream: Writable | null | undefined, data: string): void {
   if (!stream) return;
   stream.on('error', () => undefined);
   stream.end(data);
