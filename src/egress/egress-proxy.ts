@@ -11,12 +11,15 @@ import type { AllowEntry } from './allowlist.js';
 /** Resolves a host name to its addresses (all of them); tests pass their own. */
 export type ResolveHost = (host: string) => Promise<readonly string[]>;
 
-export interface EgressDecision {
+export type EgressDecision =
+  { readonly host: string; readonly port: number; readonly allowed: true } | EgressRefusal;
+
+export interface EgressRefusal {
   readonly host: string;
   readonly port: number;
-  readonly allowed: boolean;
-  /** For a refusal: why, in words for the setup output or the model. */
-  readonly reason?: string;
+  readonly allowed: false;
+  /** Why, in words for the setup output or the model. */
+  readonly reason: string;
 }
 
 export interface EgressProxy {
@@ -25,7 +28,7 @@ export interface EgressProxy {
   /** Every decision so far, oldest first (capped). */
   decisions(): readonly EgressDecision[];
   /** The refusals since the last call: what a command just tried and did not get. */
-  takeRefusals(): EgressDecision[];
+  takeRefusals(): EgressRefusal[];
   close(): Promise<void>;
 }
 
@@ -71,7 +74,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const decisions: EgressDecision[] = [];
-  let refusals: EgressDecision[] = [];
+  let refusals: EgressRefusal[] = [];
   const sockets = new Set<Duplex>();
 
   const record = (decision: EgressDecision): void => {
@@ -83,12 +86,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const decide = async (host: string, port: number): Promise<Verdict> => {
     const name = normalizeHost(host);
     const verdict = await check(name, port);
-    record({
-      host: name,
-      port,
-      allowed: verdict.ok,
-      ...(verdict.ok ? {} : { reason: verdict.reason }),
-    });
+    record(
+      verdict.ok
+        ? { host: name, port, allowed: true }
+        : { host: name, port, allowed: false, reason: verdict.reason },
+    );
     return verdict;
   };
 

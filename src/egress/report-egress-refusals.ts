@@ -1,5 +1,5 @@
 import type { Sandbox } from '../sandbox/types.js';
-import type { EgressDecision, EgressProxy } from './egress-proxy.js';
+import type { EgressProxy, EgressRefusal } from './egress-proxy.js';
 import { refusalText } from './egress-proxy.js';
 
 /**
@@ -32,9 +32,9 @@ export function reportEgressRefusals(sandbox: Sandbox, proxy: EgressProxy): Sand
 }
 
 /** What the model reads about refused connections. */
-export function deniedApprovalText(refusals: readonly EgressDecision[]): string {
+export function deniedApprovalText(refusals: readonly EgressRefusal[]): string {
   const lines = unique(refusals).map((refusal) =>
-    refusalText(refusal.host, refusal.port, refusal.reason ?? 'not allowed'),
+    refusalText(refusal.host, refusal.port, refusal.reason),
   );
   return (
     `\n\nDenied: ${lines.join(' ')} Reaching it would need an approval; this run is ` +
@@ -43,7 +43,7 @@ export function deniedApprovalText(refusals: readonly EgressDecision[]): string 
   );
 }
 
-function unique(refusals: readonly EgressDecision[]): EgressDecision[] {
+function unique(refusals: readonly EgressRefusal[]): EgressRefusal[] {
   const seen = new Set<string>();
   return refusals.filter((refusal) => {
     const key = `${refusal.host}:${refusal.port}`;

@@ -3,7 +3,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeError } from '../errors.js';
-import type { ResolveHost } from '../egress/egress-proxy.js';
+import type { EgressRefusal, ResolveHost } from '../egress/egress-proxy.js';
 import { startEgressProxy, refusalText } from '../egress/egress-proxy.js';
 import { repositoryAllowlist, type NetworkSettings } from '../egress/network-settings.js';
 import type { RepoConfig } from '../jobs/repo-config.js';
@@ -191,8 +191,8 @@ export async function runSetupPhase(options: SetupPhaseOptions): Promise<SetupOu
 
   const refusals = proxy
     .decisions()
-    .filter((decision) => !decision.allowed)
-    .map((decision) => refusalText(decision.host, decision.port, decision.reason ?? 'refused'));
+    .filter((decision): decision is EgressRefusal => !decision.allowed)
+    .map((refusal) => refusalText(refusal.host, refusal.port, refusal.reason));
   const uniqueRefusals = [...new Set(refusals)];
   // The proxy says what it refused, in the setup's own output, whatever the tool printed.
   const output = redactor.redact(
