@@ -40,8 +40,8 @@ export interface CreateSandboxOptions {
    */
   readonly runAs?: { readonly uid: number; readonly gid: number };
   /**
-   * Host root only: a cgroup directory prepared for Patchling's pids cgroups (needed on
-   * cgroup v2 unless Patchling runs in the root cgroup). See docs/sandbox.md.
+   * Host root only: a cgroup directory prepared for Patchling's pids and memory cgroups
+   * (needed on cgroup v2 unless Patchling runs in the root cgroup). See docs/sandbox.md.
    */
   readonly cgroupParent?: string;
   /** Where allowlisted variables are read from. Default process.env. */

@@ -79,8 +79,9 @@ export interface Sandbox {
   readonly workspace: string;
   run(request: CommandRequest): Promise<CommandResult>;
   /**
-   * Releases what the sandbox holds on the host (its pids cgroup). Optional: an idle
-   * sandbox tidies up by itself after a moment; call it when a job ends to be certain.
+   * Releases what the sandbox holds on the host (its cgroups, its staged /etc). Optional:
+   * an idle sandbox retires its cgroups after a moment, and the next createSandbox sweeps
+   * what a dead process left; call it when a job ends to remove the rest.
    */
   close?(): Promise<void>;
 }
