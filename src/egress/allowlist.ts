@@ -124,7 +124,7 @@ function hostMatches(entry: Extract<AllowEntry, { kind: 'host' }>, host: string)
 }
 
 /** The literal address a host name is, if it is one (`127.0.0.1`, `[::1]`, `::1`). */
-export function literalAddress(host: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+function literalAddress(host: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   const range = parseRange(bare);
   return range === undefined ? undefined : ipaddr.process(bare);

@@ -44,7 +44,7 @@ export interface EgressProxyOptions {
 
 const MAX_DECISIONS = 1_000;
 /** Refusals name this header, as codex's proxy does with x-proxy-error. */
-export const REFUSAL_HEADER = 'x-patchling-egress';
+const REFUSAL_HEADER = 'x-patchling-egress';
 // Per RFC 9110 these are for the proxy, never the next hop.
 const HOP_BY_HOP = [
   'connection',

@@ -17,7 +17,7 @@ export interface NetworkSettings {
   readonly agent: 'none' | 'allowlist';
 }
 
-export const AGENT_NETWORK_MODES = ['none', 'allowlist'] as const;
+const AGENT_NETWORK_MODES = ['none', 'allowlist'] as const;
 
 /** Reads PATCHLING_NETWORK_ALLOW and PATCHLING_AGENT_NETWORK; a bad value is a UserError. */
 export function networkSettingsFromEnv(

@@ -32,7 +32,7 @@ export function reportEgressRefusals(sandbox: Sandbox, proxy: EgressProxy): Sand
 }
 
 /** What the model reads about refused connections. */
-export function deniedApprovalText(refusals: readonly EgressRefusal[]): string {
+function deniedApprovalText(refusals: readonly EgressRefusal[]): string {
   const lines = unique(refusals).map((refusal) =>
     refusalText(refusal.host, refusal.port, refusal.reason),
   );

@@ -11,7 +11,7 @@
 /** Where the proxy's socket appears inside the sandbox. */
 export const EGRESS_SOCKET_TARGET = '/run/patchling/egress.sock';
 /** The forwarder's port on the sandbox's own loopback (each command has its own). */
-export const EGRESS_FORWARDER_PORT = 47187;
+const EGRESS_FORWARDER_PORT = 47187;
 
 /** What a sandbox needs to give its commands the egress proxy. */
 export interface SandboxEgress {
@@ -29,7 +29,7 @@ export interface SandboxEgress {
  * first, then runs the command as its child with the same stdio, and exits with the
  * command's status. CommonJS, self-contained: it runs on the node bound into the sandbox.
  */
-export const FORWARDER_SCRIPT = `'use strict';
+const FORWARDER_SCRIPT = `'use strict';
 const net = require('node:net');
 const { spawn } = require('node:child_process');
 const [socketPath, port, file, ...args] = process.argv.slice(1);

@@ -40,7 +40,7 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
 }
 
 /** The operator's override of the memory limit, in MiB: the same for the App, the Action and the CLI. */
-export const MEMORY_LIMIT_ENV = 'PATCHLING_SANDBOX_MEMORY_MB';
+const MEMORY_LIMIT_ENV = 'PATCHLING_SANDBOX_MEMORY_MB';
 
 /** Limits the operator set through the environment (only the memory limit so far). */
 export function sandboxLimitsFromEnv(

@@ -31,7 +31,7 @@ export function setupCacheMaxBytesFromEnv(
  * the version pins of the toolchain. Only the root: a monorepo's nested lockfiles are
  * listed by its setup script, whose text is part of the key.
  */
-export const KEY_FILES: readonly string[] = [
+const KEY_FILES: readonly string[] = [
   'package.json',
   'package-lock.json',
   'npm-shrinkwrap.json',

@@ -2,7 +2,7 @@
  * The code points HFS+ ignores in file names (Apple TN1150; git's `is_hfs_dotgit` skips the
  * same set): `.g\u200cit` is `.git` on a Mac that checks the tree out.
  */
-export const HFS_IGNORABLE_CODE_POINTS: readonly string[] = [
+const HFS_IGNORABLE_CODE_POINTS: readonly string[] = [
   ...codePoints(0x200c, 0x200f),
   ...codePoints(0x202a, 0x202e),
   ...codePoints(0x206a, 0x206f),

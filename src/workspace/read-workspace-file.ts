@@ -8,7 +8,7 @@ import {
 } from './resolve-workspace-path.js';
 
 /** Files Patchling reads for itself (config, .gitattributes, AGENTS.md) are small. */
-export const DEFAULT_WORKSPACE_READ_LIMIT = 1024 * 1024;
+const DEFAULT_WORKSPACE_READ_LIMIT = 1024 * 1024;
 
 export interface ReadWorkspaceFileOptions {
   /** A larger file is refused, not read. Default 1 MiB. */
