@@ -141,6 +141,7 @@ export class SetupCache {
     const suffix = `${process.pid}-${Date.now()}`;
     const temp = path.join(dir, `.${key}.${suffix}.tar`);
     const list = path.join(dir, `.${key}.${suffix}.list`);
+    const tempMeta = path.join(dir, `.${key}.${suffix}.json`);
     try {
       await writeFile(list, paths.map((entry) => `${entry}\0`).join(''));
       await run(
@@ -163,9 +164,9 @@ export class SetupCache {
       const { size } = await stat(temp);
       if (size > this.maxBytes) return undefined;
       const meta: EntryMeta = { scope, command, paths, createdAt: new Date().toISOString() };
-      await writeFile(path.join(dir, `.${key}.${suffix}.json`), JSON.stringify(meta));
+      await writeFile(tempMeta, JSON.stringify(meta));
       await rename(temp, path.join(dir, `${key}.tar`));
-      await rename(path.join(dir, `.${key}.${suffix}.json`), path.join(dir, `${key}.json`));
+      await rename(tempMeta, path.join(dir, `${key}.json`));
       await this.evict();
       return size;
     } catch (error) {
@@ -175,7 +176,7 @@ export class SetupCache {
     } finally {
       await rm(temp, { force: true });
       await rm(list, { force: true });
-      await rm(path.join(dir, `.${key}.${suffix}.json`), { force: true });
+      await rm(tempMeta, { force: true });
     }
   }
 
