@@ -1,4 +1,5 @@
 import type { ConversationItem } from '../model/types.js';
+import { userText } from './history-items.js';
 import { loadPrompt } from './load-prompt.js';
 
 const MAX_FILES = 40;
@@ -64,7 +65,7 @@ export function mechanicalNote(
     files: fileList,
     commands: recent.length === 0 ? 'none' : recent.map((c) => `\`${c}\``).join('; '),
   });
-  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
+  return userText(text);
 }
 
 function parseObject(raw: string): Record<string, unknown> | undefined {

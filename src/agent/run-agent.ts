@@ -14,7 +14,7 @@ import { compactHistory } from './compact-history.js';
 import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from './events.js';
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
-import { pendingCalls, toHistoryItems } from './history-items.js';
+import { messageText, pendingCalls, toHistoryItems, userText } from './history-items.js';
 import { describeEmptyAnswer, outputLimitNotice } from './turn-notices.js';
 import { loadPrompt } from './load-prompt.js';
 import { boundImages, shedForSize, type ImageBudget, type ShedResult } from './shed-history.js';
@@ -238,10 +238,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
 
-      const finalMessage = turn.items
-        .flatMap((item) => (item.type === 'message' ? [item.text] : []))
-        .join('\n')
-        .trim();
+      const finalMessage = messageText(turn.items);
       if (cutOff) {
         append([userText('Your answer was cut off at the output limit. Continue, more briefly.')]);
         continue;
@@ -294,8 +291,4 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     if (deadline) clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onAbort);
   }
-}
-
-function userText(text: string): ConversationItem {
-  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
 }
