@@ -62,10 +62,10 @@ class BudgetExhausted extends Error {
   }
 }
 
-const BUDGET_MESSAGES: Record<BudgetKind, string> = {
-  max_turns: 'stopped: the maximum number of turns was reached',
-  max_tokens: 'stopped: the token budget was spent',
-  deadline: 'stopped: the deadline passed',
+const BUDGET_MESSAGES: Record<BudgetKind, (budgets: Budgets) => string> = {
+  max_turns: (budgets) => `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`,
+  max_tokens: () => 'stopped: the token budget was spent',
+  deadline: () => 'stopped: the deadline passed',
 };
 
 /**
@@ -280,10 +280,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof BudgetExhausted) {
-      const message =
-        reason.budget === 'max_turns'
-          ? `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`
-          : BUDGET_MESSAGES[reason.budget];
+      const message = BUDGET_MESSAGES[reason.budget](budgets);
       return finish('budget_exceeded', message, { budget: reason.budget });
     }
     return finish('failed', describeError(reason));
