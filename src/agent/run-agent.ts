@@ -171,8 +171,9 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     return { runId: setup.runId, ...outcome };
   };
 
+  // Calls logged without a result: the ones a killed process had not finished.
+  const pending = unansweredCalls(history);
   if (options.resume) {
-    const pending = unansweredCalls(history);
     emit({
       type: 'run_resumed',
       at: now().toISOString(),
@@ -184,8 +185,8 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   }
 
   try {
-    // A resumed run first finishes the calls the killed process had not.
-    await runCalls(unansweredCalls(history));
+    // A resumed run first finishes them.
+    await runCalls(pending);
     let compactedForOverflow = false;
     let shedForTooLarge = false;
     for (;;) {
