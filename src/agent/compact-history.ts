@@ -9,6 +9,7 @@ import type {
   Usage,
 } from '../model/types.js';
 import { addUsage, ZERO_USAGE } from '../model/types.js';
+import { messageText, userText } from './history-items.js';
 import { loadPrompt } from './load-prompt.js';
 import { mechanicalNote } from './mechanical-compaction.js';
 
@@ -52,11 +53,7 @@ export async function compactHistory(
   const recent = tail(body, window * RECENT_SHARE);
   const keptItems = new Set(recent);
   const removed = body.filter((item) => !keptItems.has(item));
-  const ask: ConversationItem = {
-    type: 'message',
-    role: 'user',
-    content: [{ type: 'text', text: loadPrompt('compact') }],
-  };
+  const ask = userText(loadPrompt('compact'));
   let usage = ZERO_USAGE;
   let requestBytes = 0;
   const mechanical = (why: string): CompactionResult => ({
@@ -87,17 +84,10 @@ export async function compactHistory(
     }
     usage = addUsage(usage, turn.usage);
     requestBytes += turn.requestBytes;
-    const summary = turn.items
-      .flatMap((item) => (item.type === 'message' ? [item.text] : []))
-      .join('\n')
-      .trim();
+    const summary = messageText(turn.items);
     const unusable = whyUnusable(turn, summary);
     if (unusable !== undefined) return mechanical(unusable);
-    const summaryItem: ConversationItem = {
-      type: 'message',
-      role: 'user',
-      content: [{ type: 'text', text: loadPrompt('compact-summary', { summary }) }],
-    };
+    const summaryItem = userText(loadPrompt('compact-summary', { summary }));
     return { history: [...head, summaryItem, ...recent], method: 'summary', usage, requestBytes };
   }
 }

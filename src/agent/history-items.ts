@@ -53,3 +53,16 @@ export function pendingCalls(items: readonly OutputItem[], cutOff: boolean): Pen
     return [{ callId: item.callId, name: item.name, arguments: item.arguments, parsed }];
   });
 }
+
+/** A user message of one text part: what Patchling itself says to the model. */
+export function userText(text: string): ConversationItem {
+  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
+}
+
+/** The text of a turn's messages, joined: its answer when it made no call. */
+export function messageText(items: readonly OutputItem[]): string {
+  return items
+    .flatMap((item) => (item.type === 'message' ? [item.text] : []))
+    .join('\n')
+    .trim();
+}

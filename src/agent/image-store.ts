@@ -24,7 +24,7 @@ export class ImageStore {
 
   put(image: ImageContent): ImageRef {
     const bytes = Buffer.from(image.dataBase64, 'base64');
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = sha256Of(bytes);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     try {
       writeFileSync(path.join(this.dir, sha256), bytes, { flag: 'wx', mode: 0o600 });
@@ -67,9 +67,7 @@ export function imagesToRefs(store?: ImageStore): (key: string, value: unknown) 
     if (!isImage(value)) return value;
     if (store) return store.put(value);
     // Without a store (--json on stdout): the hash still says which image it was.
-    const sha256 = createHash('sha256')
-      .update(Buffer.from(value.dataBase64, 'base64'))
-      .digest('hex');
+    const sha256 = sha256Of(Buffer.from(value.dataBase64, 'base64'));
     return { type: 'image_ref', mimeType: value.mimeType, sha256, label: value.label };
   };
 }
@@ -77,6 +75,11 @@ export function imagesToRefs(store?: ImageStore): (key: string, value: unknown) 
 /** A JSON.parse reviver that turns references back into images from the store. */
 export function refsToImages(store: ImageStore): (key: string, value: unknown) => unknown {
   return (_key, value) => (isImageRef(value) ? store.get(value) : value);
+}
+
+/** The name an image is stored under: the hash of its decoded bytes. */
+function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function isImage(value: unknown): value is ImageContent {

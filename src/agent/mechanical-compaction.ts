@@ -1,5 +1,7 @@
 import type { ConversationItem } from '../model/types.js';
+import { userText } from './history-items.js';
 import { loadPrompt } from './load-prompt.js';
+import { parseJsonObject } from './replayable-arguments.js';
 
 const MAX_FILES = 40;
 const MAX_COMMANDS = 5;
@@ -24,7 +26,7 @@ export function mechanicalNote(
   for (const item of removed) {
     if (item.type !== 'function_call') continue;
     counts.set(item.name, (counts.get(item.name) ?? 0) + 1);
-    const args = parseObject(item.arguments);
+    const args = parseJsonObject(item.arguments);
     if (!args) continue;
     if (typeof args.input === 'string' && item.name === 'apply_patch') {
       for (const match of args.input.matchAll(PATCH_HEADER)) {
@@ -64,16 +66,5 @@ export function mechanicalNote(
     files: fileList,
     commands: recent.length === 0 ? 'none' : recent.map((c) => `\`${c}\``).join('; '),
   });
-  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
-}
-
-function parseObject(raw: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return userText(text);
 }

@@ -11,7 +11,7 @@ const QUOTED_CHARS = 200;
 /** The arguments as they may be sent back to the provider. */
 export function replayableArguments(raw: string): string {
   if (raw.trim() === '') return '{}';
-  if (isJsonObject(raw)) return raw;
+  if (parseJsonObject(raw) !== undefined) return raw;
   const quoted = raw.length > QUOTED_CHARS ? `${raw.slice(0, QUOTED_CHARS)}…` : raw;
   return JSON.stringify({
     [INVALID_ARGUMENTS_KEY]: quoted,
@@ -24,11 +24,14 @@ export function isArgumentsPlaceholder(value: unknown): boolean {
   return typeof value === 'object' && value !== null && INVALID_ARGUMENTS_KEY in value;
 }
 
-function isJsonObject(text: string): boolean {
+/** The text as a JSON object, or undefined when it is not one (an array, a number, no JSON). */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

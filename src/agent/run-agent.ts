@@ -14,7 +14,7 @@ import { compactHistory } from './compact-history.js';
 import type { AgentEventSink, BudgetKind, RunOutcome, RunSetup, RunStatus } from './events.js';
 import { executeToolCalls, unansweredCalls, type PendingCall } from './execute-tool-calls.js';
 import { isStrictCompatible, parseFinalOutput, type FinalOutputSpec } from './final-output.js';
-import { pendingCalls, toHistoryItems } from './history-items.js';
+import { messageText, pendingCalls, toHistoryItems, userText } from './history-items.js';
 import { describeEmptyAnswer, outputLimitNotice } from './turn-notices.js';
 import { loadPrompt } from './load-prompt.js';
 import { boundImages, shedForSize, type ImageBudget, type ShedResult } from './shed-history.js';
@@ -62,10 +62,10 @@ class BudgetExhausted extends Error {
   }
 }
 
-const BUDGET_MESSAGES: Record<BudgetKind, string> = {
-  max_turns: 'stopped: the maximum number of turns was reached',
-  max_tokens: 'stopped: the token budget was spent',
-  deadline: 'stopped: the deadline passed',
+const BUDGET_MESSAGES: Record<BudgetKind, (budgets: Budgets) => string> = {
+  max_turns: (budgets) => `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`,
+  max_tokens: () => 'stopped: the token budget was spent',
+  deadline: () => 'stopped: the deadline passed',
 };
 
 /**
@@ -171,8 +171,9 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     return { runId: setup.runId, ...outcome };
   };
 
+  // Calls logged without a result: the ones a killed process had not finished.
+  const pending = unansweredCalls(history);
   if (options.resume) {
-    const pending = unansweredCalls(history);
     emit({
       type: 'run_resumed',
       at: now().toISOString(),
@@ -184,8 +185,8 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   }
 
   try {
-    // A resumed run first finishes the calls the killed process had not.
-    await runCalls(unansweredCalls(history));
+    // A resumed run first finishes them.
+    await runCalls(pending);
     let compactedForOverflow = false;
     let shedForTooLarge = false;
     for (;;) {
@@ -238,10 +239,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
         continue;
       }
 
-      const finalMessage = turn.items
-        .flatMap((item) => (item.type === 'message' ? [item.text] : []))
-        .join('\n')
-        .trim();
+      const finalMessage = messageText(turn.items);
       if (cutOff) {
         append([userText('Your answer was cut off at the output limit. Continue, more briefly.')]);
         continue;
@@ -283,10 +281,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof BudgetExhausted) {
-      const message =
-        reason.budget === 'max_turns'
-          ? `stopped: the maximum number of turns (${budgets.maxTurns}) was reached`
-          : BUDGET_MESSAGES[reason.budget];
+      const message = BUDGET_MESSAGES[reason.budget](budgets);
       return finish('budget_exceeded', message, { budget: reason.budget });
     }
     return finish('failed', describeError(reason));
@@ -294,8 +289,4 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentResult> {
     if (deadline) clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onAbort);
   }
-}
-
-function userText(text: string): ConversationItem {
-  return { type: 'message', role: 'user', content: [{ type: 'text', text }] };
 }

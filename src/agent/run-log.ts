@@ -31,7 +31,7 @@ export function runLogPath(dir: string, runId: string): string {
 }
 
 /** Where the images of the run logs under `runs/` are kept: `images/` beside it. */
-export function imageStoreFor(runLogFile: string): ImageStore {
+function imageStoreFor(runLogFile: string): ImageStore {
   return new ImageStore(path.join(path.dirname(path.dirname(runLogFile)), 'images'));
 }
 

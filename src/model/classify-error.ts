@@ -33,9 +33,6 @@ export interface ProviderFailure {
   readonly message: string;
 }
 
-/** Kept for the stream readers: a failure the stream itself reported. */
-export type StreamFailure = ProviderFailure;
-
 const CONTEXT_KINDS = new Set([
   'context_length_exceeded',
   'string_above_max_length',
@@ -126,7 +123,7 @@ export function classifyModelError(
  * Order matters: quota before rate limit (both 429), the request's own fault before
  * the 5xx rule (llama-server answers 500 to arguments it cannot parse).
  */
-export function classifyProviderFailure(
+function classifyProviderFailure(
   failure: ProviderFailure,
   provider: string,
   now: number,
@@ -208,14 +205,16 @@ export function classifyProviderFailure(
   );
 }
 
-/** Kept for the stream readers (Responses `error` and `response.failed` events). */
+/**
+ * A failure the stream itself reported after its 200 (Chat's bare error chunk, Responses
+ * `error` and `response.failed` events): no status, no headers to judge it by.
+ */
 export function classifyStreamFailure(
-  failure: StreamFailure,
+  failure: Omit<ProviderFailure, 'status'>,
   provider: string,
   now: number,
-  headers?: { get(name: string): string | null },
 ): Error {
-  return classifyProviderFailure({ ...failure, status: undefined }, provider, now, { headers });
+  return classifyProviderFailure({ ...failure, status: undefined }, provider, now);
 }
 
 function asCode(value: unknown): string | number | undefined {

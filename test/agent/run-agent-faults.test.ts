@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AgentEvent, RunSetup } from '../../src/agent/events.js';
+import type { AgentEvent } from '../../src/agent/events.js';
 import { runAgent, type AgentRunOptions } from '../../src/agent/run-agent.js';
 import { createModelClient } from '../../src/model/openai-model-client.js';
 import { PROVIDER_PROFILES, type ProviderProfile } from '../../src/model/provider-profiles.js';
@@ -20,6 +20,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
+import { testRunSetup } from '../support/test-run-setup.js';
 
 let workspace: string;
 let sandbox: Sandbox;
@@ -66,26 +67,11 @@ const tools = createToolRegistry([readNote, shell]);
 
 type Api = 'responses' | 'chat';
 
-function setup(api: Api): RunSetup {
-  return {
-    runId: 'run-faults',
-    instructions: 'You are a test agent.',
-    initialItems: [
-      { type: 'message', role: 'user', content: [{ type: 'text', text: 'Do the task.' }] },
-    ],
-    workspace,
-    model: 'test-model',
-    provider: 'openai',
-    api,
-    sandboxPolicy: 'read-only',
-  };
-}
-
 function run(api: Api, overrides: Partial<AgentRunOptions> & { profile?: ProviderProfile } = {}) {
   const { profile, ...rest } = overrides;
   const events: AgentEvent[] = [];
   const result = runAgent({
-    setup: setup(api),
+    setup: testRunSetup({ runId: 'run-faults', workspace, task: 'Do the task.', api }),
     model: createModelClient(
       testModelConfig(server.baseURL, api, profile ? { profile } : { provider: 'openai' }),
     ),

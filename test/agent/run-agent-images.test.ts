@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AgentEvent, RunSetup } from '../../src/agent/events.js';
+import type { AgentEvent } from '../../src/agent/events.js';
 import { resumeStateFromLog } from '../../src/agent/resume-run.js';
 import { runAgent, type AgentRunOptions } from '../../src/agent/run-agent.js';
 import { createModelClient } from '../../src/model/openai-model-client.js';
@@ -22,6 +22,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
+import { testRunSetup } from '../support/test-run-setup.js';
 
 const FRAMES = 14;
 let workspace: string;
@@ -67,25 +68,10 @@ const bigOutput: Tool<typeof bigArgs> = {
   run: async () => ({ ok: true, output: 'log line\n'.repeat(2000) }),
 };
 
-function setup(api: WireApi): RunSetup {
-  return {
-    runId: 'run-images-test',
-    instructions: 'You are a test agent.',
-    initialItems: [
-      { type: 'message', role: 'user', content: [{ type: 'text', text: 'Look at the frames.' }] },
-    ],
-    workspace,
-    model: 'test-model',
-    provider: 'openai',
-    api,
-    sandboxPolicy: 'read-only',
-  };
-}
-
 function run(api: WireApi, overrides: Partial<AgentRunOptions> = {}) {
   const events: AgentEvent[] = [];
   const result = runAgent({
-    setup: setup(api),
+    setup: testRunSetup({ runId: 'run-images-test', workspace, task: 'Look at the frames.', api }),
     model: createModelClient(testModelConfig(server.baseURL, api)),
     tools: createToolRegistry([createViewImageTool(), bigOutput]),
     toolContext: { workspace, sandbox },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AgentEvent, RunSetup } from '../../src/agent/events.js';
+import type { AgentEvent } from '../../src/agent/events.js';
 import { runAgent, type AgentRunOptions } from '../../src/agent/run-agent.js';
 import { createModelClient } from '../../src/model/openai-model-client.js';
 import { PROVIDER_PROFILES } from '../../src/model/provider-profiles.js';
@@ -19,6 +19,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
+import { testRunSetup } from '../support/test-run-setup.js';
 
 interface Span {
   readonly label: string;
@@ -78,25 +79,16 @@ const appendStep: Tool<typeof labelArgs> = {
 
 const tools = createToolRegistry([slowRead, appendStep]);
 
-function setup(): RunSetup {
-  return {
-    runId: 'run-unit-test',
-    instructions: 'You are a test agent.',
-    initialItems: [
-      { type: 'message', role: 'user', content: [{ type: 'text', text: 'Do the task.' }] },
-    ],
-    workspace,
-    model: 'test-model',
-    provider: 'openai',
-    api: 'responses',
-    sandboxPolicy: 'workspace-write',
-  };
-}
-
 function run(overrides: Partial<AgentRunOptions> = {}) {
   const events: AgentEvent[] = [];
   const promise = runAgent({
-    setup: setup(),
+    setup: testRunSetup({
+      runId: 'run-unit-test',
+      workspace,
+      task: 'Do the task.',
+      api: 'responses',
+      sandboxPolicy: 'workspace-write',
+    }),
     model: createModelClient(testModelConfig(server.baseURL, 'responses')),
     tools,
     toolContext: { workspace, sandbox },

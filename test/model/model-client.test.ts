@@ -7,12 +7,13 @@ import {
 } from '../../src/model/errors.js';
 import { createModelClient } from '../../src/model/openai-model-client.js';
 import { RetriesExhaustedError } from '../../src/model/retry-policy.js';
-import type { ModelEvent, ModelRequest } from '../../src/model/types.js';
+import type { ModelRequest } from '../../src/model/types.js';
 import {
   startScriptedModelServer,
   step,
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
+import { collect, retries } from '../support/model-events.js';
 import { testModelConfig } from '../support/test-model-config.js';
 
 const request: ModelRequest = {
@@ -39,14 +40,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.close();
 });
-
-function collect() {
-  const events: ModelEvent[] = [];
-  return { events, onEvent: (event: ModelEvent) => events.push(event) };
-}
-
-const retries = (events: ModelEvent[]) =>
-  events.filter((e): e is Extract<ModelEvent, { type: 'retry' }> => e.type === 'retry');
 
 describe.each(['responses', 'chat'] as const)('model client over %s', (api) => {
   const client = (overrides = {}) =>

@@ -8,7 +8,7 @@ import {
 } from '../../src/model/errors.js';
 import { createModelClient } from '../../src/model/openai-model-client.js';
 import { RetriesExhaustedError } from '../../src/model/retry-policy.js';
-import type { ModelEvent, ModelRequest } from '../../src/model/types.js';
+import type { ModelRequest } from '../../src/model/types.js';
 import {
   startScriptedModelServer,
   step,
@@ -16,6 +16,7 @@ import {
   type ScriptedModelServer,
   type SseEvent,
 } from '../support/model-server/index.js';
+import { collect, retries } from '../support/model-events.js';
 import { testModelConfig } from '../support/test-model-config.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/llama-server');
@@ -41,12 +42,6 @@ afterEach(async () => {
   await server.close();
 });
 
-function collect() {
-  const events: ModelEvent[] = [];
-  return { events, onEvent: (event: ModelEvent) => events.push(event) };
-}
-const retries = (events: ModelEvent[]) =>
-  events.filter((e): e is Extract<ModelEvent, { type: 'retry' }> => e.type === 'retry');
 const data = (value: unknown): SseEvent => ({ data: JSON.stringify(value) });
 const named = (value: { type: string; [field: string]: unknown }): SseEvent => ({
   event: value.type,
