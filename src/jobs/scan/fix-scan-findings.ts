@@ -141,7 +141,7 @@ interface FixContext {
 }
 
 /** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
-export function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
+function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
   return `patchling/scan-${finding.fingerprint}`;
 }
 
