@@ -29,6 +29,7 @@ import {
   type ScriptedModelServer,
 } from '../../test/support/model-server/index.js';
 import { testModelConfig } from '../../test/support/test-model-config.js';
+import type { EvalMode } from '../eval-mode.js';
 import { createFixtureRepo, loadFixtures, type Fixture } from './fixtures.js';
 import {
   LINE_TOLERANCE,
@@ -38,11 +39,6 @@ import {
   type FixtureScore,
   type Totals,
 } from './score.js';
-
-export type EvalMode = 'scripted' | 'real';
-
-/** Environment variable that selects the mode: `real`, or `scripted` (the default). */
-export const MODE_ENV = 'PATCHLING_EVAL';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -137,14 +133,6 @@ export interface ReviewEvalReport {
   readonly ok: boolean;
   /** Why `ok` is false, one line each. */
   readonly problems: readonly string[];
-}
-
-/** Reads the mode from PATCHLING_EVAL: `real`, or `scripted` when unset. */
-export function modeFromEnv(env: Env): EvalMode {
-  const value = env[MODE_ENV]?.trim() ?? '';
-  if (value === '' || value === 'scripted') return 'scripted';
-  if (value === 'real') return 'real';
-  throw new Error(`${MODE_ENV} must be "real" or "scripted"; got ${JSON.stringify(value)}.`);
 }
 
 export async function runReviewEval(options: ReviewEvalOptions): Promise<ReviewEvalReport> {

@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { stateDir } from '../../src/agent/run-log.js';
 import { describeError } from '../../src/errors.js';
 import { formatReport } from './format-report.js';
-import { modeFromEnv, runReviewEval, type EvalMode } from './run-eval.js';
+import { modeFromEnv, type EvalMode } from '../eval-mode.js';
+import { runReviewEval } from './run-eval.js';
 
 async function main(): Promise<number> {
   let values: ReturnType<typeof parse>['values'];

@@ -22,12 +22,11 @@ import {
   type ScriptedModelServer,
 } from '../../test/support/model-server/index.js';
 import { testModelConfig } from '../../test/support/test-model-config.js';
+import type { EvalMode } from '../eval-mode.js';
 import { loadScanFixtures, type ExpectedVulnerability, type ScanFixture } from './fixtures.js';
 import { scoreScan, totalScanScore, type ScanScore, type ScanTotals } from './score.js';
 import { scanScriptSteps } from './scripted-scan-model.js';
 
-export type EvalMode = 'scripted' | 'real';
-export const MODE_ENV = 'PATCHLING_EVAL';
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ScanEvalOptions {
@@ -74,13 +73,6 @@ export interface ScanEvalReport {
   readonly durationMs: number;
   readonly ok: boolean;
   readonly problems: readonly string[];
-}
-
-export function modeFromEnv(env: Env): EvalMode {
-  const value = env[MODE_ENV]?.trim() ?? '';
-  if (value === '' || value === 'scripted') return 'scripted';
-  if (value === 'real') return 'real';
-  throw new Error(`${MODE_ENV} must be "real" or "scripted"; got ${JSON.stringify(value)}.`);
 }
 
 export async function runScanEval(options: ScanEvalOptions): Promise<ScanEvalReport> {

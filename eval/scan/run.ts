@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stateDir } from '../../src/agent/run-log.js';
 import { describeError } from '../../src/errors.js';
-import { formatScanReport, modeFromEnv, runScanEval, type EvalMode } from './run-eval.js';
+import { modeFromEnv, type EvalMode } from '../eval-mode.js';
+import { formatScanReport, runScanEval } from './run-eval.js';
 
 async function main(): Promise<number> {
   let values;

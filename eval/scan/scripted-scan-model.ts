@@ -25,7 +25,7 @@ export interface ScanScript {
   readonly usagePerTurn?: { readonly inputTokens: number; readonly outputTokens: number };
 }
 
-export const WRITE_REPRO_CALL = 'call_write_reproduction';
+const WRITE_REPRO_CALL = 'call_write_reproduction';
 
 /** The pass a request belongs to, from the instructions the engine sent. */
 export function passOf(request: RecordedRequest): 'threat_model' | 'hunt' | 'prove' | 'unknown' {

@@ -25,7 +25,7 @@ import {
 } from '../support/model-server/index.js';
 import { withBody } from '../support/nock-request.js';
 import { testModelConfig } from '../support/test-model-config.js';
-import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { TEST_INSTALLATION } from '../support/webhook-payloads.js';
 import { git } from '../workspace/git/pr-fixture.js';
 import { isFixRequest, NO_FIX, REAL_FIX, scanAndFixSteps } from '../jobs/scan/planted-fix.js';
 import { PLANTED_FILES, plantedScript, TITLES } from '../jobs/scan/planted-repo.js';
@@ -33,12 +33,11 @@ import { fixGitHub, type FixGitHub } from './fix-github.js';
 import {
   CHECK_RUN_ID,
   COMMENT_ID,
-  ISSUE,
   NEW_ISSUE,
   OWNER,
   REPO,
-  repository,
   SARIF_ID,
+  scanCommand,
   serveCommits,
 } from './scan-github.js';
 
@@ -85,19 +84,6 @@ async function serveRepository(token: string, { pushes = true } = {}) {
   // git-http-backend takes pushes from an authenticated user unless told not to.
   await git(bare, 'config', 'http.receivepack', pushes ? 'true' : 'false');
   return { ...served, bare };
-}
-
-function scanCommand(commentId = COMMENT_ID) {
-  return webhookPayload('issue_comment', 'created', {
-    issue: { number: ISSUE, title: 'Security', state: 'open', pull_request: undefined },
-    comment: {
-      id: commentId,
-      body: '/patchling scan',
-      user: { login: REQUESTER, type: 'User' },
-    },
-    sender: { login: REQUESTER, type: 'User' },
-    repository,
-  });
 }
 
 /**
@@ -284,7 +270,10 @@ async function runScan(nth = 1): Promise<void> {
       requestTimeoutMs: 60_000,
     }),
   });
-  const delivered = await app.deliver('issue_comment', scanCommand(COMMENT_ID + nth - 1));
+  const delivered = await app.deliver(
+    'issue_comment',
+    scanCommand('/patchling scan', COMMENT_ID + nth - 1),
+  );
   expect(delivered.status).toBe(200);
   const jobs = await app.settled(2 * nth, 240_000);
   expect(jobs.map((job) => [job.kind, job.status, job.error])).toEqual(

@@ -68,10 +68,10 @@ export async function serveCommits(
   return { server, root, shas, headSha: shas.at(-1) as string };
 }
 
-export function scanCommand(body = '/patchling scan') {
+export function scanCommand(body = '/patchling scan', commentId = COMMENT_ID) {
   return webhookPayload('issue_comment', 'created', {
     issue: { number: ISSUE, title: 'Security', state: 'open', pull_request: undefined },
-    comment: { id: COMMENT_ID, body, user: { login: 'alice', type: 'User' } },
+    comment: { id: commentId, body, user: { login: 'alice', type: 'User' } },
     sender: { login: 'alice', type: 'User' },
     repository,
   });

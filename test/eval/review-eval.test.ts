@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixtures, type Fixture } from '../../eval/review/fixtures.js';
 import { formatReport } from '../../eval/review/format-report.js';
-import { modeFromEnv, runReviewEval } from '../../eval/review/run-eval.js';
+import { modeFromEnv } from '../../eval/eval-mode.js';
+import { runReviewEval } from '../../eval/review/run-eval.js';
 import { startScriptedModelServer, step } from '../support/model-server/index.js';
 
 let tempDir: string;

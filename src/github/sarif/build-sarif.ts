@@ -9,9 +9,9 @@ import type {
   SarifSeverity,
 } from './sarif-types.js';
 
-export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** The key of Patchling's own fingerprint in partialFingerprints; versioned with its recipe. */
-export const ROOT_CAUSE_FINGERPRINT_KEY = 'patchlingRootCause/v1';
+const ROOT_CAUSE_FINGERPRINT_KEY = 'patchlingRootCause/v1';
 export const TOOL_NAME = 'Patchling';
 const INFORMATION_URI = 'https://github.com/patchling/patchling';
 

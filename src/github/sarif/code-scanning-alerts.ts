@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isGitHubRequestFailure } from '../errors.js';
 import { readAllPages } from '../review/paginate.js';
 import type { GitHubApi, GitHubRepo } from '../types.js';
 import { TOOL_NAME } from './build-sarif.js';
@@ -58,28 +59,41 @@ export interface KnownAlert {
   };
 }
 
+export interface PatchlingAlerts {
+  readonly alerts: readonly KnownAlert[];
+  /** Code scanning cannot be read here: GitHub's status (403 or 404); no alerts then. */
+  readonly unreadable?: number;
+}
+
 /**
  * Patchling's alerts on the ref, with the fingerprint each carries. A repository without
  * code scanning (404) or GitHub Advanced Security (403) has none to compare with: an empty
- * list, and the caller says so.
+ * list with that status, and the caller says so.
  */
 export async function listPatchlingAlerts(
   github: GitHubApi,
   repo: GitHubRepo,
   ref: string,
-): Promise<readonly KnownAlert[]> {
-  const raw = await readAllPages((page) =>
-    github
-      .request('GET /repos/{owner}/{repo}/code-scanning/alerts', {
-        owner: repo.owner,
-        repo: repo.repo,
-        tool_name: TOOL_NAME,
-        ref,
-        per_page: 100,
-        page,
-      })
-      .then((response) => ({ data: response.data as unknown[], headers: response.headers })),
-  );
+): Promise<PatchlingAlerts> {
+  let raw: unknown[];
+  try {
+    raw = await readAllPages((page) =>
+      github
+        .request('GET /repos/{owner}/{repo}/code-scanning/alerts', {
+          owner: repo.owner,
+          repo: repo.repo,
+          tool_name: TOOL_NAME,
+          ref,
+          per_page: 100,
+          page,
+        })
+        .then((response) => ({ data: response.data as unknown[], headers: response.headers })),
+    );
+  } catch (error) {
+    if (isGitHubRequestFailure(error) && (error.status === 403 || error.status === 404))
+      return { alerts: [], unreadable: error.status };
+    throw error;
+  }
   const alerts: KnownAlert[] = [];
   for (const item of raw) {
     const parsed = Alert.safeParse(item);
@@ -114,7 +128,7 @@ export async function listPatchlingAlerts(
         : {}),
     });
   }
-  return alerts;
+  return { alerts };
 }
 
 export interface ScanComparison<T> {

@@ -141,7 +141,7 @@ interface FixContext {
 }
 
 /** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
-export function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
+function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
   return `patchling/scan-${finding.fingerprint}`;
 }
 
@@ -265,17 +265,12 @@ async function alertLinks(
   repo: GitHubRepo,
   ref: string,
 ): Promise<Readonly<Record<string, string>>> {
-  try {
-    const alerts = await listPatchlingAlerts(github, repo, ref);
-    return Object.fromEntries(
-      alerts.flatMap((alert) =>
-        alert.state === 'open' && alert.url ? [[alert.fingerprint, alert.url]] : [],
-      ),
-    );
-  } catch (error) {
-    if (isGitHubRequestFailure(error) && (error.status === 403 || error.status === 404)) return {};
-    throw error;
-  }
+  const { alerts } = await listPatchlingAlerts(github, repo, ref);
+  return Object.fromEntries(
+    alerts.flatMap((alert) =>
+      alert.state === 'open' && alert.url ? [[alert.fingerprint, alert.url]] : [],
+    ),
+  );
 }
 
 interface OpenPullRequest {

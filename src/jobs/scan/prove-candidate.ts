@@ -7,6 +7,7 @@ import { cutBeforePartialWord } from '../../github/progress-state.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { ZERO_USAGE, type Usage } from '../../model/types.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
+import type { CommandResult } from '../../sandbox/types.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { newRunId, prepareRunEnvironment } from '../prepare-agent-run.js';
 import { makeScratchCopy, type ScratchCopy } from '../review/scratch-copy.js';
@@ -17,7 +18,7 @@ import { ProveOutput, proveOutputSpec, type Candidate } from './scan-output.js';
 /** A reproduction gets this long when Patchling runs it again. */
 export const REPRODUCTION_TIMEOUT_MS = 120_000;
 /** Kept of a reproduction's output: enough to see the injected payload land. */
-export const MAX_REPRODUCTION_OUTPUT = 4_000;
+const MAX_REPRODUCTION_OUTPUT = 4_000;
 /** Kept of the files the reproduction consists of. */
 const MAX_REPRODUCTION_PATCH = 20_000;
 
@@ -176,16 +177,26 @@ async function rerunReproduction(
       timeoutMs: REPRODUCTION_TIMEOUT_MS,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const output = redact(result.output);
     return {
       command: redact(written.command),
       description: redact(written.description),
       exitCode: result.exitCode,
-      output: cutBeforePartialWord(output, MAX_REPRODUCTION_OUTPUT),
-      outputTruncated: result.outputTruncated || output.length > MAX_REPRODUCTION_OUTPUT,
+      ...reproductionOutput(result, redact),
       patch: cutBeforePartialWord(patch, MAX_REPRODUCTION_PATCH),
     };
   } finally {
     await sandbox.close?.();
   }
+}
+
+/** A reproduction run's output as it is kept: redacted, then capped. */
+export function reproductionOutput(
+  result: Pick<CommandResult, 'output' | 'outputTruncated'>,
+  redact: (text: string) => string,
+): { readonly output: string; readonly outputTruncated: boolean } {
+  const output = redact(result.output);
+  return {
+    output: cutBeforePartialWord(output, MAX_REPRODUCTION_OUTPUT),
+    outputTruncated: result.outputTruncated || output.length > MAX_REPRODUCTION_OUTPUT,
+  };
 }

@@ -3,7 +3,6 @@ import { fitGitHubText } from '../../github/limits.js';
 import {
   compareWithAlerts,
   listPatchlingAlerts,
-  type KnownAlert,
   type ScanComparison,
 } from '../../github/sarif/code-scanning-alerts.js';
 import { uploadSarif, type UploadOutcome } from '../../github/sarif/upload-sarif.js';
@@ -54,15 +53,11 @@ export interface PublishedScan {
  */
 export async function publishScan(options: PublishScanOptions): Promise<PublishedScan> {
   const { github, repo, result } = options;
-  let alerts: readonly KnownAlert[] = [];
-  let comparisonNote: string | undefined;
-  try {
-    alerts = await listPatchlingAlerts(github, repo, options.ref);
-  } catch (error) {
-    if (!isGitHubRequestFailure(error) || (error.status !== 403 && error.status !== 404))
-      throw error;
-    comparisonNote = `Code scanning alerts cannot be read here (${error.status}): every finding counts as new.`;
-  }
+  const { alerts, unreadable } = await listPatchlingAlerts(github, repo, options.ref);
+  const comparisonNote =
+    unreadable === undefined
+      ? undefined
+      : `Code scanning alerts cannot be read here (${unreadable}): every finding counts as new.`;
   const comparison = compareWithAlerts(result.findings, alerts);
   // Alerts missing from a cut or diff-aware scan were not looked for: not fixed.
   const fixed = result.status === 'completed' && result.mode === 'full' ? comparison.fixed : [];

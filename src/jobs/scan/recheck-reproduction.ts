@@ -1,9 +1,8 @@
-import { cutBeforePartialWord } from '../../github/progress-state.js';
 import { createSandbox } from '../../sandbox/create-sandbox.js';
 import type { CommandResult, Sandbox } from '../../sandbox/types.js';
 import { diffAgainst } from '../../workspace/git/diff-against.js';
 import { makeScratchCopy } from '../review/scratch-copy.js';
-import { MAX_REPRODUCTION_OUTPUT, REPRODUCTION_TIMEOUT_MS } from './prove-candidate.js';
+import { REPRODUCTION_TIMEOUT_MS, reproductionOutput } from './prove-candidate.js';
 import type { Reproduction } from './scan-finding.js';
 
 const APPLY_TIMEOUT_MS = 60_000;
@@ -211,12 +210,10 @@ async function applyPatch(
 }
 
 function runOf(result: CommandResult, redact: (text: string) => string): ReproductionRun {
-  const output = redact(result.output);
   return {
     exitCode: result.exitCode,
     timedOut: result.timedOut,
-    output: cutBeforePartialWord(output, MAX_REPRODUCTION_OUTPUT),
-    outputTruncated: result.outputTruncated || output.length > MAX_REPRODUCTION_OUTPUT,
+    ...reproductionOutput(result, redact),
   };
 }
 

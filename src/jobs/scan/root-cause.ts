@@ -5,7 +5,7 @@ import { SEVERITY_RANK, type Candidate } from './scan-output.js';
  * The root cause as words: lower case, punctuation, numbers and "line 12" gone (a root
  * cause that names a line would otherwise change when the line moves).
  */
-export function normalizeRootCause(text: string): string {
+function normalizeRootCause(text: string): string {
   return text
     .toLowerCase()
     .replace(/\blines?\s*\d+(?:\s*[-–]\s*\d+)?/g, ' ')

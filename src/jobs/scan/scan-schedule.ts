@@ -31,7 +31,7 @@ export function currentPeriod(schedule: string, now: Date): Date {
  * scan is enqueued once. It is a delivery like a webhook: the worker reads the
  * repository's config when it runs and routes it (a schedule removed since is ignored).
  */
-export function scheduledScanDelivery(
+function scheduledScanDelivery(
   target: ScheduledRepository,
   period: Date,
 ): { readonly deliveryId: string; readonly job: DeliveryJob } {

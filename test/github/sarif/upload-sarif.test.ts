@@ -1,11 +1,12 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../../src/github/create-github-client.js';
 import { uploadSarif } from '../../../src/github/sarif/upload-sarif.js';
 import { SecretRedactor } from '../../../src/util/redact-secrets.js';
 import { expectValidGitHubRequest } from '../../support/github-schemas.js';
 import { withBody } from '../../support/nock-request.js';
+import { useNock } from '../helpers.js';
 
 const API = 'https://api.github.com';
 const REPO = { owner: 'octo-org', repo: 'shop' };
@@ -22,15 +23,7 @@ function client() {
   });
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe('uploadSarif', () => {
   const log = { version: '2.1.0', runs: [] };
