@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnFixture } from './fixture-process.js';
+import { spawnFixture } from '../support/fixture-process.js';
 import { helpJob, useTempStores, waitUntil, jobInput } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/queue-worker.ts', import.meta.url));

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
-import { spawnFixture, type FixtureProcess } from './fixture-process.js';
+import { spawnFixture, type FixtureProcess } from '../support/fixture-process.js';
 import { helpJob, jobInput, reviewJob, waitUntil } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/bullmq-worker.ts', import.meta.url));

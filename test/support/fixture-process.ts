@@ -14,8 +14,15 @@ export interface FixtureProcess {
   stderr(): string;
 }
 
-/** Runs the TypeScript `script` (through tsx) with `args` and collects its stdout lines. */
-export function spawnFixture(script: string, args: readonly string[]): FixtureProcess {
+/**
+ * Runs the TypeScript `script` (through tsx) with `args` and collects its stdout lines,
+ * each also given to `onLine` as it arrives.
+ */
+export function spawnFixture(
+  script: string,
+  args: readonly string[],
+  onLine?: (line: string) => void,
+): FixtureProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
     stdio: 'pipe',
   });
@@ -27,6 +34,7 @@ export function spawnFixture(script: string, args: readonly string[]): FixturePr
     const parts = buffered.split('\n');
     buffered = parts.pop() ?? '';
     lines.push(...parts);
+    if (onLine !== undefined) for (const line of parts) onLine(line);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   // 'close', not 'exit': stdout may still hold the last line when the process exits.
