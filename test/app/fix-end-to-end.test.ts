@@ -22,7 +22,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
-import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { webhookPayload } from '../support/webhook-payloads.js';
 import { fixGitHub, repositoryJson, type FixGitHub } from './fix-github.js';
 import { createFixRepo, FIXED_SUM, type FixRepo } from './fix-repo.js';
 
@@ -106,22 +106,22 @@ function summarize(jobs: readonly StoredJob[]) {
 
 /** The App's requests up to the job: its token, its login, the config, the requester's permission. */
 function expectAdmission(): void {
-  github.installationAuth(TEST_INSTALLATION.id);
-  github.app();
-  github.repoConfig(OWNER, REPO);
-  github.permission(OWNER, REPO, REQUESTER, 'write');
+  gh.admission(REQUESTER);
 }
 
 /** The fix job's reads of an issue, and its progress comment. */
 function expectIssueJob(): void {
-  gh.progressComment(ISSUE, PROGRESS_ID);
-  github.repoConfig(OWNER, REPO);
-  gh.issueComments(ISSUE, [
-    { author: REQUESTER, body: 'Seen in production too.' },
-    { author: BOT, body: 'An old Patchling comment, left out of the task.' },
-  ]);
-  gh.issue(ISSUE, { title: TITLE, body: ISSUE_BODY, author: 'octo-reporter' });
-  gh.repository();
+  gh.issueJob({
+    number: ISSUE,
+    progressId: PROGRESS_ID,
+    title: TITLE,
+    body: ISSUE_BODY,
+    author: 'octo-reporter',
+    comments: [
+      { author: REQUESTER, body: 'Seen in production too.' },
+      { author: BOT, body: 'An old Patchling comment, left out of the task.' },
+    ],
+  });
 }
 
 /** What publishing asks for: the accounts behind the commit, then the draft pull request. */

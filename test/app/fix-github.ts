@@ -5,6 +5,7 @@
  * Writes go through `github.write`, so their bodies are checked against GitHub's schemas.
  */
 import { githubUser, type GitHubCall, type GitHubMock } from '../support/app-harness.js';
+import { TEST_INSTALLATION } from '../support/webhook-payloads.js';
 
 export const ISSUE_COMMENTS = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
 export const ISSUE_COMMENT = '/repos/{owner}/{repo}/issues/comments/{comment_id}';
@@ -49,7 +50,26 @@ export function userJson(login: string, id: number) {
   };
 }
 
+/** An issue a fix job reads, and the progress comment it posts there. */
+export interface IssueJob {
+  readonly number: number;
+  readonly progressId: number;
+  readonly title: string;
+  readonly body: string;
+  readonly author: string;
+  readonly comments?: readonly { author: string; body: string }[];
+  /** The repository's .github/patchling.yml; none when undefined. */
+  readonly yaml?: string;
+}
+
 export interface FixGitHub {
+  /**
+   * The App's requests up to the job: its token, its login, the config (`yaml`, or none),
+   * the requester's write permission.
+   */
+  admission(requester: string, yaml?: string): void;
+  /** The fix job's reads of an issue after its progress comment: config, discussion, repository. */
+  issueJob(job: IssueJob): void;
   /** The progress comment: created on the issue with `id`, then edited (finally once). */
   progressComment(issueNumber: number, id: number): void;
   /** Every body the progress comment was edited to, in order. */
@@ -81,7 +101,20 @@ export function fixGitHub(github: GitHubMock, owner: string, repo: string): FixG
     github.calls
       .filter((call) => call.method === 'PATCH' && call.path === `${base}/issues/comments/${id}`)
       .map((call) => (call.body as { body: string }).body);
-  return {
+  const gh: FixGitHub = {
+    admission(requester, yaml) {
+      github.installationAuth(TEST_INSTALLATION.id);
+      github.app();
+      github.repoConfig(owner, repo, yaml);
+      github.permission(owner, repo, requester, 'write');
+    },
+    issueJob(job) {
+      gh.progressComment(job.number, job.progressId);
+      github.repoConfig(owner, repo, job.yaml);
+      gh.issueComments(job.number, job.comments);
+      gh.issue(job.number, { title: job.title, body: job.body, author: job.author });
+      gh.repository();
+    },
     progressComment(issueNumber, id) {
       github.write('POST', ISSUE_COMMENTS, { ...params, issue_number: issueNumber }, (body) => [
         201,
@@ -196,4 +229,5 @@ export function fixGitHub(github: GitHubMock, owner: string, repo: string): FixG
       return github.calls.filter((call) => call.method === 'POST' && call.path === `${base}/pulls`);
     },
   };
+  return gh;
 }

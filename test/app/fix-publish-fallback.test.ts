@@ -15,7 +15,7 @@ import {
   type ScriptedModelServer,
 } from '../support/model-server/index.js';
 import { testModelConfig } from '../support/test-model-config.js';
-import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { webhookPayload } from '../support/webhook-payloads.js';
 import { git } from '../workspace/git/pr-fixture.js';
 import { fixGitHub, PULLS, repositoryJson, type FixGitHub } from './fix-github.js';
 import { createFixRepo, type FixRepo } from './fix-repo.js';
@@ -56,15 +56,14 @@ let app: AppHarness | undefined;
 beforeEach(async () => {
   github = startGitHubMock();
   gh = fixGitHub(github, OWNER, REPO);
-  github.installationAuth(TEST_INSTALLATION.id);
-  github.app();
-  github.repoConfig(OWNER, REPO);
-  github.permission(OWNER, REPO, REQUESTER, 'write');
-  gh.progressComment(ISSUE, PROGRESS_ID);
-  github.repoConfig(OWNER, REPO);
-  gh.issueComments(ISSUE, []);
-  gh.issue(ISSUE, { title: TITLE, body: 'sum(2, 3) is -1', author: 'octo-reporter' });
-  gh.repository();
+  gh.admission(REQUESTER);
+  gh.issueJob({
+    number: ISSUE,
+    progressId: PROGRESS_ID,
+    title: TITLE,
+    body: 'sum(2, 3) is -1',
+    author: 'octo-reporter',
+  });
   gh.user(BOT, BOT_ID);
   gh.user(REQUESTER, REQUESTER_ID);
   repo = await createFixRepo({ owner: OWNER, repo: REPO, token: github.installationToken });

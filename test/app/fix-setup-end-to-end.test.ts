@@ -18,7 +18,7 @@ import {
 import { npmDependencyRepoFiles, TINY_SUM } from '../support/npm-dependency-repo.js';
 import { startNpmRegistry, type TestNpmRegistry } from '../support/npm-registry.js';
 import { testModelConfig } from '../support/test-model-config.js';
-import { TEST_INSTALLATION, webhookPayload } from '../support/webhook-payloads.js';
+import { webhookPayload } from '../support/webhook-payloads.js';
 import { fixGitHub, repositoryJson, type FixGitHub } from './fix-github.js';
 import { createFixRepo, type FixRepo } from './fix-repo.js';
 
@@ -82,15 +82,14 @@ afterEach(async () => {
 
 describe('the App fixes an issue in a repository that needs its npm dependencies', () => {
   it('installs them in setup (npm ci, detected from package-lock.json) through the allowlist, and the draft PR shows the tests passing with them', async () => {
-    github.installationAuth(TEST_INSTALLATION.id);
-    github.app();
-    github.repoConfig(OWNER, REPO);
-    github.permission(OWNER, REPO, REQUESTER, 'write');
-    gh.progressComment(ISSUE, PROGRESS_ID);
-    github.repoConfig(OWNER, REPO);
-    gh.issueComments(ISSUE, []);
-    gh.issue(ISSUE, { title: TITLE, body: ISSUE_BODY, author: 'octo-reporter' });
-    gh.repository();
+    gh.admission(REQUESTER);
+    gh.issueJob({
+      number: ISSUE,
+      progressId: PROGRESS_ID,
+      title: TITLE,
+      body: ISSUE_BODY,
+      author: 'octo-reporter',
+    });
     gh.user(BOT, BOT_ID);
     gh.user(REQUESTER, REQUESTER_ID);
     gh.createPullRequest(NEW_PR);
@@ -174,15 +173,15 @@ describe('a fix whose setup fails', () => {
   ].join('\n');
 
   async function run(yaml: string, script: Parameters<typeof startScriptedModelServer>[0]) {
-    github.installationAuth(TEST_INSTALLATION.id);
-    github.app();
-    github.repoConfig(OWNER, REPO, yaml);
-    github.permission(OWNER, REPO, REQUESTER, 'write');
-    gh.progressComment(ISSUE, PROGRESS_ID);
-    github.repoConfig(OWNER, REPO, yaml);
-    gh.issueComments(ISSUE, []);
-    gh.issue(ISSUE, { title: TITLE, body: ISSUE_BODY, author: 'octo-reporter' });
-    gh.repository();
+    gh.admission(REQUESTER, yaml);
+    gh.issueJob({
+      number: ISSUE,
+      progressId: PROGRESS_ID,
+      title: TITLE,
+      body: ISSUE_BODY,
+      author: 'octo-reporter',
+      yaml,
+    });
     repo = await createFixRepo({ owner: OWNER, repo: REPO, token: github.installationToken });
     model = await startScriptedModelServer(script);
     app = await startTestApp({

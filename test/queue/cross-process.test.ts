@@ -1,37 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnFixture } from '../support/fixture-process.js';
 import { helpJob, useTempStores, waitUntil, jobInput } from './helpers.js';
 
-const TSX_LOADER = fileURLToPath(
-  new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url),
-);
 const WORKER = fileURLToPath(new URL('./fixtures/queue-worker.ts', import.meta.url));
 
 const stores = useTempStores();
 
 /** Starts queue-worker.ts and collects its stdout lines. */
 function startWorker(file: string, mode: 'claim' | 'hang') {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, WORKER, file, mode],
-    { stdio: 'pipe' },
-  );
-  const lines: string[] = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  // 'close', not 'exit': stdout may still hold the last line when the process exits.
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => resolve(code)),
-  );
-  return { child, lines, exited, stderr: () => stderr };
+  return spawnFixture(WORKER, [file, mode]);
 }
 
 describe('the SQLite queue across processes', () => {

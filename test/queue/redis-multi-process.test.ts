@@ -4,18 +4,16 @@
  * mid-job loses nothing and completes nothing twice; a newer push aborts a review running
  * in the other process; SIGTERM hands running jobs back.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import { BullmqJobStore } from '../../src/queue/bullmq-job-store.js';
 import { HAS_REDIS, startRedis, type RedisServer } from '../support/redis-server.js';
+import { spawnFixture, type FixtureProcess } from '../support/fixture-process.js';
 import { helpJob, jobInput, reviewJob, waitUntil } from './helpers.js';
 
-const TSX_LOADER = fileURLToPath(
-  new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url),
-);
 const WORKER = fileURLToPath(new URL('./fixtures/bullmq-worker.ts', import.meta.url));
 
 let redis: RedisServer;
@@ -33,32 +31,12 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-interface Instance {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly lines: string[];
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
+type Instance = FixtureProcess;
 
 function startInstance(queueName: string): Instance {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, WORKER, redis.url, queueName], {
-    stdio: 'pipe',
-  });
-  children.push(child);
-  const lines: string[] = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => resolve(code)),
-  );
-  return { child, lines, exited, stderr: () => stderr };
+  const instance = spawnFixture(WORKER, [redis.url, queueName]);
+  children.push(instance.child);
+  return instance;
 }
 
 async function producer(queueName: string): Promise<BullmqJobStore<Job>> {

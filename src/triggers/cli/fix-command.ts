@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { UserError } from '../../errors.js';
@@ -13,7 +13,7 @@ import type { CliIo } from './exec-command.js';
 import { loadImages, MAX_TASK_IMAGES } from './load-task-images.js';
 import {
   agentProgressDisplay,
-  findRepositoryRoot,
+  locateCheckout,
   runUserGit,
   userExcludesFile,
   readCheckoutConfig,
@@ -53,11 +53,7 @@ export async function runFix(
     );
   }
   const file = loadCliConfigFile(flags.config, io.env);
-  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
-  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
-  const workspace = findRepositoryRoot(cwd);
-  if (!existsSync(path.join(workspace, '.git')))
-    throw new UserError(`${cwd} is not in a git checkout.`);
+  const { workspace } = locateCheckout(io.cwd, flags.cd);
   const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { readWorkspaceFile } from '../../workspace/read-workspace-file.js';
-import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
 import { describeError, UserError } from '../../errors.js';
 import { exitCodeForFindings } from '../../jobs/review/exit-code-for-findings.js';
@@ -21,7 +19,7 @@ import { loadCliConfigFile } from './config-file.js';
 import type { CliIo } from './exec-command.js';
 import {
   agentProgressDisplay,
-  findRepositoryRoot,
+  locateCheckout,
   userExcludesFile,
   readCheckoutConfig,
   modelSettings,
@@ -58,12 +56,7 @@ export async function runReview(flags: ReviewFlags, io: CliIo): Promise<number> 
     throw new UserError('Pass --base REF or --uncommitted, not both.');
   }
   const file = loadCliConfigFile(flags.config, io.env);
-  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
-  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
-  const workspace = findRepositoryRoot(cwd);
-  if (!existsSync(path.join(workspace, '.git'))) {
-    throw new UserError(`${cwd} is not in a git checkout.`);
-  }
+  const { workspace } = locateCheckout(io.cwd, flags.cd);
   const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);

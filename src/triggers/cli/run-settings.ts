@@ -80,6 +80,26 @@ export function findRepositoryRoot(cwd: string): string {
 }
 
 /**
+ * The checkout a command works on: `--cd` (or the current directory) must exist and sit in
+ * a git checkout; `workspace` is that checkout's root.
+ */
+export function locateCheckout(
+  ioCwd: string,
+  cd: string | undefined,
+): {
+  cwd: string;
+  workspace: string;
+} {
+  const cwd = path.resolve(ioCwd, cd ?? '.');
+  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
+  const workspace = findRepositoryRoot(cwd);
+  if (!existsSync(path.join(workspace, '.git'))) {
+    throw new UserError(`${cwd} is not in a git checkout.`);
+  }
+  return { cwd, workspace };
+}
+
+/**
  * The checkout's own `.github/patchling.yml`: locally the user runs Patchling on their own
  * code. Read through the workspace guard: a symlink to a host file or a FIFO left there is
  * refused with a clear error rather than quoted or waited on.

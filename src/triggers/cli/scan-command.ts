@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
@@ -16,7 +15,7 @@ import type { CliIo } from './exec-command.js';
 import { fixFindingsLocally, formatLocalFixes, type LocalScanFixes } from './scan-fixes.js';
 import {
   agentProgressDisplay,
-  findRepositoryRoot,
+  locateCheckout,
   modelSettings,
   readCheckoutConfig,
   resolveBudgets,
@@ -47,11 +46,7 @@ export const SCAN_EXIT = { clean: 0, findings: 1, usage: 2, incomplete: 3, budge
 
 export async function runScan(flags: ScanFlags, io: CliIo): Promise<number> {
   const file = loadCliConfigFile(flags.config, io.env);
-  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
-  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
-  const workspace = findRepositoryRoot(cwd);
-  if (!existsSync(path.join(workspace, '.git')))
-    throw new UserError(`${cwd} is not in a git checkout.`);
+  const { cwd, workspace } = locateCheckout(io.cwd, flags.cd);
   const config = await readCheckoutConfig(workspace);
   const modelConfig = resolveModelConfig(modelSettings(flags, file, io.env), io.env);
   const budgets = resolveBudgets(flags, file);

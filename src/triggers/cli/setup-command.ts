@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { stateDir } from '../../agent/run-log.js';
-import { UserError } from '../../errors.js';
 import { networkSettingsFromEnv } from '../../egress/network-settings.js';
 import { secretsOfEnv } from '../../jobs/prepare-agent-run.js';
 import { runSetupPhase, type SetupOutcome } from '../../setup/run-setup-phase.js';
 import { setupCacheMaxBytesFromEnv } from '../../setup/setup-cache.js';
 import type { CliIo } from './exec-command.js';
-import { findRepositoryRoot, readCheckoutConfig, runUserGit } from './run-settings.js';
+import { locateCheckout, readCheckoutConfig, runUserGit } from './run-settings.js';
 
 export interface SetupFlags {
   readonly cd?: string;
@@ -25,12 +22,7 @@ export const SETUP_EXIT = { done: 0, failed: 1, usage: 2 } as const;
  * the state dir). The way to debug a repository's setup.
  */
 export async function runSetup(flags: SetupFlags, io: CliIo): Promise<number> {
-  const cwd = path.resolve(io.cwd, flags.cd ?? '.');
-  if (!existsSync(cwd)) throw new UserError(`No such directory: ${cwd}`);
-  const workspace = findRepositoryRoot(cwd);
-  if (!existsSync(path.join(workspace, '.git'))) {
-    throw new UserError(`${cwd} is not in a git checkout.`);
-  }
+  const { workspace } = locateCheckout(io.cwd, flags.cd);
   const config = await readCheckoutConfig(workspace);
   const network = networkSettingsFromEnv(io.env);
   const outcome = await runSetupPhase({
