@@ -7,8 +7,8 @@ export interface GitHubRepo {
 }
 
 /**
- * The part of an octokit the helpers use: one from `createGitHubClient`, or Probot's
- * (which must get `installRequestRedaction` first, see docs/github.md).
+ * The part of an octokit the helpers use: one from `createGitHubClient` (any other must
+ * get `installRequestRedaction` first, see docs/github.md).
  */
 export type GitHubApi = Pick<Octokit, 'request' | 'graphql'>;
 

@@ -40,7 +40,7 @@ interface InFlight {
 /**
  * The webhook endpoint as GitHub speaks to it: a POST with the raw JSON body, signed with
  * the App's secret (X-Hub-Signature-256, checked with @octokit/webhooks-methods, the check
- * Probot itself uses, on the exact bytes), the event in X-GitHub-Event and the delivery's
+ * Probot used, on the exact bytes), the event in X-GitHub-Event and the delivery's
  * id in X-GitHub-Delivery. Nothing else happens before the answer: no Octokit per event,
  * no routing; the answer is 200 once the delivery is stored.
  * Returns false for a request that is not for the webhook path, for the caller to answer.

@@ -2,6 +2,7 @@ import { readAllPages } from '../../github/review/paginate.js';
 import type { GitHubApi, GitHubRepo } from '../../github/types.js';
 import type { HeadSelector } from '../../workspace/git/prepare-job-workspace.js';
 import type { FixJob } from '../job.js';
+import { fixBranch } from './fix-branch.js';
 import type { FixOrigin } from './render-fix-report.js';
 
 /** Comments given to the agent, the most recent ones. */
@@ -70,7 +71,7 @@ export async function loadFixTarget(
       checkout: { ...params, ref: `refs/heads/${branch}` },
       push: {
         ...params,
-        branch: `patchling/issue-${job.issueNumber}`,
+        branch: fixBranch({ kind: 'issue', number: job.issueNumber }),
         own: true,
         openPullRequestInto: branch,
       },
@@ -137,7 +138,7 @@ export async function loadFixTarget(
     checkout: { ...params, headSha: pr.head.sha, ref: `refs/pull/${pr.number}/head` },
     push: {
       ...params,
-      branch: `patchling/pr-${pr.number}`,
+      branch: fixBranch({ kind: 'pull_request', number: pr.number }),
       own: true,
       openPullRequestInto: pr.base.ref,
     },

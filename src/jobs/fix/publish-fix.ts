@@ -9,6 +9,7 @@ import { pushBranch } from '../../workspace/git/push-branch.js';
 import type { RepoRef, Requester } from '../job.js';
 import type { AgentJobDeps } from '../run-agent-job.js';
 import type { FixChangesResult } from './fix-changes.js';
+import { fixBranch } from './fix-branch.js';
 import type { FixTarget } from './load-fix-target.js';
 import { pushedBranches } from './pushed-branches.js';
 import { fixPullRequestTitle, renderFixPullRequestBody } from './render-fix-report.js';
@@ -204,7 +205,7 @@ async function pushOrPropose(input: PublishFixInput, push: PushTarget): Promise<
   } catch (error) {
     const origin = input.target.origin;
     if (origin.kind !== 'pull_request') throw error;
-    const ownBranch = `patchling/pr-${origin.number}`;
+    const ownBranch = fixBranch(origin);
     if (
       push.openPullRequestInto !== undefined ||
       !inThisRepo(input, push) ||
@@ -237,7 +238,7 @@ function fallbackTarget(input: PublishFixInput, sha: string): PushTarget | undef
   const push = input.target.push;
   if (!inThisRepo(input, push)) return undefined;
   const origin = input.target.origin;
-  const stem = fallbackStem(origin);
+  const stem = fixBranch(origin);
   return {
     owner: push.owner,
     repo: push.repo,
@@ -245,21 +246,6 @@ function fallbackTarget(input: PublishFixInput, sha: string): PushTarget | undef
     own: true,
     openPullRequestInto: push.openPullRequestInto ?? push.branch,
   };
-}
-
-function fallbackStem(origin: FixTarget['origin']): string {
-  switch (origin.kind) {
-    case 'issue':
-      return `patchling/issue-${origin.number}`;
-    case 'pull_request':
-      return `patchling/pr-${origin.number}`;
-    case 'scan_finding':
-      return `patchling/scan-${origin.fingerprint}`;
-    default: {
-      const unhandled: never = origin;
-      throw new Error(`unknown origin ${JSON.stringify(unhandled)}`);
-    }
-  }
 }
 
 function inThisRepo(input: PublishFixInput, push: PushTarget): boolean {

@@ -15,6 +15,7 @@ import type { AgentJobDeps } from '../run-agent-job.js';
 import { attemptFindingFix } from './attempt-finding-fix.js';
 import { renderFindingEvidence } from './finding-fix-text.js';
 import { selectFixableFindings } from './fixable-findings.js';
+import { fixBranch } from '../fix/fix-branch.js';
 import { RECHECK_WORST_CASE_MS } from './recheck-reproduction.js';
 import { trackBudget, type BudgetTracker } from './scan-budget.js';
 import { fixDeadline } from './scan-deadline.js';
@@ -140,18 +141,13 @@ interface FixContext {
   readonly openPulls: readonly OpenPullRequest[];
 }
 
-/** The branch a finding's fix lives on: stable across scans, so a rerun finds it. */
-function findingFixBranch(finding: Pick<ScanFinding, 'fingerprint'>): string {
-  return `patchling/scan-${finding.fingerprint}`;
-}
-
 async function fixOne(
   input: FixScanFindingsInput,
   finding: ScanFinding,
   context: FixContext,
 ): Promise<FindingFixOutcome> {
   const { deps, config, redactor } = input;
-  const branch = findingFixBranch(finding);
+  const branch = fixBranch({ kind: 'scan_finding', fingerprint: finding.fingerprint });
   const existing = await existingFix(deps.github, context.repo, branch, context.openPulls);
   if (existing !== undefined) return { kind: 'skipped', finding, reason: existing };
   const next = context.budget.next(1);
