@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startScriptedModelServer, step } from '../test/support/model-server/index.js';
 import { median, round, type BenchResult } from './bench-result.js';
+import { runPatchlingCli } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'patchling.js');
 const RUNS = 5;
 
 /**
@@ -75,48 +75,18 @@ async function runCli(
   repo: string,
   baseURL: string,
 ): Promise<{ wallMs: number; peakKiB: number; code: number | null }> {
-  const state = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-state-'));
-  const useTime = existsSync('/usr/bin/time');
-  const argv = [process.execPath, BIN, 'exec', 'Check that the tests pass.'];
-  const started = performance.now();
-  const child = spawn(
-    useTime ? '/usr/bin/time' : argv[0]!,
-    useTime ? ['-f', 'PEAK_KIB=%M', ...argv] : argv.slice(1),
-    {
-      cwd: repo,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        OPENAI_BASE_URL: baseURL,
-        OPENAI_API_KEY: 'sk-bench',
-        PATCHLING_PROVIDER: 'openai',
-        PATCHLING_MODEL: 'test-model',
-        PATCHLING_STATE_DIR: state,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  // Without GNU time, sample the high-water mark while the process lives.
-  let polled = 0;
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        try {
-          const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-          if (hwm) polled = Math.max(polled, Number(hwm[1]));
-        } catch {
-          // exited
-        }
-      }, 5);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const wallMs = performance.now() - started;
-  if (poll) clearInterval(poll);
-  await rm(state, { recursive: true, force: true });
-  const peak = /PEAK_KIB=(\d+)/.exec(stderr);
-  return { wallMs, peakKiB: peak ? Number(peak[1]) : polled, code };
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'patchling-bench-state-'));
+  try {
+    return await runPatchlingCli({
+      repo,
+      baseURL,
+      stateDir,
+      args: ['exec', 'Check that the tests pass.'],
+      gnuTime: true,
+    });
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
 }
 
 async function makeRepo(): Promise<string> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import { startScriptedModelServer, step } from '../test/support/model-server/index.js';
 import type { ScriptStep } from '../test/support/model-server/index.js';
 import { median, round, type BenchResult } from './bench-result.js';
+import { runPatchlingCli } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'patchling.js');
 const FRAMES = 300;
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -50,7 +50,18 @@ export async function benchFrames(frames = FRAMES): Promise<BenchResult[]> {
     });
   const server = await startScriptedModelServer([next()]);
   try {
-    const { wallMs, peakKiB, code, stderr } = await runCli(repo, server.baseURL, state, frames);
+    const { wallMs, peakKiB, code, stderr } = await runPatchlingCli({
+      repo,
+      baseURL: server.baseURL,
+      stateDir: state,
+      args: [
+        'exec',
+        '--max-turns',
+        String(frames + 5),
+        'Look at every frame in frames/ and say whether anything moves.',
+      ],
+      pollMs: 20,
+    });
     if (code !== 0) throw new Error(`patchling exec exited ${code}: ${stderr.slice(-2000)}`);
     const total = sizes.reduce((a, b) => a + b, 0);
     const logBytes = await folderBytes(state, 'runs');
@@ -86,51 +97,6 @@ async function folderBytes(state: string, folder: string): Promise<number> {
     total += (await stat(path.join(dir, name))).size;
   }
   return total;
-}
-
-async function runCli(
-  repo: string,
-  baseURL: string,
-  state: string,
-  frames: number,
-): Promise<{ wallMs: number; peakKiB: number; code: number | null; stderr: string }> {
-  const argv = [
-    process.execPath,
-    BIN,
-    'exec',
-    '--max-turns',
-    String(frames + 5),
-    'Look at every frame in frames/ and say whether anything moves.',
-  ];
-  const started = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: repo,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      OPENAI_BASE_URL: baseURL,
-      OPENAI_API_KEY: 'sk-bench',
-      PATCHLING_PROVIDER: 'openai',
-      PATCHLING_MODEL: 'test-model',
-      PATCHLING_STATE_DIR: state,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  let peak = 0;
-  const poll = setInterval(() => {
-    try {
-      const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]));
-    } catch {
-      // exited
-    }
-  }, 20);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(poll);
-  return { wallMs: performance.now() - started, peakKiB: peak, code, stderr };
 }
 
 async function makeFramesRepo(frames: number): Promise<string> {
